@@ -1,0 +1,55 @@
+//! The wire protocol between watchdog clients and the mux (see
+//! docs/NATIVE.md). Compatible with the original watchdog-mux: a client
+//! writes any byte to prove it is alive and 'V' as its last byte before a
+//! clean close. The status query is our addition; the original mux would
+//! take it for an update and never answer.
+
+use super::state::ClientStatus;
+use std::time::Duration;
+
+/// Written as the last byte before disconnecting: release me cleanly.
+pub const MAGIC_CLOSE: u8 = b'V';
+/// What our client writes as an update (any other byte works as well).
+pub const UPDATE: u8 = 0;
+/// Asks for one status line; does not count as an update.
+pub const STATUS_QUERY: u8 = b'?';
+
+/// `ok <remaining_ms> <timeout_ms>\n`, or `stopped ...` once the mux no
+/// longer feeds the device.
+pub fn format_status(status: &ClientStatus) -> String {
+    format!(
+        "{} {} {}\n",
+        if status.feeding { "ok" } else { "stopped" },
+        status.remaining.as_millis(),
+        status.timeout.as_millis()
+    )
+}
+
+pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
+    let bad = || format!("unexpected status line from watchdog-mux: {:?}", line.trim_end());
+    let mut parts = line.trim_end().split(' ');
+    let feeding = match parts.next() {
+        Some("ok") => true,
+        Some("stopped") => false,
+        _ => return Err(bad()),
+    };
+    let mut number = || parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(bad);
+    let remaining = Duration::from_millis(number()?);
+    let timeout = Duration::from_millis(number()?);
+    Ok(ClientStatus { remaining, timeout, feeding })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_round_trip() {
+        let s = ClientStatus { remaining: Duration::from_millis(59_250), timeout: Duration::from_secs(60), feeding: true };
+        assert_eq!(format_status(&s), "ok 59250 60000\n");
+        assert_eq!(parse_status("ok 59250 60000\n").unwrap(), s);
+        assert!(!parse_status("stopped 0 60000\n").unwrap().feeding);
+        assert!(parse_status("hello\n").unwrap_err().contains("hello"));
+        assert!(parse_status("ok 1\n").is_err());
+    }
+}
