@@ -15,6 +15,7 @@
 //! strings, whose order is the code point order that the ranks encode.
 
 mod error;
+pub mod flat;
 pub mod kernel;
 pub mod stats;
 pub mod topsis;

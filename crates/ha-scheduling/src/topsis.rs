@@ -51,7 +51,8 @@ impl Criteria {
         let mut weights = Vec::with_capacity(criteria.len());
         for criterion in criteria {
             let weight = criterion.weight / divisor;
-            if weight > 1.0 || weight < 0.0 || !weight.is_finite() {
+            // NaN and infinities fall outside the range too
+            if !(0.0..=1.0).contains(&weight) {
                 return Err(Error::new(format!(
                     "criterion '{}' got invalid weight {}",
                     criterion.name, weight
@@ -88,7 +89,10 @@ pub struct Matrix {
 impl Matrix {
     /// A matrix of `values.len() / width` rows; `values` must fill whole rows.
     pub fn from_values(width: usize, values: Vec<f64>) -> Self {
-        assert!(width > 0 && values.len() % width == 0, "matrix values do not fill whole rows");
+        assert!(
+            width > 0 && values.len() % width == 0,
+            "matrix values do not fill whole rows"
+        );
         Matrix { width, values }
     }
 

@@ -10,8 +10,22 @@ use ha_scheduling::{
 const MIB: f64 = (1u64 << 20) as f64;
 const GIB: f64 = (1u64 << 30) as f64;
 
-fn node(name: &'static str, cpu: f64, maxcpu: f64, mem: f64, maxmem: f64) -> NodeUsage<&'static str> {
-    NodeUsage { name, stats: NodeStats { cpu, maxcpu, mem, maxmem } }
+fn node(
+    name: &'static str,
+    cpu: f64,
+    maxcpu: f64,
+    mem: f64,
+    maxmem: f64,
+) -> NodeUsage<&'static str> {
+    NodeUsage {
+        name,
+        stats: NodeStats {
+            cpu,
+            maxcpu,
+            mem,
+            maxmem,
+        },
+    }
 }
 
 /// Same hardware everywhere, unevenly used.
@@ -33,7 +47,12 @@ fn unlike() -> Vec<NodeUsage<&'static str>> {
 }
 
 fn resource(cpu: f64, maxcpu: f64, mem: f64, maxmem: f64) -> ResourceStats {
-    ResourceStats { cpu, maxcpu, mem, maxmem }
+    ResourceStats {
+        cpu,
+        maxcpu,
+        mem,
+        maxmem,
+    }
 }
 
 fn start_order(nodes: &[NodeUsage<&'static str>], stats: ResourceStats) -> Vec<&'static str> {
@@ -43,28 +62,45 @@ fn start_order(nodes: &[NodeUsage<&'static str>], stats: ResourceStats) -> Vec<&
     order.into_iter().map(|i| nodes[i].name).collect()
 }
 
-fn migration(sid: &'static str, source: &'static str, target: &'static str) -> Migration<&'static str> {
-    Migration { sid, source_node: source, target_node: target }
+fn migration(
+    sid: &'static str,
+    source: &'static str,
+    target: &'static str,
+) -> Migration<&'static str> {
+    Migration {
+        sid,
+        source_node: source,
+        target_node: target,
+    }
 }
 
 /// vm:101 on node1, to go to node2 or node3.
 fn vm101_candidates() -> Vec<MigrationCandidate<&'static str>> {
     let stats = resource(0.7, 4.0, 8.0 * GIB, 16.0 * GIB);
     vec![
-        MigrationCandidate { migration: migration("vm:101", "node1", "node2"), stats },
-        MigrationCandidate { migration: migration("vm:101", "node1", "node3"), stats },
+        MigrationCandidate {
+            migration: migration("vm:101", "node1", "node2"),
+            stats,
+        },
+        MigrationCandidate {
+            migration: migration("vm:101", "node1", "node3"),
+            stats,
+        },
     ]
 }
 
 fn assert_close(actual: f64, expected: f64) {
-    assert!((actual - expected).abs() <= f64::EPSILON, "got {actual}, expected {expected}");
+    assert!(
+        (actual - expected).abs() <= f64::EPSILON,
+        "got {actual}, expected {expected}"
+    );
 }
 
 #[test]
 fn an_empty_or_even_cluster_has_no_imbalance() {
     assert_eq!(node_imbalance::<&str>(&[]), 0.0);
     let one = node("node1", 1.7, 16.0, 224395264.0, 68719476736.0);
-    assert_eq!(node_imbalance(&[one.clone()]), 0.0);
+    assert_eq!(node_imbalance(std::slice::from_ref(&one)), 0.0);
     assert_eq!(node_imbalance(&[one.clone(), one.clone(), one]), 0.0);
     let idle = node("node1", 0.0, 16.0, 0.0, 64.0 * GIB);
     assert_eq!(node_imbalance(&[idle.clone(), idle]), 0.0);
@@ -105,14 +141,27 @@ fn topsis_search_prefers_the_node_with_less_memory_used() {
 #[test]
 fn no_candidates_give_no_migrations() {
     assert!(score_best_balancing_migrations(&alike(), &[], 2).is_empty());
-    assert!(score_best_balancing_migrations_topsis(&alike(), &[], 2).unwrap().is_empty());
+    assert!(score_best_balancing_migrations_topsis(&alike(), &[], 2)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn limit_caps_the_migrations_returned() {
-    assert_eq!(score_best_balancing_migrations(&alike(), &vm101_candidates(), 1).len(), 1);
-    assert_eq!(score_best_balancing_migrations(&alike(), &vm101_candidates(), 0).len(), 0);
-    assert_eq!(score_best_balancing_migrations_topsis(&alike(), &vm101_candidates(), 1).unwrap().len(), 1);
+    assert_eq!(
+        score_best_balancing_migrations(&alike(), &vm101_candidates(), 1).len(),
+        1
+    );
+    assert_eq!(
+        score_best_balancing_migrations(&alike(), &vm101_candidates(), 0).len(),
+        0
+    );
+    assert_eq!(
+        score_best_balancing_migrations_topsis(&alike(), &vm101_candidates(), 1)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -124,9 +173,18 @@ fn equal_imbalances_are_ordered_by_migration() {
     ];
     let stats = resource(1.0, 1.0, GIB, GIB);
     let candidates = vec![
-        MigrationCandidate { migration: migration("vm:102", "node1", "node3"), stats },
-        MigrationCandidate { migration: migration("vm:102", "node1", "node2"), stats },
-        MigrationCandidate { migration: migration("vm:101", "node1", "node3"), stats },
+        MigrationCandidate {
+            migration: migration("vm:102", "node1", "node3"),
+            stats,
+        },
+        MigrationCandidate {
+            migration: migration("vm:102", "node1", "node2"),
+            stats,
+        },
+        MigrationCandidate {
+            migration: migration("vm:101", "node1", "node3"),
+            stats,
+        },
     ];
     let best = score_best_balancing_migrations(&nodes, &candidates, 3);
     let order: Vec<usize> = best.iter().map(|scored| scored.index).collect();
@@ -136,7 +194,10 @@ fn equal_imbalances_are_ordered_by_migration() {
 #[test]
 fn imbalance_is_cut_to_fifteen_decimals() {
     // two values differing only past the 15th decimal become equal
-    assert_eq!(truncate_imbalance(0.7231749488916931), truncate_imbalance(0.723174948891693));
+    assert_eq!(
+        truncate_imbalance(0.7231749488916931),
+        truncate_imbalance(0.723174948891693)
+    );
     assert_eq!(truncate_imbalance(0.7231749488916931), 0.723174948891693);
     assert!(truncate_imbalance(0.723174948891693 + 1e-15) > truncate_imbalance(0.723174948891693));
 }
@@ -144,45 +205,88 @@ fn imbalance_is_cut_to_fifteen_decimals() {
 #[test]
 fn start_scores_in_a_cluster_of_alike_nodes() {
     let nodes = alike();
-    assert_eq!(start_order(&nodes, resource(0.0, 1.0, 0.0, 12.0 * GIB)), ["node2", "node3", "node1"]);
-    assert_eq!(start_order(&nodes, resource(0.0, 12.0, 0.0, 0.0)), ["node1", "node3", "node2"]);
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 1.0, 0.0, 12.0 * GIB)),
+        ["node2", "node3", "node1"]
+    );
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 12.0, 0.0, 0.0)),
+        ["node1", "node3", "node2"]
+    );
     // no CPU limit: it may use all 16 cores of whichever node
-    assert_eq!(start_order(&nodes, resource(0.0, 0.0, 0.0, 0.0)), ["node1", "node3", "node2"]);
-    assert_eq!(start_order(&nodes, resource(0.0, 12.0, 0.0, 12.0 * GIB)), ["node2", "node3", "node1"]);
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 0.0, 0.0, 0.0)),
+        ["node1", "node3", "node2"]
+    );
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 12.0, 0.0, 12.0 * GIB)),
+        ["node2", "node3", "node1"]
+    );
 }
 
 #[test]
 fn start_scores_in_a_cluster_of_unlike_nodes() {
     let nodes = unlike();
-    assert_eq!(start_order(&nodes, resource(0.0, 1.0, 0.0, 12.0 * GIB)), ["node2", "node1", "node3"]);
-    assert_eq!(start_order(&nodes, resource(0.0, 12.0, 0.0, 0.0)), ["node3", "node2", "node1"]);
-    assert_eq!(start_order(&nodes, resource(0.0, 0.0, 0.0, 0.0)), ["node1", "node3", "node2"]);
-    assert_eq!(start_order(&nodes, resource(0.0, 12.0, 0.0, 12.0 * GIB)), ["node2", "node1", "node3"]);
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 1.0, 0.0, 12.0 * GIB)),
+        ["node2", "node1", "node3"]
+    );
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 12.0, 0.0, 0.0)),
+        ["node3", "node2", "node1"]
+    );
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 0.0, 0.0, 0.0)),
+        ["node1", "node3", "node2"]
+    );
+    assert_eq!(
+        start_order(&nodes, resource(0.0, 12.0, 0.0, 12.0 * GIB)),
+        ["node2", "node1", "node3"]
+    );
 }
 
 #[test]
 fn start_scores_lie_between_zero_and_one() {
-    let scores = score_nodes_to_start_resource(&unlike(), &resource(0.0, 2.0, 0.0, 4.0 * GIB)).unwrap();
-    assert!(scores.iter().all(|&s| (0.0..=1.0).contains(&s)), "{scores:?}");
-    assert!(score_nodes_to_start_resource::<&str>(&[], &resource(0.0, 1.0, 0.0, 0.0)).unwrap().is_empty());
+    let scores =
+        score_nodes_to_start_resource(&unlike(), &resource(0.0, 2.0, 0.0, 4.0 * GIB)).unwrap();
+    assert!(
+        scores.iter().all(|&s| (0.0..=1.0).contains(&s)),
+        "{scores:?}"
+    );
+    assert!(
+        score_nodes_to_start_resource::<&str>(&[], &resource(0.0, 1.0, 0.0, 0.0))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn a_single_node_scores_zero() {
     let nodes = vec![node("node1", 1.0, 8.0, GIB, 8.0 * GIB)];
-    assert_eq!(score_nodes_to_start_resource(&nodes, &resource(0.0, 1.0, 0.0, GIB)).unwrap(), vec![0.0]);
+    assert_eq!(
+        score_nodes_to_start_resource(&nodes, &resource(0.0, 1.0, 0.0, GIB)).unwrap(),
+        vec![0.0]
+    );
 }
 
 #[test]
 fn a_node_without_cores_fails_the_scoring() {
-    let nodes = vec![node("node1", 0.0, 0.0, 0.0, 8.0 * GIB), node("node2", 0.0, 4.0, 0.0, 8.0 * GIB)];
+    let nodes = vec![
+        node("node1", 0.0, 0.0, 0.0, 8.0 * GIB),
+        node("node2", 0.0, 4.0, 0.0, 8.0 * GIB),
+    ];
     let err = score_nodes_to_start_resource(&nodes, &resource(0.0, 1.0, 0.0, GIB)).unwrap_err();
     assert_eq!(err.message(), "criterion 0 got invalid value NaN");
 }
 
 #[test]
 fn removing_more_than_is_used_leaves_zero() {
-    let stats = NodeStats { cpu: 1.0, maxcpu: 4.0, mem: GIB, maxmem: 4.0 * GIB };
+    let stats = NodeStats {
+        cpu: 1.0,
+        maxcpu: 4.0,
+        mem: GIB,
+        maxmem: 4.0 * GIB,
+    };
     let after = stats.without_running_resource(&resource(2.0, 2.0, 2.0 * GIB, 2.0 * GIB));
     assert_eq!((after.cpu, after.mem), (0.0, 0.0));
 }

@@ -4,7 +4,10 @@
 use ha_scheduling::topsis::{rank_alternatives, score_alternatives, Criteria, Criterion, Matrix};
 
 fn criteria(list: &[(&str, f64)]) -> Criteria {
-    let list: Vec<Criterion> = list.iter().map(|&(name, weight)| Criterion::new(name, weight)).collect();
+    let list: Vec<Criterion> = list
+        .iter()
+        .map(|&(name, weight)| Criterion::new(name, weight))
+        .collect();
     Criteria::new(&list).expect("valid weights")
 }
 
@@ -51,7 +54,13 @@ fn two_criteria_in_every_direction() {
     assert_eq!(rank(&corners, &min_min), vec![2, 4, 1, 0, 3]);
     assert_eq!(rank(&corners, &max_max), vec![3, 0, 1, 4, 2]);
 
-    let scattered = [[7.0, 4.0], [1.0, 0.5], [-1.0, -1.0], [-8.5, 11.5], [4.0, 7.0]];
+    let scattered = [
+        [7.0, 4.0],
+        [1.0, 0.5],
+        [-1.0, -1.0],
+        [-8.5, 11.5],
+        [4.0, 7.0],
+    ];
     assert_eq!(rank(&scattered, &max_min), vec![0, 1, 4, 2, 3]);
     assert_eq!(rank(&scattered, &min_max), vec![3, 2, 4, 1, 0]);
     assert_eq!(rank(&scattered, &min_min), vec![2, 3, 1, 0, 4]);
@@ -100,25 +109,49 @@ fn weights_are_scaled_to_sum_to_one() {
 #[test]
 fn equal_alternatives_all_score_zero_and_keep_their_order() {
     let c = criteria(&[("a", 1.0), ("b", -1.0)]);
-    let matrix = Matrix::from_rows(&[[2.0, 3.0], [2.0, 3.0], [2.0, 3.0]]).normalised().unwrap();
-    assert_eq!(score_alternatives(&matrix, &c).unwrap(), vec![0.0, 0.0, 0.0]);
+    let matrix = Matrix::from_rows(&[[2.0, 3.0], [2.0, 3.0], [2.0, 3.0]])
+        .normalised()
+        .unwrap();
+    assert_eq!(
+        score_alternatives(&matrix, &c).unwrap(),
+        vec![0.0, 0.0, 0.0]
+    );
     assert_eq!(rank_alternatives(&matrix, &c).unwrap(), vec![0, 1, 2]);
 }
 
 #[test]
 fn invalid_inputs_fail_with_the_reference_texts() {
-    let zero = Criteria::new(&[Criterion::new("z", 0.0), Criterion::new("e", 0.0), Criterion::new("ro", 0.0)]);
-    assert_eq!(zero.unwrap_err().message(), "no criterion has a non-zero weight");
+    let zero = Criteria::new(&[
+        Criterion::new("z", 0.0),
+        Criterion::new("e", 0.0),
+        Criterion::new("ro", 0.0),
+    ]);
+    assert_eq!(
+        zero.unwrap_err().message(),
+        "no criterion has a non-zero weight"
+    );
 
     let nan = Criteria::new(&[Criterion::new("a", 1.0), Criterion::new("b", f64::NAN)]);
-    assert_eq!(nan.unwrap_err().message(), "criterion 'a' got invalid weight NaN");
+    assert_eq!(
+        nan.unwrap_err().message(),
+        "criterion 'a' got invalid weight NaN"
+    );
 
     let infinite = Criteria::new(&[Criterion::new("a", f64::INFINITY)]);
-    assert_eq!(infinite.unwrap_err().message(), "criterion 'a' got invalid weight NaN");
+    assert_eq!(
+        infinite.unwrap_err().message(),
+        "criterion 'a' got invalid weight NaN"
+    );
 
     let with_nan = Matrix::from_rows(&[[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, f64::NAN, 1.0]]);
-    assert_eq!(with_nan.normalised().unwrap_err().message(), "criterion 1 got invalid value NaN");
+    assert_eq!(
+        with_nan.normalised().unwrap_err().message(),
+        "criterion 1 got invalid value NaN"
+    );
 
     let with_infinity = Matrix::from_rows(&[[1.0], [f64::INFINITY]]);
-    assert_eq!(with_infinity.normalised().unwrap_err().message(), "criterion 0 got invalid value NaN");
+    assert_eq!(
+        with_infinity.normalised().unwrap_err().message(),
+        "criterion 0 got invalid value NaN"
+    );
 }

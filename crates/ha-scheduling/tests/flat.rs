@@ -1,0 +1,133 @@
+//! The flat-array entry points agree with the typed ones and reject arrays
+//! of the wrong shape.
+
+use ha_scheduling::{
+    flat, kernel, Migration, MigrationCandidate, NodeStats, NodeUsage, ResourceStats,
+};
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+fn sample() -> (Vec<f64>, Vec<u32>, Vec<NodeUsage<u32>>) {
+    let stats = vec![
+        1.7,
+        16.0,
+        12.0 * GIB,
+        128.0 * GIB, //
+        15.184,
+        32.0,
+        0.5 * GIB,
+        96.0 * GIB, //
+        5.2,
+        24.0,
+        9.0 * GIB,
+        64.0 * GIB,
+    ];
+    let keys = vec![3, 4, 5];
+    let nodes = stats
+        .chunks(4)
+        .zip(&keys)
+        .map(|(s, &name)| NodeUsage {
+            name,
+            stats: NodeStats {
+                cpu: s[0],
+                maxcpu: s[1],
+                mem: s[2],
+                maxmem: s[3],
+            },
+        })
+        .collect();
+    (stats, keys, nodes)
+}
+
+#[test]
+fn flat_start_scores_and_imbalance_equal_the_typed_ones() {
+    let (stats, keys, nodes) = sample();
+    let resource = ResourceStats {
+        cpu: 0.0,
+        maxcpu: 2.0,
+        mem: 0.0,
+        maxmem: 4.0 * GIB,
+    };
+    assert_eq!(
+        flat::score_nodes_to_start_resource(&stats, &keys, &[0.0, 2.0, 0.0, 4.0 * GIB]).unwrap(),
+        kernel::score_nodes_to_start_resource(&nodes, &resource).unwrap()
+    );
+    assert_eq!(
+        flat::node_imbalance(&stats).unwrap(),
+        kernel::node_imbalance(&nodes)
+    );
+}
+
+#[test]
+fn flat_migrations_come_as_index_imbalance_pairs() {
+    let (stats, keys, nodes) = sample();
+    let moved = ResourceStats {
+        cpu: 0.7,
+        maxcpu: 4.0,
+        mem: 8.0 * GIB,
+        maxmem: 16.0 * GIB,
+    };
+    let candidates: Vec<MigrationCandidate<u32>> = [4, 5]
+        .iter()
+        .map(|&target| MigrationCandidate {
+            migration: Migration {
+                sid: 1,
+                source_node: 3,
+                target_node: target,
+            },
+            stats: moved,
+        })
+        .collect();
+    let candidate_stats: Vec<f64> = candidates
+        .iter()
+        .flat_map(|_| [0.7, 4.0, 8.0 * GIB, 16.0 * GIB])
+        .collect();
+    let candidate_keys = [1, 3, 4, 1, 3, 5];
+    for topsis in [false, true] {
+        let expected: Vec<f64> = if topsis {
+            kernel::score_best_balancing_migrations_topsis(&nodes, &candidates, 2).unwrap()
+        } else {
+            kernel::score_best_balancing_migrations(&nodes, &candidates, 2)
+        }
+        .iter()
+        .flat_map(|s| [s.index as f64, s.imbalance])
+        .collect();
+        let got = flat::score_best_balancing_migrations(
+            &stats,
+            &keys,
+            &candidate_stats,
+            &candidate_keys,
+            2,
+            topsis,
+        );
+        assert_eq!(got.unwrap(), expected);
+        assert_eq!(expected.len(), 4);
+    }
+}
+
+#[test]
+fn arrays_of_the_wrong_shape_are_rejected() {
+    let (stats, keys, _) = sample();
+    assert_eq!(
+        flat::node_imbalance(&stats[..5]).unwrap_err().message(),
+        "node stats must hold 4 numbers per record, got 5"
+    );
+    assert_eq!(
+        flat::score_nodes_to_start_resource(&stats, &keys[..2], &[0.0; 4])
+            .unwrap_err()
+            .message(),
+        "expected 3 node keys, got 2"
+    );
+    assert_eq!(
+        flat::score_nodes_to_start_resource(&stats, &keys, &[0.0; 3])
+            .unwrap_err()
+            .message(),
+        "resource stats must hold 4 numbers, got 3"
+    );
+    assert_eq!(
+        flat::score_best_balancing_migrations(&stats, &keys, &[0.0; 4], &[1, 2], 1, false)
+            .unwrap_err()
+            .message(),
+        "expected 3 candidate keys, got 2"
+    );
+}
