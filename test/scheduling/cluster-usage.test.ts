@@ -85,6 +85,19 @@ describe('cluster usage', () => {
     expect(usage.nodeNames()).toEqual(['node2', 'node3']);
   });
 
+  it('keeps aggregating a resource settled on its other node after a node went', () => {
+    const usage = new ClusterUsage();
+    usage.addNode('node1', { cpu: 0, maxcpu: 4, mem: 0, maxmem: 8 * GIB });
+    usage.addNode('node2', { cpu: 0, maxcpu: 4, mem: 0, maxmem: 8 * GIB });
+    usage.addResource('vm:102', moving('node1', 'node2', 'starting', { cpu: 1, maxcpu: 2, mem: GIB, maxmem: 2 * GIB }));
+    usage.removeNode('node1');
+    expect(usage.nodeUsages('starting-as-started')).toEqual([
+      { name: 'node2', stats: { cpu: 2, maxcpu: 4, mem: 2 * GIB, maxmem: 8 * GIB } },
+    ]);
+    usage.removeResource('vm:102');
+    expect(usage.nodeUsages('started')[0].stats.mem).toBe(0);
+  });
+
   it('lists nodes by name and their resources by sid, in code point order', () => {
     const usage = usageWith('node2', 'node10', 'node1');
     for (const sid of ['vm:110', 'ct:200', 'vm:11']) usage.addResource(sid, on('node1'));

@@ -11,9 +11,9 @@
 import type { MigrationCandidate, NodeUsage } from './kernel.js';
 import { compareCodePoints } from './ordering.js';
 import {
-  addStartedResource,
   checkNodeStats,
   checkResourceStats,
+  startedCpu,
   sumResourceStats,
   type NodeStats,
   type ResourceStats,
@@ -54,6 +54,8 @@ interface UsageNode {
   readonly stats: NodeStats;
   /** Sids placed on the node, sorted. */
   readonly sids: string[];
+  /** The resources of `sids`, index for index, kept here to aggregate without lookups. */
+  readonly members: Resource[];
   /** Aggregated stats, dropped whenever `sids` changes. */
   readonly aggregated: Map<UsageAggregator, NodeStats>;
 }
@@ -71,10 +73,11 @@ function sortedIndex(sorted: readonly string[], key: string): { index: number; f
   return { index: low, found: false };
 }
 
-function placeOn(node: UsageNode, sid: string): void {
+function placeOn(node: UsageNode, sid: string, resource: Resource): void {
   const { index, found } = sortedIndex(node.sids, sid);
   if (found) return;
   node.sids.splice(index, 0, sid);
+  node.members.splice(index, 0, resource);
   node.aggregated.clear();
 }
 
@@ -83,6 +86,7 @@ function takeFrom(node: UsageNode | undefined, sid: string): void {
   const { index, found } = sortedIndex(node.sids, sid);
   if (!found) return;
   node.sids.splice(index, 1);
+  node.members.splice(index, 1);
   node.aggregated.clear();
 }
 
@@ -95,7 +99,7 @@ export class ClusterUsage {
   addNode(name: string, stats: NodeStats): void {
     if (this.#nodes.has(name)) throw new Error(`node '${name}' already exists`);
     checkNodeStats(name, stats);
-    this.#nodes.set(name, { stats: { ...stats }, sids: [], aggregated: new Map() });
+    this.#nodes.set(name, { stats: { ...stats }, sids: [], members: [], aggregated: new Map() });
     this.#names = undefined;
   }
 
@@ -116,7 +120,11 @@ export class ClusterUsage {
         if (placement.currentNode === name) this.#resources.delete(sid);
       } else if (placement.currentNode === name || placement.targetNode === name) {
         const currentNode = placement.currentNode === name ? placement.targetNode : placement.currentNode;
-        this.#resources.set(sid, { ...resource, placement: { kind: 'stationary', currentNode } });
+        const settled: Resource = { ...resource, placement: { kind: 'stationary', currentNode } };
+        this.#resources.set(sid, settled);
+        const other = this.#nodes.get(currentNode);
+        const at = other && sortedIndex(other.sids, sid);
+        if (other && at?.found) other.members[at.index] = settled;
       }
     }
   }
@@ -143,12 +151,13 @@ export class ClusterUsage {
   /** Fails if the sid is taken or the resource's nodes are unknown. */
   addResource(sid: string, resource: Resource): void {
     if (this.#resources.has(sid)) throw new Error(`resource '${sid}' already exists`);
-    const { placement } = resource;
+    const placement = { ...resource.placement };
+    const added: Resource = { stats: { ...resource.stats }, state: resource.state, placement };
     if (placement.kind === 'stationary') {
       const current = this.#nodes.get(placement.currentNode);
       if (current === undefined) throw new Error(`current node for resource '${sid}' does not exist`);
       checkResourceStats(`resource '${sid}'`, resource.stats);
-      placeOn(current, sid);
+      placeOn(current, sid, added);
     } else {
       if (placement.currentNode === placement.targetNode) {
         throw new Error(`resource '${sid}' has the same current and target node`);
@@ -157,10 +166,10 @@ export class ClusterUsage {
       const target = this.#nodes.get(placement.targetNode);
       if (current === undefined || target === undefined) throw new Error(`nodes for resource '${sid}' do not exist`);
       checkResourceStats(`resource '${sid}'`, resource.stats);
-      placeOn(current, sid);
-      placeOn(target, sid);
+      placeOn(current, sid, added);
+      placeOn(target, sid, added);
     }
-    this.#resources.set(sid, { stats: { ...resource.stats }, state: resource.state, placement: { ...placement } });
+    this.#resources.set(sid, added);
   }
 
   removeResource(sid: string): void {
@@ -195,15 +204,16 @@ export class ClusterUsage {
 
   #aggregate(node: UsageNode, aggregator: UsageAggregator): NodeStats {
     if (aggregator === 'identity') return node.stats;
-    let stats = node.stats;
-    for (const sid of node.sids) {
-      const resource = this.#resources.get(sid);
-      if (resource === undefined) continue;
+    // addStartedResource, folded over the resources without an object per step
+    const { maxcpu, maxmem } = node.stats;
+    let { cpu, mem } = node.stats;
+    for (const resource of node.members) {
       if (aggregator === 'started' || resource.state === 'starting') {
-        stats = addStartedResource(stats, resource.stats);
+        cpu += startedCpu(maxcpu, resource.stats);
+        mem += resource.stats.maxmem;
       }
     }
-    return stats;
+    return { cpu, maxcpu, mem, maxmem };
   }
 
   /**

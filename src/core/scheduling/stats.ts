@@ -27,11 +27,20 @@ export interface ResourceStats {
   readonly maxmem: number;
 }
 
+/** The cores a started resource counts for on a node of `maxcpu` cores. */
+export function startedCpu(maxcpu: number, resource: ResourceStats): number {
+  // A resource without a CPU limit may take every core of the node.
+  return resource.maxcpu === 0 ? maxcpu : resource.maxcpu;
+}
+
 /** The node's stats as if the resource had started there, using its limits. */
 export function addStartedResource(node: NodeStats, resource: ResourceStats): NodeStats {
-  // A resource without a CPU limit may take every core of the node.
-  const cpu = resource.maxcpu === 0 ? node.maxcpu : resource.maxcpu;
-  return { cpu: node.cpu + cpu, maxcpu: node.maxcpu, mem: node.mem + resource.maxmem, maxmem: node.maxmem };
+  return {
+    cpu: node.cpu + startedCpu(node.maxcpu, resource),
+    maxcpu: node.maxcpu,
+    mem: node.mem + resource.maxmem,
+    maxmem: node.maxmem,
+  };
 }
 
 /** The node's stats as if the resource were running there, using its current usage. */
