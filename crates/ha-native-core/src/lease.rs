@@ -68,15 +68,16 @@ impl Lease {
         self.expires_in_ns(now) <= 0
     }
 
-    /// The last moment at which feeding the watchdog is still safe.
-    pub fn feed_deadline(&self, window: &FenceWindow) -> Mono {
-        self.expires_at().minus(window.total())
+    /// The last moment at which feeding the watchdog is still safe, given
+    /// the fence window (see [`FenceWindow::total`]).
+    pub fn feed_deadline(&self, fence_window: Duration) -> Mono {
+        self.expires_at().minus(fence_window)
     }
 
     /// Whether a watchdog fed now would reset the node before the lease
     /// could expire.
-    pub fn safe_to_feed(&self, now: Mono, window: &FenceWindow) -> bool {
-        now < self.feed_deadline(window)
+    pub fn safe_to_feed(&self, now: Mono, fence_window: Duration) -> bool {
+        now < self.feed_deadline(fence_window)
     }
 }
 
@@ -115,13 +116,8 @@ mod tests {
 
     const S: u64 = 1_000_000_000;
 
-    fn window(total_secs: u64) -> FenceWindow {
-        FenceWindow {
-            client_timeout: Duration::from_secs(total_secs),
-            mux_tick: Duration::ZERO,
-            device_timeout: Duration::ZERO,
-            margin: Duration::ZERO,
-        }
+    fn window(total_secs: u64) -> Duration {
+        Duration::from_secs(total_secs)
     }
 
     #[test]
@@ -153,16 +149,16 @@ mod tests {
     fn feeding_stops_one_fence_window_before_expiry() {
         let lease = Lease::acquire(Mono(0), Duration::from_secs(120));
         let w = window(76);
-        assert_eq!(lease.feed_deadline(&w), Mono(44 * S));
-        assert!(lease.safe_to_feed(Mono(43 * S), &w));
-        assert!(!lease.safe_to_feed(Mono(44 * S), &w));
-        assert!(!lease.safe_to_feed(Mono(100 * S), &w));
+        assert_eq!(lease.feed_deadline(w), Mono(44 * S));
+        assert!(lease.safe_to_feed(Mono(43 * S), w));
+        assert!(!lease.safe_to_feed(Mono(44 * S), w));
+        assert!(!lease.safe_to_feed(Mono(100 * S), w));
     }
 
     #[test]
     fn a_fence_window_longer_than_the_lease_never_allows_feeding() {
         let lease = Lease::acquire(Mono(5 * S), Duration::from_secs(60));
-        assert!(!lease.safe_to_feed(Mono(5 * S), &window(61)));
+        assert!(!lease.safe_to_feed(Mono(5 * S), window(61)));
     }
 
     #[test]

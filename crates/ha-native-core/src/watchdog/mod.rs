@@ -142,7 +142,21 @@ impl<D: WatchdogDevice> Watchdog<D> {
     /// Sets the timeout, reads back what the driver applied and who it is.
     /// `minimum_secs` guards against drivers that round a timeout down below
     /// what the feeding cadence can sustain.
+    ///
+    /// On failure the device is closed with the magic character: nothing has
+    /// relied on the watchdog yet, and the timer that opening started would
+    /// otherwise reset a healthy node.
     pub fn arm(mut device: D, timeout_secs: u32, minimum_secs: u32) -> Result<Self, ArmError> {
+        match Self::configure(&mut device, timeout_secs, minimum_secs) {
+            Ok((info, applied)) => Ok(Watchdog { device, info, timeout_secs: applied }),
+            Err(e) => {
+                let _ = device.write_magic();
+                Err(e)
+            }
+        }
+    }
+
+    fn configure(device: &mut D, timeout_secs: u32, minimum_secs: u32) -> Result<(WatchdogInfo, u32), ArmError> {
         device
             .set_timeout(timeout_secs)
             .map_err(|source| ArmError::SetTimeout { requested: timeout_secs, source })?;
@@ -151,7 +165,7 @@ impl<D: WatchdogDevice> Watchdog<D> {
         if applied < minimum_secs {
             return Err(ArmError::TimeoutTooShort { applied, minimum: minimum_secs });
         }
-        Ok(Watchdog { device, info, timeout_secs: applied })
+        Ok((info, applied))
     }
 
     pub fn keepalive(&mut self) -> io::Result<()> {
@@ -217,9 +231,11 @@ mod tests {
 
     #[test]
     fn arm_fails_when_the_driver_refuses_the_timeout() {
-        let (device, _) = fake(FakeDeviceOptions { refuse_set_timeout: true, ..Default::default() });
+        let (device, log) = fake(FakeDeviceOptions { refuse_set_timeout: true, ..Default::default() });
         let err = Watchdog::arm(device, 10, 2).err().unwrap();
         assert!(err.to_string().contains("refused a timeout of 10s"), "{err}");
+        assert_eq!(log.ops().last(), Some(&DeviceOp::Close { magic_written: true }));
+        assert!(!log.timer_running(), "a watchdog that could not be armed must not reset the node");
     }
 
     #[test]
