@@ -177,8 +177,9 @@ impl Env {
         v.map_or_else(|| self.null(), f)
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
-    pub fn float64_array(self, values: &[f64]) -> Result<Value> {
+    /// A new typed array of `kind` (a `NAPI_*_ARRAY` constant matching `T`)
+    /// holding a copy of `values`.
+    fn typed_array<T: Copy>(self, kind: c_int, values: &[T]) -> Result<Value> {
         let mut data: *mut c_void = null_mut();
         let bytes = std::mem::size_of_val(values);
         // Sound: node allocates `bytes` bytes and returns their address.
@@ -186,13 +187,58 @@ impl Env {
             napi_create_arraybuffer(self.0, bytes, &mut data, out)
         })?;
         if bytes > 0 {
-            // Sound: `data` points to `bytes` fresh bytes, suitably aligned
-            // for f64 (ArrayBuffer storage is), not overlapping `values`.
-            unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), data as *mut f64, values.len()) };
+            // Sound: `data` points to `bytes` fresh bytes, aligned for any
+            // element type (ArrayBuffer storage is), not overlapping `values`.
+            unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), data as *mut T, values.len()) };
         }
         self.make("create_typedarray", |out| unsafe {
-            napi_create_typedarray(self.0, NAPI_FLOAT64_ARRAY, values.len(), buffer.0, 0, out)
+            napi_create_typedarray(self.0, kind, values.len(), buffer.0, 0, out)
         })
+    }
+
+    /// A copy of a typed array's elements, which must be of `kind` (a
+    /// `NAPI_*_ARRAY` constant matching `T`).
+    fn typed_array_vec<T: Copy>(self, v: Value, kind: c_int, what: &str, expected: &str) -> Result<Vec<T>> {
+        let mut is_typed = false;
+        // Sound: live value; writes one bool.
+        self.check(unsafe { napi_is_typedarray(self.0, v.0, &mut is_typed) }, "is_typedarray")?;
+        let (mut actual, mut len, mut data) = (0, 0usize, null_mut::<c_void>());
+        if is_typed {
+            // Sound: out-pointers for kind, length and data; the rest may be null.
+            self.check(
+                unsafe { napi_get_typedarray_info(self.0, v.0, &mut actual, &mut len, &mut data, null_mut(), null_mut()) },
+                "get_typedarray_info",
+            )?;
+        }
+        if !is_typed || actual != kind {
+            return Err(Error::type_error(format!("{what} must be a {expected}")));
+        }
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        // Sound: node reports `len` elements of the checked kind at `data`,
+        // alive during this call; typed array views are element-aligned.
+        Ok(unsafe { std::slice::from_raw_parts(data as *const T, len) }.to_vec())
+    }
+
+    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    pub fn float64_array(self, values: &[f64]) -> Result<Value> {
+        self.typed_array(NAPI_FLOAT64_ARRAY, values)
+    }
+
+    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    pub fn uint32_array(self, values: &[u32]) -> Result<Value> {
+        self.typed_array(NAPI_UINT32_ARRAY, values)
+    }
+
+    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    pub fn to_f64_vec(self, v: Value, what: &str) -> Result<Vec<f64>> {
+        self.typed_array_vec(v, NAPI_FLOAT64_ARRAY, what, "Float64Array")
+    }
+
+    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    pub fn to_u32_vec(self, v: Value, what: &str) -> Result<Vec<u32>> {
+        self.typed_array_vec(v, NAPI_UINT32_ARRAY, what, "Uint32Array")
     }
 
     pub fn set(self, object: Value, name: &str, value: Value) -> Result<()> {
@@ -295,30 +341,6 @@ impl Env {
         self.expect(object, NAPI_OBJECT, what, "an object")?;
         let names = self.make("get_property_names", |out| unsafe { napi_get_property_names(self.0, object.0, out) })?;
         self.to_string_array(names, what)
-    }
-
-    /// A copy of a Float64Array's contents.
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
-    pub fn to_f64_vec(self, v: Value, what: &str) -> Result<Vec<f64>> {
-        let mut is_typed = false;
-        // Sound: live value; writes one bool.
-        self.check(unsafe { napi_is_typedarray(self.0, v.0, &mut is_typed) }, "is_typedarray")?;
-        let (mut kind, mut len, mut data) = (0, 0usize, null_mut::<c_void>());
-        if is_typed {
-            // Sound: out-pointers for kind, length and data; the rest may be null.
-            self.check(
-                unsafe { napi_get_typedarray_info(self.0, v.0, &mut kind, &mut len, &mut data, null_mut(), null_mut()) },
-                "get_typedarray_info",
-            )?;
-        }
-        if !is_typed || kind != NAPI_FLOAT64_ARRAY {
-            return Err(Error::type_error(format!("{what} must be a Float64Array")));
-        }
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        // Sound: node reports `len` f64 elements at `data`, alive during this call.
-        Ok(unsafe { std::slice::from_raw_parts(data as *const f64, len) }.to_vec())
     }
 
     /// Hands shared Rust data to JavaScript; dropped when the value is collected.

@@ -56,6 +56,7 @@ pub const NAPI_FUNCTION: c_int = 7;
 pub const NAPI_EXTERNAL: c_int = 8;
 
 /// napi_typedarray_type
+pub const NAPI_UINT32_ARRAY: c_int = 6;
 pub const NAPI_FLOAT64_ARRAY: c_int = 8;
 
 /// napi_threadsafe_function_call_mode / release_mode
