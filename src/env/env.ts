@@ -1,0 +1,160 @@
+// The one seam between the pure core (src/core) and the world. The CRM, the
+// LRM and the manager reach the clock, the cluster store, locks, quorum, the
+// watchdog and the resources only through this interface; each entry point
+// (simulator, daemons, embedding code) binds one implementation once.
+//
+// Everything that may do I/O returns a promise. The simulator resolves them
+// at once, so a simulated run stays deterministic; the daemons really wait.
+
+import type {
+  DatacenterSettings,
+  LrmStatus,
+  ManagerStatus,
+  NodeName,
+  ServiceConfig,
+  Sid,
+} from '../core/types.js';
+import type { GroupsConfig, RulesConfig } from '../core/rules/types.js';
+import type { ScoringKernel } from '../core/scheduling/kernel.js';
+
+/**
+ * Log levels as the reference uses them. Logs print the first four letters
+ * of the level, so `warning` and `warn` print alike.
+ */
+export type LogLevel = 'crit' | 'err' | 'warning' | 'warn' | 'notice' | 'info' | 'debug';
+
+export interface NodeMembership {
+  online: boolean;
+}
+
+export interface ClusterMembership {
+  /** Every cluster member, online or not; a node missing here is gone. */
+  nodes: Readonly<Record<NodeName, NodeMembership>>;
+  quorate: boolean;
+}
+
+/** The services config as the core reads it: defaults applied. */
+export interface ServiceConfigSnapshot {
+  services: Readonly<Record<Sid, Readonly<ServiceConfig>>>;
+  /** A content digest when the store offers one (it triggers a rules recompile). */
+  digest?: string;
+}
+
+/** A change to one service's config entry: keys to set and keys to delete. */
+export interface ServiceConfigChange {
+  param?: Partial<Pick<ServiceConfig, 'state' | 'failback' | 'node'>>;
+  delete?: readonly string[];
+}
+
+export type ServiceUsageMode = 'basic' | 'static' | 'dynamic';
+
+/** Usage figures of one service, in the units the scheduler expects. */
+export interface ServiceUsage {
+  maxcpu?: number;
+  maxmem?: number;
+  cpu?: number;
+  mem?: number;
+}
+
+/** What the scheduler knows about a service that is not necessarily HA managed. */
+export interface ClusterServiceStats {
+  node: NodeName;
+  state: string;
+  running: boolean;
+  usage: ServiceUsage;
+}
+
+export interface NodeUsageStats {
+  maxcpu?: number;
+  maxmem?: number;
+  cpu?: number;
+  mem?: number;
+}
+
+/** Data of a fencing notification; the simulator only prints its subject. */
+export interface FenceNotification {
+  prefix: 'FENCE' | 'SUCCEED';
+  status: string;
+  failedNode: NodeName;
+  masterNode?: NodeName;
+  timestamp?: number;
+  nodes: Array<{ node: NodeName; status: string }>;
+  resources: Array<{ resource: Sid; state: string; node: NodeName; running?: 1 }>;
+}
+
+/**
+ * A resource type's operations on this node (vm, ct, ...). Bound to the
+ * environment that handed it out, so it logs and sleeps through it.
+ */
+export interface ResourceDriver {
+  checkRunning(name: string): Promise<boolean>;
+  start(name: string): Promise<void>;
+  shutdown(name: string, timeout?: string): Promise<void>;
+  /** Moves the resource to `target`; resolves true when it left this node. */
+  migrate(name: string, target: NodeName, online: boolean): Promise<boolean>;
+  /** Removes the first of `locks` found on the resource; returns it. */
+  removeLocks(name: string, locks: readonly string[], serviceNode: NodeName): Promise<string | undefined>;
+}
+
+/** An opaque watchdog client handle. */
+export type WatchdogHandle = string;
+
+export interface HaEnv {
+  readonly nodename: NodeName;
+
+  /** Seconds, monotonic within a run. */
+  getTime(): number;
+  log(level: LogLevel, msg: string): void;
+  sendNotification(notification: FenceNotification): void;
+  sleep(seconds: number): Promise<void>;
+  sleepUntil(time: number): Promise<void>;
+  loopStartHook(): void;
+  loopEndHook(): void;
+
+  readManagerStatus(): Promise<Readonly<ManagerStatus>>;
+  writeManagerStatus(status: ManagerStatus): Promise<void>;
+  readLrmStatus(node?: NodeName): Promise<Readonly<LrmStatus>>;
+  writeLrmStatus(status: LrmStatus): Promise<void>;
+
+  readServiceConfig(): Promise<ServiceConfigSnapshot>;
+  updateServiceConfig(changes: Readonly<Record<Sid, ServiceConfigChange>>): Promise<void>;
+  readRulesConfig(): Promise<RulesConfig>;
+  writeRulesConfig(rules: RulesConfig): Promise<void>;
+  readGroupConfig(): Promise<GroupsConfig>;
+  deleteGroupConfig(): Promise<void>;
+  /** Moves a service's config to another node; only the master does this, to recover fenced services. */
+  stealService(sid: Sid, currentNode: NodeName, newNode: NodeName): Promise<void>;
+
+  queueCrmCommand(cmd: string): Promise<void>;
+  anyPendingCrmCommand(): Promise<boolean>;
+  /** Returns the queued commands (one per line) and empties the queue. */
+  readCrmCommands(): Promise<string>;
+
+  getHaManagerLock(): Promise<boolean>;
+  releaseHaManagerLock(): Promise<boolean>;
+  getHaAgentLock(node?: NodeName): Promise<boolean>;
+  releaseHaAgentLock(): Promise<boolean>;
+
+  quorate(): Promise<boolean>;
+  getNodeInfo(): Promise<ClusterMembership>;
+  /** False while the cluster state could not be refreshed (a cfs restart, say). */
+  clusterStateUpdate(): Promise<boolean>;
+  isNodeShutdown(): Promise<{ shutdown: boolean; reboot: boolean }>;
+
+  watchdogOpen(): Promise<WatchdogHandle>;
+  watchdogUpdate(handle: WatchdogHandle): Promise<void>;
+  watchdogClose(handle: WatchdogHandle): Promise<void>;
+
+  /** 0 runs resource commands inline, one after another (the simulator). */
+  getMaxWorkers(): number;
+  resourceDriver(type: string): ResourceDriver | undefined;
+
+  getDatacenterSettings(): Promise<DatacenterSettings>;
+  getServiceStats(mode: ServiceUsageMode): Promise<Record<Sid, ClusterServiceStats>>;
+  getNodeStats(mode: 'static' | 'dynamic'): Promise<Record<NodeName, NodeUsageStats>>;
+  getNodeVersion(node: NodeName): Promise<string | undefined>;
+  readonly scoringKernel: ScoringKernel;
+
+  /** A new unique id for a service state change; LRM results are keyed by it. */
+  newUid(): string;
+}
