@@ -1,0 +1,746 @@
+// The local resource manager daemon. It holds its node's agent lock while the
+// node has services, keeps a watchdog fed while holding it, executes the
+// master's per-service commands through a worker pool and reports each result
+// by the command's uid. Losing the lock with services running means the node
+// is about to be fenced: the watchdog resets it.
+//
+//   wait_for_agent_lock --(services, quorate, lock)--> active
+//   active --(fence requested / lock lost)--> lost_agent_lock --(lock back)--> active
+//   active --(maintenance mode)--> maintenance --(mode cleared, lock)--> active
+//   active --(idle for long / disarmed)--> wait_for_agent_lock
+
+import type { HaEnv, WatchdogHandle } from '../env/env.js';
+import { errorText } from './errors.js';
+import { countActiveServices, countFencedServices } from './service-counts.js';
+import { splitSid } from './manager/services.js';
+import {
+  EXIT,
+  LRM_STATES,
+  type LrmMode,
+  type LrmResult,
+  type LrmState,
+  type NodeState,
+  type ServiceConfig,
+  type ServiceStatusEntry,
+  type Sid,
+} from './types.js';
+
+/** Rounds (~10 s each) without services before the LRM gives up its lock and watchdog. */
+const MAX_ACTIVE_IDLE_ROUNDS = 60;
+/** Seconds an active round lasts at least. */
+const ACTIVE_ROUND_SECONDS = 10;
+/** Seconds a maintenance round lasts at least. */
+const MAINTENANCE_ROUND_SECONDS = 5;
+/** Seconds run_workers keeps polling running workers before returning. */
+const WORKER_POLL_SECONDS = 8;
+/** Seconds a restarting LRM without its lock waits for the watchdog before giving up. */
+const LOST_LOCK_RESTART_GIVE_UP = 90;
+
+export interface LrmStatusState {
+  state: LrmState | 'startup';
+  stateChangeTime?: number;
+}
+
+/** Parameters of a queued command. */
+export interface CommandParams {
+  target?: string;
+  timeout?: string;
+}
+
+/** How a worker ended, like a process's wait status. */
+export type WorkerOutcome =
+  | { kind: 'exited'; code: number }
+  | { kind: 'signaled'; signal: number }
+  | { kind: 'failed' };
+
+interface Worker {
+  sid: Sid;
+  /** Undefined marks a stop job queued by a node shutdown; its result goes nowhere. */
+  uid?: string;
+  state: string;
+  startTries: number;
+  params?: CommandParams;
+  /** Set once the worker runs in the background (max_workers > 0). */
+  started: boolean;
+  outcome?: WorkerOutcome;
+}
+
+/**
+ * State some LRMs share: the reference keeps it per process, so simulated
+ * LRMs in one run share it while each daemon has its own.
+ */
+export interface LrmProcessState {
+  /** The first successful lrm_status write happens once per process, before anything else. */
+  wroteStatusAtStartup: boolean;
+}
+
+export interface Lrm {
+  readonly env: HaEnv;
+  readonly process: LrmProcessState;
+  status: LrmStatusState;
+  workers: Map<Sid, Worker>;
+  results: Record<string, LrmResult>;
+  restartTries: Record<Sid, number>;
+  /** Time of the shutdown request, 0 when none. */
+  shutdownRequest: number;
+  shutdownErrors: number;
+  mode: LrmMode;
+  clusterStateUpdate: boolean;
+  activeIdleRounds: number;
+  serviceStatus: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
+  nodeStatus: NodeState;
+  watchdog?: WatchdogHandle;
+}
+
+/** The LRM state machine's only setter: validates, logs `old => new`, stamps the time. */
+function setState(lrm: Lrm, state: LrmState): void {
+  if (!(LRM_STATES as readonly string[]).includes(state)) throw new Error(`invalid state '${state}'`);
+  const old = lrm.status.state;
+  if (old === state) return;
+  lrm.env.log('info', `status change ${old} => ${state}`);
+  lrm.status = { state, stateChangeTime: lrm.env.getTime() };
+}
+
+export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAtStartup: false }): Lrm {
+  const lrm: Lrm = {
+    env,
+    process,
+    status: { state: 'startup' },
+    workers: new Map(),
+    results: {},
+    restartTries: {},
+    shutdownRequest: 0,
+    shutdownErrors: 0,
+    mode: 'active',
+    clusterStateUpdate: false,
+    activeIdleRounds: 0,
+    serviceStatus: {},
+    nodeStatus: 'unknown',
+  };
+  setState(lrm, 'wait_for_agent_lock');
+  return lrm;
+}
+
+/**
+ * The daemon was asked to stop: a node shutdown or reboot, or a restart of
+ * the LRM alone. The shutdown policy decides between stopping the services
+ * (failover), freezing them (the node comes back soon) and migrating them
+ * away first (maintenance).
+ */
+export async function requestLrmShutdown(lrm: Lrm): Promise<void> {
+  if (lrm.shutdownRequest) return;
+  const { env } = lrm;
+  const nodename = env.nodename;
+  const { shutdown, reboot } = await env.isNodeShutdown();
+  const dc = await env.getDatacenterSettings();
+  const policy = dc.ha.shutdown_policy ?? 'conditional';
+
+  if (shutdown) env.log('info', `got shutdown request with shutdown policy '${policy}'`);
+
+  let freezeAll = false;
+  let maintenance = false;
+  switch (policy) {
+    case 'conditional':
+      freezeAll = reboot;
+      break;
+    case 'freeze':
+      freezeAll = true;
+      break;
+    case 'failover':
+      freezeAll = false;
+      break;
+    case 'migrate':
+      maintenance = true;
+      break;
+    default:
+      env.log('err', `unknown shutdown policy '${policy}', fall back to conditional`);
+      freezeAll = reboot;
+  }
+
+  if (!maintenance && shutdown) {
+    // A shutting down node always stops its services, reboot or not:
+    // anything else risks corrupting them or blocking the shutdown. Under the
+    // migrate policy the manager moves them away first instead.
+    for (const sid of Object.keys(lrm.serviceStatus)) {
+      if (lrm.serviceStatus[sid].node !== nodename) continue;
+      queueResourceCommand(lrm, sid, undefined, 'request_stop');
+    }
+  }
+
+  if (shutdown) {
+    const kind = reboot ? 'reboot' : 'shutdown';
+    if (isMaintenanceRequested(lrm)) {
+      if (maintenance) {
+        env.log('info', `${kind} LRM, ignore maintenance policy, already in maintenance mode`);
+      } else {
+        env.log('info', `${kind} LRM, ignore ${policy} policy as manual maintenance mode is enabled`);
+      }
+    } else if (maintenance) {
+      env.log('info', `${kind} LRM, doing maintenance, removing this node from active list`);
+      lrm.mode = 'maintenance';
+    } else if (freezeAll) {
+      env.log('info', `${kind} LRM, stop and freeze all services`);
+      lrm.mode = 'restart';
+    } else {
+      env.log('info', 'shutdown LRM, stop all services');
+      lrm.mode = 'shutdown';
+    }
+  } else if (isMaintenanceRequested(lrm)) {
+    // The reference passes a mangled level here; its log line starts with a
+    // newline and a tab, kept for identical output.
+    env.log('\n\t    info' as 'info', 'Restarting LRM in maintenance mode may be delayed until all services are moved');
+  } else {
+    env.log('info', 'restart LRM, freeze all services');
+    lrm.mode = 'restart';
+  }
+
+  lrm.shutdownRequest = env.getTime();
+
+  try {
+    if (!(await updateLrmStatus(lrm))) throw new Error('not quorate?');
+  } catch (err) {
+    env.log('err', `unable to update lrm status file - ${errorText(err)}`);
+  }
+}
+
+async function updateLrmStatus(lrm: Lrm): Promise<boolean> {
+  const { env } = lrm;
+  if (!(await env.quorate())) return false;
+  const state = lrm.status.state;
+  try {
+    await env.writeLrmStatus({
+      ...(state !== 'startup' ? { state } : {}),
+      mode: lrm.mode,
+      results: lrm.results,
+      timestamp: env.getTime(),
+    });
+  } catch (err) {
+    env.log('err', `unable to write lrm status file - ${errorText(err)}`);
+    return false;
+  }
+  return true;
+}
+
+/** Refreshes the service and node status from the manager, and the mode from its requests. */
+async function updateServiceStatus(lrm: Lrm): Promise<boolean> {
+  const { env } = lrm;
+  let ms;
+  try {
+    ms = await env.readManagerStatus();
+  } catch (err) {
+    env.log('err', `updating service status from manager failed: ${errorText(err)}`);
+    return false;
+  }
+  lrm.serviceStatus = ms.service_status ?? {};
+  lrm.nodeStatus = ms.node_status?.[env.nodename] ?? 'unknown';
+  if (!lrm.shutdownRequest) {
+    const request = ms.node_request?.[env.nodename] ?? {};
+    if (request.maintenance) {
+      lrm.mode = 'maintenance';
+    } else if (ms.disarm) {
+      lrm.mode = 'disarm';
+    } else if (lrm.mode === 'maintenance' || lrm.mode === 'disarm') {
+      lrm.mode = 'active';
+    }
+  }
+  return true;
+}
+
+async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
+  const { env } = lrm;
+  const start = env.getTime();
+  for (let tries = 1; ; tries++) {
+    if (await env.getHaAgentLock()) {
+      if (lrm.watchdog !== undefined) {
+        await env.watchdogUpdate(lrm.watchdog);
+      } else {
+        lrm.watchdog = await env.watchdogOpen();
+      }
+      return true;
+    }
+    if (tries >= 6) break;
+    if (env.getTime() - start > 5) break;
+    await env.sleep(1);
+  }
+  return false;
+}
+
+/**
+ * Closes the watchdog, which disables self-fencing: only when no service is
+ * active here (graceful shutdown, all stopped or frozen, or disarmed).
+ */
+async function giveUpWatchdog(lrm: Lrm): Promise<void> {
+  if (lrm.watchdog === undefined) return;
+  await lrm.env.watchdogClose(lrm.watchdog);
+  lrm.watchdog = undefined;
+}
+
+/** Any service assigned to this node, whatever its requested state. */
+function hasConfiguredServiceOnLocalNode(lrm: Lrm): boolean {
+  const node = lrm.env.nodename;
+  for (const sid in lrm.serviceStatus) if (lrm.serviceStatus[sid].node === node) return true;
+  return false;
+}
+
+function isFenceRequested(lrm: Lrm): boolean {
+  return countFencedServices(lrm.serviceStatus, lrm.env.nodename) > 0 || lrm.nodeStatus === 'fence';
+}
+
+function isMaintenanceRequested(lrm: Lrm): boolean {
+  return lrm.mode === 'maintenance';
+}
+
+function activeServiceCount(lrm: Lrm): number {
+  return countActiveServices(lrm.serviceStatus, lrm.env.nodename);
+}
+
+/**
+ * Queues a command for a service. A command whose result is already
+ * reported is not queued again — a second try the master does not know of
+ * could race its handling of the first failure — except 'stopped', which is
+ * always enforced, master or not.
+ */
+function queueResourceCommand(lrm: Lrm, sid: Sid, uid: string | undefined, state: string, params?: CommandParams): void {
+  if (state !== 'stopped' && uid && lrm.results[uid] !== undefined) return;
+  const existing = lrm.workers.get(sid);
+  if (existing !== undefined) {
+    if (existing.started) return;
+    lrm.workers.delete(sid);
+  }
+  lrm.workers.set(sid, { sid, uid, state, startTries: 0, started: false, ...(params ? { params } : {}) });
+}
+
+/** Collects finished background workers; returns how many still run. */
+async function checkActiveWorkers(lrm: Lrm): Promise<number> {
+  let running = 0;
+  for (const [sid, worker] of [...lrm.workers]) {
+    if (!worker.started) continue;
+    if (worker.outcome === undefined) {
+      running++;
+      continue;
+    }
+    await commandFinished(lrm, sid, worker.outcome);
+  }
+  return running;
+}
+
+/**
+ * Starts queued workers, oldest-waiting first so none starves, within the
+ * max_workers limit; with max_workers 0 each runs inline. Keeps polling for
+ * up to 8 seconds while workers run. Returns the number of workers left.
+ */
+async function runWorkers(lrm: Lrm): Promise<number> {
+  const { env } = lrm;
+  const start = env.getTime();
+  const maxWorkers = env.getMaxWorkers();
+  const { services } = await env.readServiceConfig();
+
+  while (env.getTime() - start <= WORKER_POLL_SECONDS) {
+    let count = await checkActiveWorkers(lrm);
+
+    const waiting = [...lrm.workers.values()]
+      .filter((w) => !w.started)
+      .sort((a, b) => b.startTries - a.startTries || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
+    for (const worker of waiting) {
+      worker.startTries++;
+      if (maxWorkers > 0 && count >= maxWorkers) continue;
+      const cd = services[worker.sid];
+      if (maxWorkers > 0) {
+        worker.started = true;
+        count++;
+        void execResourceAgent(lrm, worker.sid, cd, worker.state, worker.params).then(
+          (code) => {
+            worker.outcome = { kind: 'exited', code: code & 0xff };
+          },
+          (err: unknown) => {
+            env.log('err', errorText(err));
+            // like a forked worker dying on an exception: exit code 255
+            worker.outcome = { kind: 'exited', code: 255 };
+          },
+        );
+      } else {
+        let outcome: WorkerOutcome;
+        try {
+          outcome = { kind: 'exited', code: await execResourceAgent(lrm, worker.sid, cd, worker.state, worker.params) };
+        } catch (err) {
+          env.log('err', errorText(err));
+          outcome = { kind: 'failed' };
+        }
+        await commandFinished(lrm, worker.sid, outcome);
+      }
+    }
+
+    if (count === 0) break;
+    await env.sleep(1);
+  }
+  return lrm.workers.size;
+}
+
+function decodeOutcome(lrm: Lrm, sid: Sid, outcome: WorkerOutcome): number {
+  switch (outcome.kind) {
+    case 'failed':
+      lrm.env.log('err', `resource agent ${sid} finished - failed to execute`);
+      return -1;
+    case 'signaled':
+      lrm.env.log('err', `resource agent ${sid} finished - got signal ${outcome.signal}`);
+      return -1;
+    case 'exited':
+      return outcome.code;
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown worker outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+async function commandFinished(lrm: Lrm, sid: Sid, outcome: WorkerOutcome): Promise<void> {
+  const worker = lrm.workers.get(sid);
+  if (worker === undefined) return;
+  lrm.workers.delete(sid);
+  let exitCode = decodeOutcome(lrm, sid, outcome);
+
+  if (worker.uid === undefined) {
+    // a shutdown stop job: only its failure matters, to keep the lock
+    if (exitCode !== 0) lrm.shutdownErrors++;
+    return;
+  }
+
+  exitCode = await handleServiceExitCode(lrm, sid, worker.state, exitCode);
+  if (exitCode === EXIT.ETRY_AGAIN) return; // retried silently
+
+  lrm.results[worker.uid] = { sid: worker.sid, state: worker.state, exit_code: exitCode };
+
+  // Keep only results the manager can still ask for.
+  const valid = new Set<string>();
+  for (const key in lrm.serviceStatus) {
+    const uid = lrm.serviceStatus[key].uid;
+    if (uid) valid.add(uid);
+  }
+  const kept: Record<string, LrmResult> = {};
+  for (const uid of Object.keys(lrm.results)) if (valid.has(uid)) kept[uid] = lrm.results[uid];
+  lrm.results = kept;
+}
+
+/**
+ * Applies the restart policy to a failed start: retry in place up to
+ * max_restart times (the master is not told), then report the error so the
+ * master can relocate the service.
+ */
+async function handleServiceExitCode(lrm: Lrm, sid: Sid, cmd: string, exitCode: number): Promise<number> {
+  const { env } = lrm;
+  const { services } = await env.readServiceConfig();
+  const maxRestart = services[sid]?.max_restart ?? 0;
+  if (cmd !== 'started') return exitCode;
+
+  if (exitCode === EXIT.SUCCESS) {
+    lrm.restartTries[sid] = 0;
+    return exitCode;
+  }
+  if (exitCode !== EXIT.ERROR) return exitCode;
+
+  const tries = lrm.restartTries[sid] ?? 0;
+  if (tries >= maxRestart) {
+    env.log('err', `unable to start service ${sid} on local node after ${tries} retries`);
+    lrm.restartTries[sid] = 0;
+    return EXIT.ERROR;
+  }
+  lrm.restartTries[sid] = tries + 1;
+  env.log('warning', `restart policy: retry number ${tries + 1} for service '${sid}'`);
+  return EXIT.ETRY_AGAIN;
+}
+
+/** Executes one command for one service on this node; returns an exit code. */
+export async function execResourceAgent(
+  lrm: Lrm,
+  sid: Sid,
+  cd: Readonly<ServiceConfig> | undefined,
+  cmd: string,
+  params: CommandParams | undefined,
+): Promise<number> {
+  const { env } = lrm;
+  const { type, name } = splitSid(sid);
+  const driver = env.resourceDriver(type);
+  if (driver === undefined) {
+    env.log('err', `service type '${type}' not implemented`);
+    return EXIT.EUNKNOWN_SERVICE_TYPE;
+  }
+  if (cd === undefined) {
+    env.log('err', `missing resource configuration for '${sid}'`);
+    return EXIT.EUNKNOWN_SERVICE;
+  }
+  if (cmd === 'error') {
+    env.log(
+      'err',
+      `service ${sid} is in an error state and needs manual intervention. Look up 'ERROR RECOVERY' in the documentation.`,
+    );
+    return EXIT.SUCCESS; // reporting the error state always succeeds
+  }
+  if (cd.node !== env.nodename) {
+    env.log('err', `service '${sid}' not on this node`);
+    return EXIT.EWRONG_NODE;
+  }
+
+  let running = await driver.checkRunning(name);
+
+  switch (cmd) {
+    case 'started':
+      if (running) return EXIT.SUCCESS;
+      env.log('info', `starting service ${sid}`);
+      await driver.start(name);
+      running = await driver.checkRunning(name);
+      if (running) {
+        env.log('info', `service status ${sid} started`);
+        return EXIT.SUCCESS;
+      }
+      env.log('warning', `unable to start service ${sid}`);
+      return EXIT.ERROR;
+
+    case 'request_stop':
+    case 'stopped': {
+      if (!running) return EXIT.SUCCESS;
+      const timeout = params?.timeout;
+      env.log('info', timeout !== undefined ? `stopping service ${sid} (timeout=${timeout})` : `stopping service ${sid}`);
+      await driver.shutdown(name, timeout);
+      running = await driver.checkRunning(name);
+      if (!running) {
+        env.log('info', `service status ${sid} stopped`);
+        return EXIT.SUCCESS;
+      }
+      env.log('info', `unable to stop service ${sid} (still running)`);
+      return EXIT.ERROR;
+    }
+
+    case 'migrate':
+    case 'relocate':
+    case 'request_start_balance': {
+      const target = params?.target;
+      if (target === undefined) throw new Error(`${cmd} '${sid}' failed - missing target`);
+      if (cd.node === target) return EXIT.SUCCESS; // already there
+      if (cmd === 'request_start_balance' && running) {
+        env.log('info', `ignoring rebalance-on-start for service ${sid} - already running`);
+        return EXIT.IGNORED;
+      }
+      const moved = await driver.migrate(name, target, cmd === 'migrate');
+      if (!moved) {
+        env.log('err', `service ${sid} not moved (migration error)`);
+        return EXIT.ERROR;
+      }
+      return EXIT.SUCCESS;
+    }
+
+    default:
+      env.log('err', `implement me (cmd '${cmd}')`);
+      return EXIT.EUNKNOWN_COMMAND;
+  }
+}
+
+/** Queues the master's commands for this node's services and runs them. */
+async function manageResources(lrm: Lrm): Promise<number> {
+  const node = lrm.env.nodename;
+  const ss = lrm.serviceStatus;
+
+  for (const sid of Object.keys(lrm.restartTries)) if (ss[sid] === undefined) delete lrm.restartTries[sid];
+
+  for (const sid of Object.keys(ss)) {
+    const sd = ss[sid];
+    if (!sd.node || !sd.uid || sd.node !== node) continue;
+    const requested = sd.state;
+    // recovery: the master must first move it (possibly back to this very
+    // node); freeze: hands off; request_start: only picks a node.
+    if (requested === 'recovery' || requested === 'freeze' || requested === 'request_start') continue;
+    queueResourceCommand(lrm, sid, sd.uid, requested, { target: sd.target, timeout: sd.timeout });
+  }
+
+  return runWorkers(lrm);
+}
+
+type Transition = (lrm: Lrm, fenceRequested: boolean) => Promise<void>;
+
+const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
+  async wait_for_agent_lock(lrm, fenceRequested) {
+    const serviceCount = activeServiceCount(lrm);
+    if (lrm.mode === 'disarm') return; // stay idle, no lock while disarmed
+    if (!fenceRequested && serviceCount > 0 && (await lrm.env.quorate())) {
+      if (await getProtectedAgentLock(lrm)) setState(lrm, 'active');
+    }
+  },
+  async lost_agent_lock(lrm, fenceRequested) {
+    if (!fenceRequested && (await lrm.env.quorate())) {
+      if (await getProtectedAgentLock(lrm)) setState(lrm, 'active');
+    }
+  },
+  async active(lrm, fenceRequested) {
+    const { env } = lrm;
+    if (fenceRequested) {
+      env.log('err', 'node needs to be fenced - releasing agent_lock');
+      setState(lrm, 'lost_agent_lock');
+    } else if (!(await getProtectedAgentLock(lrm))) {
+      setState(lrm, 'lost_agent_lock');
+    } else if (isMaintenanceRequested(lrm)) {
+      setState(lrm, 'maintenance');
+    } else if (lrm.mode === 'disarm' && (await runWorkers(lrm)) === 0) {
+      env.log('info', 'HA disarm requested, releasing agent lock and watchdog');
+      // Safe: no fence request (checked first) and no worker running any more.
+      await env.releaseHaAgentLock();
+      await giveUpWatchdog(lrm);
+      setState(lrm, 'wait_for_agent_lock');
+    } else if (!hasConfiguredServiceOnLocalNode(lrm) && (await runWorkers(lrm)) === 0) {
+      lrm.activeIdleRounds++;
+      if (lrm.activeIdleRounds > MAX_ACTIVE_IDLE_ROUNDS) {
+        env.log('info', `node had no service configured for ${MAX_ACTIVE_IDLE_ROUNDS} rounds, going idle.`);
+        // Safe: no service here and no worker running for a long time.
+        await env.releaseHaAgentLock();
+        await giveUpWatchdog(lrm);
+        setState(lrm, 'wait_for_agent_lock');
+        lrm.activeIdleRounds = 0;
+      }
+    } else if (lrm.activeIdleRounds > 0) {
+      lrm.activeIdleRounds = 0;
+    }
+  },
+  async maintenance(lrm, fenceRequested) {
+    const { env } = lrm;
+    if (fenceRequested) {
+      env.log('err', 'node needs to be fenced during maintenance mode - releasing agent_lock');
+      setState(lrm, 'lost_agent_lock');
+    } else if (lrm.mode === 'disarm' && activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0) {
+      env.log('info', 'HA disarm requested during maintenance, releasing agent lock and watchdog');
+      // Safe: no active service and no running worker.
+      await env.releaseHaAgentLock();
+      await giveUpWatchdog(lrm);
+      setState(lrm, 'wait_for_agent_lock');
+    } else if (activeServiceCount(lrm) > 0 || (await runWorkers(lrm)) > 0) {
+      // Keep lock and watchdog until every service has left the node.
+      if (!(await getProtectedAgentLock(lrm))) setState(lrm, 'lost_agent_lock');
+    } else if (!isMaintenanceRequested(lrm)) {
+      // Empty, and maintenance is over: back to work.
+      setState(lrm, (await getProtectedAgentLock(lrm)) ? 'active' : 'lost_agent_lock');
+    }
+  },
+};
+
+type Work = (lrm: Lrm) => Promise<boolean>;
+
+const WORK: Readonly<Record<LrmState, Work>> = {
+  async wait_for_agent_lock(lrm) {
+    if (lrm.shutdownRequest) return false;
+    await updateLrmStatus(lrm);
+    await lrm.env.sleep(5);
+    return true;
+  },
+  async active(lrm) {
+    const { env } = lrm;
+    const start = env.getTime();
+    let shutdown = false;
+    try {
+      if (await updateServiceStatus(lrm)) {
+        if (lrm.shutdownRequest) {
+          if (lrm.mode === 'restart') {
+            const workers = await runWorkers(lrm);
+            if (activeServiceCount(lrm) === 0 && workers === 0) {
+              // Safe: nothing active and no worker left.
+              await giveUpWatchdog(lrm);
+              shutdown = true;
+              // Restarting with no or only frozen services: let go of the lock.
+              await env.releaseHaAgentLock();
+            }
+          } else if ((await runWorkers(lrm)) === 0) {
+            if (lrm.shutdownErrors === 0) {
+              // Safe: every service stopped and the LRM shuts down.
+              await giveUpWatchdog(lrm);
+              await env.releaseHaAgentLock();
+            }
+            shutdown = true;
+          }
+        } else if (!lrm.clusterStateUpdate) {
+          // The lock renewed fine, so most likely a cfs restart; next round will do.
+          env.log('notice', 'temporary inconsistent cluster state (cfs restart?), skip round');
+        } else {
+          await manageResources(lrm);
+        }
+      }
+    } catch (err) {
+      env.log('err', `got unexpected error - ${errorText(err)}`);
+    }
+    await updateLrmStatus(lrm);
+    if (shutdown) return false;
+    await env.sleepUntil(start + ACTIVE_ROUND_SECONDS);
+    return true;
+  },
+  async lost_agent_lock(lrm) {
+    const { env } = lrm;
+    // The watchdog is about to fire; all that helps is getting the lock back.
+    if (lrm.shutdownRequest) {
+      const serviceCount = activeServiceCount(lrm);
+      if (serviceCount > 0) {
+        env.log('err', `got shutdown request in state 'lost_agent_lock' - detected ${serviceCount} running services`);
+        if (lrm.mode === 'restart') {
+          // The watchdog should have fired by now (or is set not to reboot).
+          // A restart does not touch the services, so exiting is safe enough.
+          const since = lrm.status.stateChangeTime ?? env.getTime();
+          if (env.getTime() - since > LOST_LOCK_RESTART_GIVE_UP) {
+            env.log('err', `lost agent lock and restart request for over ${LOST_LOCK_RESTART_GIVE_UP} seconds - giving up!`);
+            return false;
+          }
+        }
+      } else {
+        // Safe: every service is stopped.
+        await giveUpWatchdog(lrm);
+        return false;
+      }
+    }
+    await env.sleep(5);
+    return true;
+  },
+  async maintenance(lrm) {
+    const { env } = lrm;
+    const start = env.getTime();
+    // The reference ends the daemon when the status cannot be read here.
+    if (!(await updateServiceStatus(lrm))) return false;
+
+    let exit = false;
+    if (activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0) {
+      // Safe: in maintenance and every active service has moved away.
+      await giveUpWatchdog(lrm);
+      if (lrm.shutdownRequest) exit = true;
+      // Only frozen services or none left: let go of the lock.
+      await env.releaseHaAgentLock();
+    }
+    if (!exit) await manageResources(lrm);
+    await updateLrmStatus(lrm);
+    if (exit) return false;
+    await env.sleepUntil(start + MAINTENANCE_ROUND_SECONDS);
+    return true;
+  },
+};
+
+async function work(lrm: Lrm): Promise<boolean> {
+  const { env } = lrm;
+  if (!lrm.process.wroteStatusAtStartup) {
+    if (await updateLrmStatus(lrm)) {
+      lrm.process.wroteStatusAtStartup = true;
+    } else {
+      await env.sleep(5);
+      return !lrm.shutdownRequest;
+    }
+  }
+
+  const before = lrm.status.state;
+  if (before === 'startup') throw new Error(`got unexpected status '${before}'`);
+  await updateServiceStatus(lrm);
+  await TRANSITIONS[before](lrm, isFenceRequested(lrm));
+
+  const state = lrm.status.state;
+  if (state === 'startup') throw new Error(`got unexpected status '${state}'`);
+  return WORK[state](lrm);
+}
+
+/** One iteration of the daemon loop; resolves false when the daemon should exit. */
+export async function lrmIteration(lrm: Lrm): Promise<boolean> {
+  const { env } = lrm;
+  env.loopStartHook();
+  lrm.clusterStateUpdate = await env.clusterStateUpdate();
+  const result = await work(lrm);
+  env.loopEndHook();
+  return result;
+}
