@@ -1,0 +1,13 @@
+// Process entry of ha-simulator: binds the environment once (the scoring
+// kernel) and maps the outcome to the exit status.
+
+import { main } from './simulator.js';
+
+export async function start(): Promise<void> {
+  try {
+    process.exitCode = await main(process.argv);
+  } catch (err) {
+    process.stderr.write(`ha-simulator: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,136 @@
+// ha-simulator: runs the reference's regression scenario format.
+//
+//   ha-simulator run DIR          print the simulation log of one scenario
+//   ha-simulator test DIR...      compare each scenario with its log.expect
+//   ha-simulator regen DIR...     (re)write log.expect of the given scenarios
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Command } from 'commander';
+
+import { readScenario } from '../config/scenario.js';
+import type { ScoringKernel } from '../core/scheduling/kernel.js';
+import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
+import { runSimulation } from '../env/sim/runner.js';
+import type { SimScenario } from '../env/sim/scenario-input.js';
+import { unifiedDiff } from './unified-diff.js';
+
+export interface SimulateOptions {
+  kernel?: ScoringKernel;
+  maxLoopDelay?: number;
+}
+
+/** Reads a scenario folder into what the simulator starts from. */
+export async function loadScenario(dir: string): Promise<SimScenario> {
+  const scenario = await readScenario(dir);
+  if (scenario.cmdlist === undefined) throw new Error(`${join(dir, 'cmdlist')}: missing (every scenario needs one)`);
+  return {
+    cmdlist: scenario.cmdlist,
+    hardwareStatus: scenario.hardwareStatus,
+    managerStatus: scenario.managerStatus,
+    serviceConfig: scenario.serviceConfig as SimScenario['serviceConfig'],
+    rulesConfig: scenario.raw.rules_config,
+    groups: scenario.raw.groups,
+    datacenter: scenario.datacenter as SimScenario['datacenter'],
+    staticServiceStats: scenario.staticServiceStats,
+    dynamicServiceStats: scenario.dynamicServiceStats,
+  };
+}
+
+/** Runs the scenario in `dir` and returns its log. */
+export async function simulateDir(dir: string, options: SimulateOptions = {}): Promise<string> {
+  const scenario = await loadScenario(dir);
+  const lines: string[] = [];
+  await runSimulation(scenario, { write: (line) => lines.push(line), ...options });
+  return lines.join('');
+}
+
+async function readExpected(dir: string): Promise<string | undefined> {
+  try {
+    return await readFile(join(dir, 'log.expect'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface TestOutcome {
+  dir: string;
+  passed: boolean;
+  /** A unified diff, or why the scenario could not be compared. */
+  detail: string;
+}
+
+export async function testDir(dir: string, options: SimulateOptions = {}): Promise<TestOutcome> {
+  const expected = await readExpected(dir);
+  if (expected === undefined) return { dir, passed: false, detail: `${dir}: no log.expect to compare with\n` };
+  let actual: string;
+  try {
+    actual = await simulateDir(dir, options);
+  } catch (err) {
+    return { dir, passed: false, detail: `${dir}: ${err instanceof Error ? err.message : String(err)}\n` };
+  }
+  const diff = unifiedDiff(expected, actual, join(dir, 'log.expect'), join(dir, '(simulated)'));
+  return { dir, passed: diff === '', detail: diff };
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number of seconds, got '${value}'`);
+  return n;
+}
+
+export async function main(argv: readonly string[], kernel: ScoringKernel = typescriptScoringKernel): Promise<number> {
+  let status = 0;
+  const program = new Command('ha-simulator')
+    .description('Deterministic simulator for the HA manager, running regression scenario folders')
+    .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds);
+
+  const simOptions = (): SimulateOptions => {
+    const { maxLoopDelay } = program.opts<{ maxLoopDelay?: number }>();
+    return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}) };
+  };
+
+  program
+    .command('run')
+    .argument('<dir>', 'scenario folder')
+    .description('print the simulation log of a scenario (the folder is only read)')
+    .action(async (dir: string) => {
+      process.stdout.write(await simulateDir(dir, simOptions()));
+    });
+
+  program
+    .command('test')
+    .argument('<dirs...>', 'scenario folders with a log.expect')
+    .description('run scenarios and compare each log with its log.expect')
+    .action(async (dirs: string[]) => {
+      let passed = 0;
+      let failed = 0;
+      for (const dir of dirs) {
+        const outcome = await testDir(dir, simOptions());
+        if (outcome.passed) {
+          passed++;
+        } else {
+          failed++;
+          process.stdout.write(`FAIL ${dir}\n${outcome.detail}`);
+        }
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      if (failed > 0) status = 1;
+    });
+
+  program
+    .command('regen')
+    .argument('<dirs...>', 'scenario folders')
+    .description("write each scenario's current log as its log.expect (review the diff before committing)")
+    .action(async (dirs: string[]) => {
+      for (const dir of dirs) {
+        await writeFile(join(dir, 'log.expect'), await simulateDir(dir, simOptions()));
+        process.stdout.write(`wrote ${join(dir, 'log.expect')}\n`);
+      }
+    });
+
+  await program.parseAsync([...argv]);
+  return status;
+}
