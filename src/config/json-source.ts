@@ -226,11 +226,16 @@ export class JsonIssues {
 
   constructor(readonly doc: JsonDocument) {}
 
+  /** A missing member is reported at the line of its nearest present ancestor. */
   add(path: JsonPath, message: string): void {
     const field = formatJsonPath(path);
+    let line: number | undefined;
+    for (let depth = path.length; line === undefined && depth >= 0; depth--) {
+      line = this.doc.lineOf(path.slice(0, depth));
+    }
     this.issues.push({
       file: this.doc.file,
-      line: this.doc.lineOf(path),
+      line,
       ...(field !== '' ? { field } : {}),
       message,
     });
