@@ -1,0 +1,111 @@
+// The shape of the ha-native addon (crates/ha-native) as TypeScript sees it,
+// and the check that a loaded module really is a compatible build of it.
+
+/** Opaque handles created by the addon; only the addon can use them. */
+declare const poolHandle: unique symbol;
+export type NativePoolHandle = { readonly [poolHandle]: true };
+declare const muxHandle: unique symbol;
+export type NativeMuxHandle = { readonly [muxHandle]: true };
+
+export interface NativeCommandSpec {
+  uid: string;
+  command: string;
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+  timeoutMs?: number;
+  killGraceMs?: number;
+  captureLimit?: number;
+}
+
+export interface NativeCommandOutcome {
+  uid: string;
+  exitCode: number | null;
+  /** Signal number; the wrapper turns it into a name. */
+  signal: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  spawnError: string | null;
+}
+
+export interface NativeLease {
+  acquiredAtMs: number;
+  renewedAtMs: number;
+  lifetimeMs: number;
+}
+
+export interface NativeMuxStatus {
+  remainingMs: number;
+  timeoutMs: number;
+  feeding: boolean;
+}
+
+/** The functions and constants the addon exports (src/*.rs of the crate). */
+export interface NativeBinding {
+  readonly abiVersion: number;
+  readonly version: string;
+  monotonicNowMs(): number;
+
+  leaseAcquire(requestedAtMs: number, lifetimeMs: number): NativeLease;
+  leaseRenew(lease: NativeLease, requestedAtMs: number): NativeLease;
+  leaseExpiresInMs(lease: NativeLease, nowMs: number): number;
+  leaseFeedDeadlineMs(lease: NativeLease, fenceWindowMs: number): number;
+  leaseSafeToFeed(lease: NativeLease, nowMs: number, fenceWindowMs: number): boolean;
+
+  poolCreate(maxWorkers: number): NativePoolHandle;
+  poolRun(pool: NativePoolHandle, spec: NativeCommandSpec): Promise<NativeCommandOutcome>;
+  poolActiveCount(pool: NativePoolHandle): number;
+  poolQueuedCount(pool: NativePoolHandle): number;
+  poolClose(pool: NativePoolHandle): void;
+
+  readonly defaultMuxSocketPath: string;
+  muxConnect(socketPath: string): NativeMuxHandle;
+  muxUpdate(client: NativeMuxHandle): void;
+  muxStatus(client: NativeMuxHandle): NativeMuxStatus;
+  muxClose(client: NativeMuxHandle, clean: boolean): void;
+}
+
+/** The interface version this TypeScript expects (crates/ha-native/src/info.rs). */
+export const EXPECTED_ABI_VERSION = 1;
+
+const FUNCTIONS = [
+  'monotonicNowMs',
+  'leaseAcquire',
+  'leaseRenew',
+  'leaseExpiresInMs',
+  'leaseFeedDeadlineMs',
+  'leaseSafeToFeed',
+  'poolCreate',
+  'poolRun',
+  'poolActiveCount',
+  'poolQueuedCount',
+  'poolClose',
+  'muxConnect',
+  'muxUpdate',
+  'muxStatus',
+  'muxClose',
+] as const satisfies readonly (keyof NativeBinding)[];
+
+/**
+ * Returns the module as a binding if it is a build of ha-native with the
+ * expected interface version; throws an error saying what is off otherwise.
+ */
+export function asNativeBinding(module: unknown, location: string): NativeBinding {
+  if (typeof module !== 'object' || module === null) {
+    throw new Error(`${location} did not export an object`);
+  }
+  const exports = module as Record<string, unknown>;
+  if (exports.abiVersion !== EXPECTED_ABI_VERSION) {
+    throw new Error(
+      `${location} has interface version ${String(exports.abiVersion)}, this build of ha-manager expects ` +
+        `${EXPECTED_ABI_VERSION}: rebuild it with \`npm run build:native\``,
+    );
+  }
+  const missing = FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`${location} lacks the functions ${missing.join(', ')}: rebuild it with \`npm run build:native\``);
+  }
+  return module as NativeBinding;
+}
