@@ -11,11 +11,13 @@ mod info;
 mod lease;
 mod napi;
 mod pool;
+mod scheduling;
 mod watchdog;
 
 use napi::sys::{napi_env, napi_value};
 
-const MODULES: &[napi::Register] = &[info::register, lease::register, pool::register, watchdog::register];
+const MODULES: &[napi::Register] =
+    &[info::register, lease::register, pool::register, scheduling::register, watchdog::register];
 
 /// Entry point node looks up when it loads the addon.
 ///
