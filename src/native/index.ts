@@ -24,8 +24,10 @@ export {
   leaseRenew,
   monotonicNowMs,
   safeToFeed,
+  typescriptLeaseOps,
 } from './lease.js';
-export type { FenceWindow, Lease } from './lease.js';
+export type { FenceWindow, Lease, LeaseOps } from './lease.js';
 export { connectWatchdogMux, DEFAULT_WATCHDOG_MUX_SOCKET } from './watchdog.js';
 export type { WatchdogMuxConnection, WatchdogMuxStatus } from './watchdog.js';
 export { findWatchdogMuxBinary, WATCHDOG_MUX_PATH_ENV } from './mux-binary.js';
+export { nativeScoringKernel, scoringKernelFromAddon } from './scoring-kernel.js';

@@ -1,0 +1,70 @@
+// The native (Rust) and TypeScript kernels must return the same bits for the
+// same inputs. Each case is generated from a seed; a failure names it, and
+// SCHEDULING_SEED=<seed> replays just that case.
+
+import { describe, expect, it } from 'vitest';
+import { typescriptScoringKernel, type ScoringKernel } from '../../src/core/scheduling/index.js';
+import { nativeScoringKernel } from '../../src/native/scoring-kernel.js';
+import { randomCandidates, randomLimit, randomNodes, randomResource, seededRandom, type Random } from './random-cluster.js';
+import { firstDifference, outcome } from './same-bits.js';
+
+const CASES = 400;
+const replay = process.env.SCHEDULING_SEED;
+const seeds = replay === undefined ? Array.from({ length: CASES }, (_, i) => i + 1) : [Number(replay)];
+
+const native = nativeScoringKernel();
+const SKIPPED = 'SKIPPED: the native addon is not built (run `npm run build:native`)';
+if (native === undefined) console.warn(`native/TypeScript scoring agreement: ${SKIPPED}`);
+
+function agree(name: string, run: (kernel: ScoringKernel, random: Random) => unknown): void {
+  it(name, () => {
+    for (const seed of seeds) {
+      const typescript = outcome(() => run(typescriptScoringKernel, seededRandom(seed)));
+      const rust = outcome(() => run(native as ScoringKernel, seededRandom(seed)));
+      const difference = firstDifference(typescript, rust);
+      if (difference !== undefined) {
+        expect.fail(
+          `seed ${seed}: typescript and native differ at ${difference}\n` +
+            `replay: SCHEDULING_SEED=${seed} npx vitest run test/scheduling/native-agreement.test.ts`,
+        );
+      }
+    }
+  });
+}
+
+describe.skipIf(native === undefined)(
+  native === undefined ? `native and TypeScript kernels agree — ${SKIPPED}` : 'native and TypeScript kernels agree',
+  () => {
+    it('the native kernel is the addon one', () => {
+      expect(native?.implementation).toBe('native');
+    });
+
+    agree('on node imbalance', (kernel, random) => kernel.nodeImbalance(randomNodes(random)));
+
+    agree('on start scores', (kernel, random) => {
+      const nodes = randomNodes(random);
+      return [0, 1, 2].map(() => outcome(() => kernel.scoreNodesToStartResource(nodes, randomResource(random))));
+    });
+
+    agree('on exhaustive migration search', (kernel, random) => {
+      const nodes = randomNodes(random);
+      const candidates = randomCandidates(random, nodes);
+      return kernel.scoreBestBalancingMigrations(nodes, candidates, randomLimit(random, candidates.length));
+    });
+
+    agree('on TOPSIS migration ranking', (kernel, random) => {
+      const nodes = randomNodes(random);
+      const candidates = randomCandidates(random, nodes);
+      return kernel.scoreBestBalancingMigrationsTopsis(nodes, candidates, randomLimit(random, candidates.length));
+    });
+
+    agree('on invalid input', (kernel, random) => {
+      const nodes = randomNodes(random);
+      const broken = nodes.map((node, i) => (i === 0 ? { ...node, stats: { ...node.stats, mem: -1 } } : node));
+      return [
+        outcome(() => kernel.nodeImbalance(broken)),
+        outcome(() => kernel.scoreBestBalancingMigrations(nodes, [], 0.5)),
+      ];
+    });
+  },
+);
