@@ -9,6 +9,7 @@
 // CLOCK_MONOTONIC milliseconds (the clock of process.hrtime), shared by the
 // addon and the TypeScript implementation, so leases from either mix freely.
 
+import type { NativeBinding } from './binding.js';
 import { loadNative, type Implementation } from './loader.js';
 
 export interface Lease {
@@ -46,22 +47,87 @@ export function fenceWindowMs(window: FenceWindow = DEFAULT_FENCE_WINDOW): numbe
 
 const DEFAULT_WINDOW_MS = fenceWindowMs();
 
-function native() {
-  return loadNative().binding;
-}
-
-/** Which implementation the lease helpers use. */
-export function leaseImplementation(): Implementation {
-  return native() ? 'native' : 'typescript';
-}
-
-export function monotonicNowMs(): number {
-  const addon = native();
-  return addon ? addon.monotonicNowMs() : Number(process.hrtime.bigint()) / 1e6;
+/** The lease operations; the addon's and the TypeScript ones give the same answers. */
+export interface LeaseOps {
+  readonly implementation: Implementation;
+  monotonicNowMs(): number;
+  acquire(requestedAtMs: number, lifetimeMs: number): Lease;
+  renew(lease: Lease, requestedAtMs: number): Lease;
+  expiresIn(lease: Lease, nowMs: number): number;
+  feedDeadline(lease: Lease, windowMs: number): number;
+  safeToFeed(lease: Lease, nowMs: number, windowMs: number): boolean;
 }
 
 function checkMs(name: string, value: number): void {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+function checkLease(lease: Lease): void {
+  checkMs('lease.acquiredAtMs', lease.acquiredAtMs);
+  checkMs('lease.renewedAtMs', lease.renewedAtMs);
+  checkMs('lease.lifetimeMs', lease.lifetimeMs);
+}
+
+export const typescriptLeaseOps: LeaseOps = {
+  implementation: 'typescript',
+  monotonicNowMs: () => Number(process.hrtime.bigint()) / 1e6,
+  acquire(requestedAtMs, lifetimeMs) {
+    checkMs('requestedAtMs', requestedAtMs);
+    checkMs('lifetimeMs', lifetimeMs);
+    return { acquiredAtMs: requestedAtMs, renewedAtMs: requestedAtMs, lifetimeMs };
+  },
+  renew(lease, requestedAtMs) {
+    checkLease(lease);
+    checkMs('requestedAtMs', requestedAtMs);
+    return { ...lease, renewedAtMs: Math.max(lease.renewedAtMs, requestedAtMs) };
+  },
+  expiresIn(lease, nowMs) {
+    checkLease(lease);
+    checkMs('nowMs', nowMs);
+    return lease.renewedAtMs + lease.lifetimeMs - nowMs;
+  },
+  feedDeadline(lease, windowMs) {
+    checkLease(lease);
+    checkMs('fenceWindowMs', windowMs);
+    return Math.max(0, lease.renewedAtMs + lease.lifetimeMs - windowMs);
+  },
+  safeToFeed(lease, nowMs, windowMs) {
+    checkMs('nowMs', nowMs);
+    return nowMs < typescriptLeaseOps.feedDeadline(lease, windowMs);
+  },
+};
+
+export function nativeLeaseOps(binding: NativeBinding): LeaseOps {
+  return {
+    implementation: 'native',
+    monotonicNowMs: () => binding.monotonicNowMs(),
+    acquire: (requestedAtMs, lifetimeMs) => binding.leaseAcquire(requestedAtMs, lifetimeMs),
+    renew: (lease, requestedAtMs) => binding.leaseRenew(lease, requestedAtMs),
+    expiresIn: (lease, nowMs) => binding.leaseExpiresInMs(lease, nowMs),
+    feedDeadline: (lease, windowMs) => binding.leaseFeedDeadlineMs(lease, windowMs),
+    safeToFeed: (lease, nowMs, windowMs) => binding.leaseSafeToFeed(lease, nowMs, windowMs),
+  };
+}
+
+let cachedOps: LeaseOps | undefined;
+
+function ops(): LeaseOps {
+  if (cachedOps === undefined) {
+    const binding = loadNative().binding;
+    cachedOps = binding ? nativeLeaseOps(binding) : typescriptLeaseOps;
+  }
+  return cachedOps;
+}
+
+/** Which implementation the lease helpers below use. */
+export function leaseImplementation(): Implementation {
+  return ops().implementation;
+}
+
+export function monotonicNowMs(): number {
+  return ops().monotonicNowMs();
 }
 
 /**
@@ -71,41 +137,25 @@ function checkMs(name: string, value: number): void {
  * outlives the real one.
  */
 export function leaseAcquire(lifetimeMs: number = CLUSTER_LOCK_LIFETIME_MS, requestedAtMs: number = monotonicNowMs()): Lease {
-  const addon = native();
-  if (addon) return addon.leaseAcquire(requestedAtMs, lifetimeMs);
-  checkMs('requestedAtMs', requestedAtMs);
-  checkMs('lifetimeMs', lifetimeMs);
-  return { acquiredAtMs: requestedAtMs, renewedAtMs: requestedAtMs, lifetimeMs };
+  return ops().acquire(requestedAtMs, lifetimeMs);
 }
 
 /** The lease after a successful renewal; a late answer to an older request never moves expiry back. */
 export function leaseRenew(lease: Lease, requestedAtMs: number = monotonicNowMs()): Lease {
-  const addon = native();
-  if (addon) return addon.leaseRenew(lease, requestedAtMs);
-  checkMs('requestedAtMs', requestedAtMs);
-  return { ...lease, renewedAtMs: Math.max(lease.renewedAtMs, requestedAtMs) };
+  return ops().renew(lease, requestedAtMs);
 }
 
 /** Milliseconds until the lease expires; negative once it has. */
 export function leaseExpiresIn(lease: Lease, nowMs: number = monotonicNowMs()): number {
-  const addon = native();
-  if (addon) return addon.leaseExpiresInMs(lease, nowMs);
-  checkMs('nowMs', nowMs);
-  return lease.renewedAtMs + lease.lifetimeMs - nowMs;
+  return ops().expiresIn(lease, nowMs);
 }
 
 /** The last moment (monotonic ms) at which feeding the watchdog is still safe. */
 export function leaseFeedDeadline(lease: Lease, windowMs: number = DEFAULT_WINDOW_MS): number {
-  const addon = native();
-  if (addon) return addon.leaseFeedDeadlineMs(lease, windowMs);
-  checkMs('fenceWindowMs', windowMs);
-  return Math.max(0, lease.renewedAtMs + lease.lifetimeMs - windowMs);
+  return ops().feedDeadline(lease, windowMs);
 }
 
 /** Whether a watchdog fed now would reset this node before the lease could expire. */
 export function safeToFeed(lease: Lease, nowMs: number = monotonicNowMs(), windowMs: number = DEFAULT_WINDOW_MS): boolean {
-  const addon = native();
-  if (addon) return addon.leaseSafeToFeed(lease, nowMs, windowMs);
-  checkMs('nowMs', nowMs);
-  return nowMs < leaseFeedDeadline(lease, windowMs);
+  return ops().safeToFeed(lease, nowMs, windowMs);
 }
