@@ -1,7 +1,9 @@
 // The Rust scheduling kernel (crates/ha-scheduling, exposed by the addon's
 // scheduling module) as a ScoringKernel. Inputs are checked here, with the
 // TypeScript kernel's own checks and texts, then packed into typed arrays;
-// the addon answers in typed arrays too.
+// the addon answers in typed arrays too. Rust does all the floating-point
+// work; the choice among exhaustively scored migrations, whose tie-break
+// compares sids, is the TypeScript kernel's own selection function.
 
 import {
   checkCandidates,
@@ -12,6 +14,7 @@ import {
   packMigrations,
   packNodeStats,
   packResourceStats,
+  selectBestMigrations,
   type MigrationCandidate,
   type NodeUsage,
   type ScoredMigration,
@@ -19,30 +22,48 @@ import {
 } from '../core/scheduling/index.js';
 import { loadNative } from './loader.js';
 
-/** The scheduling functions of the addon (crates/ha-native/src/scheduling.rs). */
+/**
+ * The scheduling functions of the addon (crates/ha-native/src/scheduling.rs)
+ * over the arrays of core/scheduling/packed.ts.
+ */
 export interface SchedulingAddon {
   schedulingNodeImbalance(nodeStats: Float64Array): number;
   /** Scores in node order. */
   schedulingScoreNodesToStartResource(nodeStats: Float64Array, nodeKeys: Uint32Array, resource: Float64Array): Float64Array;
-  /** Chosen candidates as (index, imbalance) pairs, best first. */
-  schedulingScoreBestBalancingMigrations(
+  /** Each candidate's imbalance after its migration, in candidate order. */
+  schedulingMigrationImbalances(
     nodeStats: Float64Array,
     nodeKeys: Uint32Array,
     candidateStats: Float64Array,
-    candidateKeys: Uint32Array,
+    candidateNodes: Uint32Array,
+  ): Float64Array;
+  /** The chosen candidates as (index, imbalance) pairs, best first. */
+  schedulingScoreBestBalancingMigrationsTopsis(
+    nodeStats: Float64Array,
+    nodeKeys: Uint32Array,
+    candidateStats: Float64Array,
+    candidateNodes: Uint32Array,
     limit: number,
-    topsis: boolean,
   ): Float64Array;
 }
+
+const ADDON_FUNCTIONS = [
+  'schedulingNodeImbalance',
+  'schedulingScoreNodesToStartResource',
+  'schedulingMigrationImbalances',
+  'schedulingScoreBestBalancingMigrationsTopsis',
+] as const satisfies readonly (keyof SchedulingAddon)[];
 
 function isSchedulingAddon(addon: unknown): addon is SchedulingAddon {
   if (typeof addon !== 'object' || addon === null) return false;
   const functions = addon as Record<string, unknown>;
-  return (
-    typeof functions.schedulingNodeImbalance === 'function' &&
-    typeof functions.schedulingScoreNodesToStartResource === 'function' &&
-    typeof functions.schedulingScoreBestBalancingMigrations === 'function'
-  );
+  return ADDON_FUNCTIONS.every((name) => typeof functions[name] === 'function');
+}
+
+function checkMigrationInputs(nodes: readonly NodeUsage[], candidates: readonly MigrationCandidate[], limit: number): void {
+  checkNodeUsages(nodes);
+  checkCandidates(candidates);
+  checkLimit(limit);
 }
 
 function bestMigrations(
@@ -50,19 +71,33 @@ function bestMigrations(
   nodes: readonly NodeUsage[],
   candidates: readonly MigrationCandidate[],
   limit: number,
-  topsis: boolean,
 ): ScoredMigration[] {
-  checkNodeUsages(nodes);
-  checkCandidates(candidates);
-  checkLimit(limit);
+  checkMigrationInputs(nodes, candidates, limit);
   const packed = packMigrations(nodes, candidates);
-  const pairs = addon.schedulingScoreBestBalancingMigrations(
+  const imbalances = addon.schedulingMigrationImbalances(
     packed.nodeStats,
     packed.nodeKeys,
     packed.candidateStats,
-    packed.candidateKeys,
+    packed.candidateNodes,
+  );
+  const scored = candidates.map(({ migration }, i) => ({ migration, imbalance: imbalances[i] }));
+  return selectBestMigrations(scored, limit);
+}
+
+function bestMigrationsTopsis(
+  addon: SchedulingAddon,
+  nodes: readonly NodeUsage[],
+  candidates: readonly MigrationCandidate[],
+  limit: number,
+): ScoredMigration[] {
+  checkMigrationInputs(nodes, candidates, limit);
+  const packed = packMigrations(nodes, candidates);
+  const pairs = addon.schedulingScoreBestBalancingMigrationsTopsis(
+    packed.nodeStats,
+    packed.nodeKeys,
+    packed.candidateStats,
+    packed.candidateNodes,
     limit,
-    topsis,
   );
   const chosen: ScoredMigration[] = [];
   for (let i = 0; i < pairs.length; i += 2) {
@@ -82,7 +117,7 @@ export function scoringKernelFromAddon(addon: unknown): ScoringKernel | undefine
     },
     scoreNodesToStartResource(nodes, resource) {
       checkNodeUsages(nodes);
-      checkResourceStats('resource', resource);
+      checkResourceStats(resource, () => 'resource');
       const scores = addon.schedulingScoreNodesToStartResource(
         packNodeStats(nodes),
         nodeNameKeys(nodes),
@@ -90,9 +125,9 @@ export function scoringKernelFromAddon(addon: unknown): ScoringKernel | undefine
       );
       return nodes.map((node, i) => [node.name, scores[i]]);
     },
-    scoreBestBalancingMigrations: (nodes, candidates, limit) => bestMigrations(addon, nodes, candidates, limit, false),
+    scoreBestBalancingMigrations: (nodes, candidates, limit) => bestMigrations(addon, nodes, candidates, limit),
     scoreBestBalancingMigrationsTopsis: (nodes, candidates, limit) =>
-      bestMigrations(addon, nodes, candidates, limit, true),
+      bestMigrationsTopsis(addon, nodes, candidates, limit),
   };
 }
 

@@ -1,7 +1,7 @@
 //! The scheduling kernel (crate ha-scheduling) over typed arrays. The
 //! layout is made by src/core/scheduling/packed.ts: stats as four numbers per
-//! record, names as integer keys; src/native/scoring-kernel.ts wraps these
-//! functions as a ScoringKernel.
+//! record, node names as integer keys; src/native/scoring-kernel.ts wraps
+//! these functions as a ScoringKernel.
 
 use crate::napi::{Args, Env, Error, Exports, Result, Value};
 use ha_scheduling::flat;
@@ -12,15 +12,33 @@ pub fn register(exports: &Exports) -> Result<()> {
         "schedulingScoreNodesToStartResource",
         score_nodes_to_start_resource,
     )?;
+    exports.function("schedulingMigrationImbalances", migration_imbalances)?;
     exports.function(
-        "schedulingScoreBestBalancingMigrations",
-        score_best_balancing_migrations,
+        "schedulingScoreBestBalancingMigrationsTopsis",
+        score_best_balancing_migrations_topsis,
     )
 }
 
 /// Kernel errors carry the reference's texts; they are thrown as they are.
 fn thrown(error: ha_scheduling::Error) -> Error {
     Error::new(error.message())
+}
+
+/// The node and candidate arrays every migration function takes first.
+struct Migrations {
+    node_stats: Vec<f64>,
+    node_keys: Vec<u32>,
+    candidate_stats: Vec<f64>,
+    candidate_nodes: Vec<u32>,
+}
+
+fn migrations(env: Env, args: &Args) -> Result<Migrations> {
+    Ok(Migrations {
+        node_stats: env.to_f64_vec(args.get(0), "nodeStats")?,
+        node_keys: env.to_u32_vec(args.get(1), "nodeKeys")?,
+        candidate_stats: env.to_f64_vec(args.get(2), "candidateStats")?,
+        candidate_nodes: env.to_u32_vec(args.get(3), "candidateNodes")?,
+    })
 }
 
 fn node_imbalance(env: Env, args: &Args) -> Result<Value> {
@@ -37,20 +55,27 @@ fn score_nodes_to_start_resource(env: Env, args: &Args) -> Result<Value> {
     env.float64_array(&scores)
 }
 
-fn score_best_balancing_migrations(env: Env, args: &Args) -> Result<Value> {
-    let node_stats = env.to_f64_vec(args.get(0), "nodeStats")?;
-    let node_keys = env.to_u32_vec(args.get(1), "nodeKeys")?;
-    let candidate_stats = env.to_f64_vec(args.get(2), "candidateStats")?;
-    let candidate_keys = env.to_u32_vec(args.get(3), "candidateKeys")?;
+fn migration_imbalances(env: Env, args: &Args) -> Result<Value> {
+    let m = migrations(env, args)?;
+    let imbalances = flat::migration_imbalances(
+        &m.node_stats,
+        &m.node_keys,
+        &m.candidate_stats,
+        &m.candidate_nodes,
+    )
+    .map_err(thrown)?;
+    env.float64_array(&imbalances)
+}
+
+fn score_best_balancing_migrations_topsis(env: Env, args: &Args) -> Result<Value> {
+    let m = migrations(env, args)?;
     let limit = usize::try_from(env.to_u64(args.get(4), "limit")?).unwrap_or(usize::MAX);
-    let topsis = env.to_bool(args.get(5), "topsis")?;
-    let pairs = flat::score_best_balancing_migrations(
-        &node_stats,
-        &node_keys,
-        &candidate_stats,
-        &candidate_keys,
+    let pairs = flat::score_best_balancing_migrations_topsis(
+        &m.node_stats,
+        &m.node_keys,
+        &m.candidate_stats,
+        &m.candidate_nodes,
         limit,
-        topsis,
     )
     .map_err(thrown)?;
     env.float64_array(&pairs)

@@ -1,14 +1,20 @@
 //! The kernel over flat arrays, as the N-API addon receives them from
 //! `src/core/scheduling/packed.ts`: stats as four numbers per record (cpu,
-//! maxcpu, mem, maxmem) and names as integer keys that compare as the names
-//! do. The addon only converts JavaScript values to slices and back.
+//! maxcpu, mem, maxmem), node names as integer keys equal where the names
+//! are, and a candidate's source and target as the keys of those names
+//! ([`UNKNOWN_NODE`] for a name no node has). Sids do not cross: exhaustive
+//! search returns every candidate's imbalance and the caller picks the best
+//! with its string tie-break; TOPSIS breaks ties by candidate order.
 
-use crate::kernel::{self, Migration, MigrationCandidate, NodeUsage, ScoredCandidate};
+use crate::kernel::{self, Migration, MigrationCandidate, NodeUsage};
 use crate::stats::{NodeStats, ResourceStats};
 use crate::Error;
 
 /// Numbers per stats record.
 pub const STATS_WIDTH: usize = 4;
+
+/// The key of a node name that is not among the nodes.
+pub const UNKNOWN_NODE: u32 = u32::MAX;
 
 fn records(what: &str, values: &[f64]) -> Result<usize, Error> {
     if values.len() % STATS_WIDTH != 0 {
@@ -56,23 +62,25 @@ fn nodes(stats: &[f64], keys: &[u32]) -> Result<Vec<NodeUsage<u32>>, Error> {
         .collect())
 }
 
-fn candidates(stats: &[f64], keys: &[u32]) -> Result<Vec<MigrationCandidate<u32>>, Error> {
+/// Candidates keyed by their source and target node keys; their sids are
+/// not needed here and all read as 0.
+fn candidates(stats: &[f64], nodes: &[u32]) -> Result<Vec<MigrationCandidate<u32>>, Error> {
     let count = records("candidate stats", stats)?;
-    if keys.len() != count * 3 {
+    if nodes.len() != count * 2 {
         return Err(Error::new(format!(
-            "expected {} candidate keys, got {}",
-            count * 3,
-            keys.len()
+            "expected {} candidate node keys, got {}",
+            count * 2,
+            nodes.len()
         )));
     }
     Ok(stats
         .chunks_exact(STATS_WIDTH)
-        .zip(keys.chunks_exact(3))
-        .map(|(record, key)| MigrationCandidate {
+        .zip(nodes.chunks_exact(2))
+        .map(|(record, keys)| MigrationCandidate {
             migration: Migration {
-                sid: key[0],
-                source_node: key[1],
-                target_node: key[2],
+                sid: 0,
+                source_node: keys[0],
+                target_node: keys[1],
             },
             stats: resource_stats(record),
         })
@@ -104,31 +112,36 @@ pub fn score_nodes_to_start_resource(
     kernel::score_nodes_to_start_resource(&nodes(node_stats, node_keys)?, &resource_stats(resource))
 }
 
-/// The chosen candidates as pairs of numbers: index, imbalance.
-fn pairs(scored: Vec<ScoredCandidate>) -> Vec<f64> {
-    scored
-        .into_iter()
-        .flat_map(|s| [s.index as f64, s.imbalance])
-        .collect()
-}
-
-/// Best migrations as (candidate index, imbalance) pairs, flattened; by
-/// exhaustive search or, with `topsis`, by TOPSIS ranking. See
-/// [`kernel::score_best_balancing_migrations`] and
-/// [`kernel::score_best_balancing_migrations_topsis`].
-pub fn score_best_balancing_migrations(
+/// Each candidate's imbalance after migrating; see
+/// [`kernel::migration_imbalances`].
+pub fn migration_imbalances(
     node_stats: &[f64],
     node_keys: &[u32],
     candidate_stats: &[f64],
-    candidate_keys: &[u32],
-    limit: usize,
-    topsis: bool,
+    candidate_nodes: &[u32],
 ) -> Result<Vec<f64>, Error> {
-    let nodes = nodes(node_stats, node_keys)?;
-    let candidates = candidates(candidate_stats, candidate_keys)?;
-    Ok(pairs(if topsis {
-        kernel::score_best_balancing_migrations_topsis(&nodes, &candidates, limit)?
-    } else {
-        kernel::score_best_balancing_migrations(&nodes, &candidates, limit)
-    }))
+    Ok(kernel::migration_imbalances(
+        &nodes(node_stats, node_keys)?,
+        &candidates(candidate_stats, candidate_nodes)?,
+    ))
+}
+
+/// The best migrations by TOPSIS as (candidate index, imbalance) pairs,
+/// flattened; see [`kernel::score_best_balancing_migrations_topsis`].
+pub fn score_best_balancing_migrations_topsis(
+    node_stats: &[f64],
+    node_keys: &[u32],
+    candidate_stats: &[f64],
+    candidate_nodes: &[u32],
+    limit: usize,
+) -> Result<Vec<f64>, Error> {
+    let scored = kernel::score_best_balancing_migrations_topsis(
+        &nodes(node_stats, node_keys)?,
+        &candidates(candidate_stats, candidate_nodes)?,
+        limit,
+    )?;
+    Ok(scored
+        .into_iter()
+        .flat_map(|s| [s.index as f64, s.imbalance])
+        .collect())
 }

@@ -56,29 +56,54 @@ pub fn usage_criteria() -> &'static Criteria {
     })
 }
 
+/// Alternatives evaluated side by side: every pass over the nodes serves
+/// this many, so that their sums, each still added in node order, form
+/// independent chains the processor overlaps instead of waiting on one.
+const LANES: usize = 4;
+
+/// The lanes of the block of alternatives starting at `first`, out of
+/// `count`; lanes past the end repeat the last alternative, their results
+/// unused.
+fn lanes(first: usize, count: usize) -> [usize; LANES] {
+    std::array::from_fn(|k| (first + k).min(count - 1))
+}
+
 /// Imbalance of the loads: their coefficient of variation divided by its
 /// largest possible value, sqrt(n - 1), reached when one node carries all.
 pub fn imbalance_of_loads(loads: &[f64]) -> f64 {
-    let n = loads.len();
+    imbalances(loads.len(), |_, j| loads[j])[0]
+}
+
+/// [`imbalance_of_loads`] for `LANES` sets of `n` loads at once; lane `k`'s
+/// load of node `j` is `load(k, j)`.
+#[inline(always)]
+fn imbalances(n: usize, load: impl Fn(usize, usize) -> f64) -> [f64; LANES] {
     if n < 2 {
-        return 0.0;
+        return [0.0; LANES];
     }
-    let mut sum = 0.0;
-    for &load in loads {
-        sum += load;
-    }
-    if sum == 0.0 {
-        return 0.0;
+    let mut sum = [0.0; LANES];
+    for j in 0..n {
+        for (k, sum) in sum.iter_mut().enumerate() {
+            *sum += load(k, j);
+        }
     }
     let count = n as f64;
-    let mean = sum / count;
-    let mut squares = 0.0;
-    for &load in loads {
-        let d = load - mean;
-        squares += d * d;
+    let mean: [f64; LANES] = std::array::from_fn(|k| sum[k] / count);
+    let mut squares = [0.0; LANES];
+    for j in 0..n {
+        for (k, squares) in squares.iter_mut().enumerate() {
+            let d = load(k, j) - mean[k];
+            *squares += d * d;
+        }
     }
-    let deviation = (squares / count).sqrt();
-    deviation / mean / ((n - 1) as f64).sqrt()
+    let largest = ((n - 1) as f64).sqrt();
+    std::array::from_fn(|k| {
+        if sum[k] == 0.0 {
+            0.0
+        } else {
+            (squares[k] / count).sqrt() / mean[k] / largest
+        }
+    })
 }
 
 /// Drops the digits below the 15 significant decimals an f64 holds, so that
@@ -94,31 +119,61 @@ pub fn node_imbalance<K>(nodes: &[NodeUsage<K>]) -> f64 {
     imbalance_of_loads(&loads)
 }
 
-/// Writes the usage criteria of one hypothetical cluster state into `row`:
-/// 1 + the root mean square and 1 + the maximum of the CPU and of the memory
-/// loads. The 1 keeps tiny loads from looking vastly different (0.004 is
-/// twice 0.002, but 1.004 is barely more than 1.002).
-fn write_alternative(row: &mut [f64], cpu: &[f64], mem: &[f64]) {
-    let mut highest_cpu = 0.0;
-    let mut squares_cpu = 0.0;
-    let mut highest_mem = 0.0;
-    let mut squares_mem = 0.0;
-    for (&c, &m) in cpu.iter().zip(mem) {
-        // comparisons rather than f64::max, to fix the sign of zero maxima
-        if c > highest_cpu {
-            highest_cpu = c;
+/// The usage criteria of `LANES` hypothetical cluster states of `n` nodes,
+/// lane `k`'s (CPU, memory) load of node `j` being `loads(k, j)`: 1 + the
+/// root mean square and 1 + the maximum of the CPU and of the memory loads.
+/// The 1 keeps tiny loads from looking vastly different (0.004 is twice
+/// 0.002, but 1.004 is barely more than 1.002).
+#[inline(always)]
+fn alternatives(
+    n: usize,
+    loads: impl Fn(usize, usize) -> (f64, f64),
+) -> [[f64; CRITERIA_COUNT]; LANES] {
+    let mut highest_cpu = [0.0; LANES];
+    let mut squares_cpu = [0.0; LANES];
+    let mut highest_mem = [0.0; LANES];
+    let mut squares_mem = [0.0; LANES];
+    for j in 0..n {
+        for k in 0..LANES {
+            let (c, m) = loads(k, j);
+            // comparisons rather than f64::max, to fix the sign of zero maxima
+            if c > highest_cpu[k] {
+                highest_cpu[k] = c;
+            }
+            squares_cpu[k] += c * c;
+            if m > highest_mem[k] {
+                highest_mem[k] = m;
+            }
+            squares_mem[k] += m * m;
         }
-        squares_cpu += c * c;
-        if m > highest_mem {
-            highest_mem = m;
-        }
-        squares_mem += m * m;
     }
-    let count = cpu.len() as f64;
-    row[0] = 1.0 + (squares_cpu / count).sqrt();
-    row[1] = 1.0 + highest_cpu;
-    row[2] = 1.0 + (squares_mem / count).sqrt();
-    row[3] = 1.0 + highest_mem;
+    let count = n as f64;
+    std::array::from_fn(|k| {
+        [
+            1.0 + (squares_cpu[k] / count).sqrt(),
+            1.0 + highest_cpu[k],
+            1.0 + (squares_mem[k] / count).sqrt(),
+            1.0 + highest_mem[k],
+        ]
+    })
+}
+
+/// Fills the matrix rows of `count` alternatives, a block of lanes at a time.
+fn fill_alternatives(
+    count: usize,
+    n: usize,
+    loads: impl Fn(usize, usize) -> (f64, f64),
+) -> Vec<f64> {
+    let mut values = vec![0.0; count * CRITERIA_COUNT];
+    for first in (0..count).step_by(LANES) {
+        let lane = lanes(first, count);
+        let rows = alternatives(n, |k, j| loads(lane[k], j));
+        for (k, row) in rows.iter().enumerate().take(count - first) {
+            let at = (first + k) * CRITERIA_COUNT;
+            values[at..at + CRITERIA_COUNT].copy_from_slice(row);
+        }
+    }
+    values
 }
 
 fn usage_scores(values: Vec<f64>) -> Result<Vec<f64>, Error> {
@@ -134,47 +189,54 @@ pub fn score_nodes_to_start_resource<K: PartialEq>(
     resource: &ResourceStats,
 ) -> Result<Vec<f64>, Error> {
     let n = nodes.len();
-    let base_cpu: Vec<f64> = nodes.iter().map(|node| node.stats.cpu_load()).collect();
-    let base_mem: Vec<f64> = nodes.iter().map(|node| node.stats.mem_load()).collect();
-    let started: Vec<NodeStats> = nodes
+    let base: Vec<(f64, f64)> = nodes
         .iter()
-        .map(|node| node.stats.with_started_resource(resource))
+        .map(|node| (node.stats.cpu_load(), node.stats.mem_load()))
         .collect();
-    let started_cpu: Vec<f64> = started.iter().map(NodeStats::cpu_load).collect();
-    let started_mem: Vec<f64> = started.iter().map(NodeStats::mem_load).collect();
-
-    let mut values = vec![0.0; n * CRITERIA_COUNT];
-    let mut cpu = vec![0.0; n];
-    let mut mem = vec![0.0; n];
-    for (i, row) in values.chunks_exact_mut(CRITERIA_COUNT).enumerate() {
-        let name = &nodes[i].name;
-        for j in 0..n {
-            let here = nodes[j].name == *name;
-            cpu[j] = if here { started_cpu[j] } else { base_cpu[j] };
-            mem[j] = if here { started_mem[j] } else { base_mem[j] };
+    let started: Vec<(f64, f64)> = nodes
+        .iter()
+        .map(|node| {
+            let stats = node.stats.with_started_resource(resource);
+            (stats.cpu_load(), stats.mem_load())
+        })
+        .collect();
+    let values = fill_alternatives(n, n, |i, j| {
+        if nodes[j].name == nodes[i].name {
+            started[j]
+        } else {
+            base[j]
         }
-        write_alternative(row, &cpu, &mem);
-    }
+    });
     usage_scores(values)
 }
 
 /// The cluster as a base for trying migrations on.
 struct MigrationBase<'a, K> {
     nodes: &'a [NodeUsage<K>],
-    loads: Vec<f64>,
+    /// Per node: CPU load, memory load, load.
+    loads: Vec<(f64, f64, f64)>,
 }
 
 impl<'a, K: PartialEq> MigrationBase<'a, K> {
     fn new(nodes: &'a [NodeUsage<K>]) -> Self {
         MigrationBase {
             nodes,
-            loads: nodes.iter().map(|node| node.stats.load()).collect(),
+            loads: nodes
+                .iter()
+                .map(|node| {
+                    (
+                        node.stats.cpu_load(),
+                        node.stats.mem_load(),
+                        node.stats.load(),
+                    )
+                })
+                .collect(),
         }
     }
 
     /// Node `j`'s stats after the candidate moved: taken off its source, put
     /// on its target; `None` for an untouched node.
-    #[inline]
+    #[inline(always)]
     fn migrated(&self, j: usize, candidate: &MigrationCandidate<K>) -> Option<NodeStats> {
         let node = &self.nodes[j];
         if node.name == candidate.migration.source_node {
@@ -186,14 +248,28 @@ impl<'a, K: PartialEq> MigrationBase<'a, K> {
         }
     }
 
-    fn imbalance_after(&self, candidate: &MigrationCandidate<K>, loads: &mut [f64]) -> f64 {
-        for (j, load) in loads.iter_mut().enumerate() {
-            *load = match self.migrated(j, candidate) {
-                Some(stats) => stats.load(),
-                None => self.loads[j],
-            };
+    #[inline(always)]
+    fn load_after(&self, j: usize, candidate: &MigrationCandidate<K>) -> f64 {
+        match self.migrated(j, candidate) {
+            Some(stats) => stats.load(),
+            None => self.loads[j].2,
         }
-        truncate_imbalance(imbalance_of_loads(loads))
+    }
+
+    /// Truncated imbalances after the migration of each of `chosen`.
+    fn imbalances_after(&self, candidates: &[MigrationCandidate<K>], chosen: &[usize]) -> Vec<f64> {
+        let mut result = Vec::with_capacity(chosen.len());
+        for first in (0..chosen.len()).step_by(LANES) {
+            let lane = lanes(first, chosen.len()).map(|k| &candidates[chosen[k]]);
+            let block = imbalances(self.nodes.len(), |k, j| self.load_after(j, lane[k]));
+            let valid = LANES.min(chosen.len() - first);
+            result.extend(
+                block[..valid]
+                    .iter()
+                    .map(|&imbalance| truncate_imbalance(imbalance)),
+            );
+        }
+        result
     }
 }
 
@@ -209,23 +285,28 @@ fn compare_scored<K: Ord>(
     })
 }
 
+/// The node imbalance after each candidate's migration, truncated by
+/// [`truncate_imbalance`], in candidate order. A node name a candidate gives
+/// that is not among `nodes` changes nothing.
+pub fn migration_imbalances<K: PartialEq>(
+    nodes: &[NodeUsage<K>],
+    candidates: &[MigrationCandidate<K>],
+) -> Vec<f64> {
+    let all: Vec<usize> = (0..candidates.len()).collect();
+    MigrationBase::new(nodes).imbalances_after(candidates, &all)
+}
+
 /// The `limit` candidates that leave the smallest node imbalance, smallest
-/// first; equal imbalances are ordered by migration. Candidates whose nodes
-/// are unknown simply change nothing there.
+/// first; equal imbalances are ordered by migration.
 pub fn score_best_balancing_migrations<K: Ord>(
     nodes: &[NodeUsage<K>],
     candidates: &[MigrationCandidate<K>],
     limit: usize,
 ) -> Vec<ScoredCandidate> {
-    let base = MigrationBase::new(nodes);
-    let mut loads = vec![0.0; nodes.len()];
-    let mut scored: Vec<ScoredCandidate> = candidates
-        .iter()
+    let mut scored: Vec<ScoredCandidate> = migration_imbalances(nodes, candidates)
+        .into_iter()
         .enumerate()
-        .map(|(index, candidate)| ScoredCandidate {
-            index,
-            imbalance: base.imbalance_after(candidate, &mut loads),
-        })
+        .map(|(index, imbalance)| ScoredCandidate { index, imbalance })
         .collect();
     let compare = |a: &ScoredCandidate, b: &ScoredCandidate| compare_scored(candidates, a, b);
     // Candidates comparing equal have the same migration and imbalance, so
@@ -249,32 +330,20 @@ pub fn score_best_balancing_migrations_topsis<K: PartialEq>(
     limit: usize,
 ) -> Result<Vec<ScoredCandidate>, Error> {
     let base = MigrationBase::new(nodes);
-    let n = nodes.len();
-    let base_cpu: Vec<f64> = nodes.iter().map(|node| node.stats.cpu_load()).collect();
-    let base_mem: Vec<f64> = nodes.iter().map(|node| node.stats.mem_load()).collect();
-    let mut values = vec![0.0; candidates.len() * CRITERIA_COUNT];
-    let mut cpu = vec![0.0; n];
-    let mut mem = vec![0.0; n];
-    for (candidate, row) in candidates
-        .iter()
-        .zip(values.chunks_exact_mut(CRITERIA_COUNT))
-    {
-        for j in 0..n {
-            (cpu[j], mem[j]) = match base.migrated(j, candidate) {
-                Some(stats) => (stats.cpu_load(), stats.mem_load()),
-                None => (base_cpu[j], base_mem[j]),
-            };
+    let values = fill_alternatives(candidates.len(), nodes.len(), |c, j| {
+        match base.migrated(j, &candidates[c]) {
+            Some(stats) => (stats.cpu_load(), stats.mem_load()),
+            None => (base.loads[j].0, base.loads[j].1),
         }
-        write_alternative(row, &cpu, &mem);
-    }
-    let ranking = rank_scores(&usage_scores(values)?);
-    let mut loads = vec![0.0; n];
-    Ok(ranking
+    });
+    let chosen: Vec<usize> = rank_scores(&usage_scores(values)?)
         .into_iter()
         .take(limit)
-        .map(|index| ScoredCandidate {
-            index,
-            imbalance: base.imbalance_after(&candidates[index], &mut loads),
-        })
+        .collect();
+    let imbalances = base.imbalances_after(candidates, &chosen);
+    Ok(chosen
+        .into_iter()
+        .zip(imbalances)
+        .map(|(index, imbalance)| ScoredCandidate { index, imbalance })
         .collect())
 }

@@ -11,8 +11,9 @@
 //! Node and sid identifiers are generic (`K`): the functions only compare
 //! them, for equality (which node a migration touches) and for order (the
 //! tie-break between migrations of equal imbalance). The N-API addon passes
-//! integer ranks computed on the JavaScript side; Rust callers can pass
-//! strings, whose order is the code point order that the ranks encode.
+//! integer keys for node names and leaves the tie-break, which needs the
+//! sid strings, to the JavaScript side (see [`flat`]); Rust callers can pass
+//! strings, whose order is the code point order the TypeScript kernel uses.
 
 mod error;
 pub mod flat;
@@ -22,8 +23,8 @@ pub mod topsis;
 
 pub use error::Error;
 pub use kernel::{
-    node_imbalance, score_best_balancing_migrations, score_best_balancing_migrations_topsis,
-    score_nodes_to_start_resource, truncate_imbalance, Migration, MigrationCandidate, NodeUsage,
-    ScoredCandidate,
+    migration_imbalances, node_imbalance, score_best_balancing_migrations,
+    score_best_balancing_migrations_topsis, score_nodes_to_start_resource, truncate_imbalance,
+    Migration, MigrationCandidate, NodeUsage, ScoredCandidate,
 };
 pub use stats::{NodeStats, ResourceStats};

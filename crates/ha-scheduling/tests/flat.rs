@@ -1,9 +1,8 @@
 //! The flat-array entry points agree with the typed ones and reject arrays
 //! of the wrong shape.
 
-use ha_scheduling::{
-    flat, kernel, Migration, MigrationCandidate, NodeStats, NodeUsage, ResourceStats,
-};
+use ha_scheduling::flat::{self, UNKNOWN_NODE};
+use ha_scheduling::{kernel, Migration, MigrationCandidate, NodeStats, NodeUsage, ResourceStats};
 
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -22,7 +21,7 @@ fn sample() -> (Vec<f64>, Vec<u32>, Vec<NodeUsage<u32>>) {
         9.0 * GIB,
         64.0 * GIB,
     ];
-    let keys = vec![3, 4, 5];
+    let keys = vec![0, 1, 2];
     let nodes = stats
         .chunks(4)
         .zip(&keys)
@@ -59,7 +58,7 @@ fn flat_start_scores_and_imbalance_equal_the_typed_ones() {
 }
 
 #[test]
-fn flat_migrations_come_as_index_imbalance_pairs() {
+fn flat_migrations_equal_the_typed_ones() {
     let (stats, keys, nodes) = sample();
     let moved = ResourceStats {
         cpu: 0.7,
@@ -67,42 +66,47 @@ fn flat_migrations_come_as_index_imbalance_pairs() {
         mem: 8.0 * GIB,
         maxmem: 16.0 * GIB,
     };
-    let candidates: Vec<MigrationCandidate<u32>> = [4, 5]
+    // node1 to node2, node1 to node3, and node1 to a node that is gone
+    let targets = [1, 2, UNKNOWN_NODE];
+    let candidates: Vec<MigrationCandidate<u32>> = targets
         .iter()
         .map(|&target| MigrationCandidate {
             migration: Migration {
-                sid: 1,
-                source_node: 3,
+                sid: 0,
+                source_node: 0,
                 target_node: target,
             },
             stats: moved,
         })
         .collect();
-    let candidate_stats: Vec<f64> = candidates
+    let candidate_stats: Vec<f64> = targets
         .iter()
         .flat_map(|_| [0.7, 4.0, 8.0 * GIB, 16.0 * GIB])
         .collect();
-    let candidate_keys = [1, 3, 4, 1, 3, 5];
-    for topsis in [false, true] {
-        let expected: Vec<f64> = if topsis {
-            kernel::score_best_balancing_migrations_topsis(&nodes, &candidates, 2).unwrap()
-        } else {
-            kernel::score_best_balancing_migrations(&nodes, &candidates, 2)
-        }
+    let candidate_nodes = [0, 1, 0, 2, 0, UNKNOWN_NODE];
+
+    let imbalances =
+        flat::migration_imbalances(&stats, &keys, &candidate_stats, &candidate_nodes).unwrap();
+    assert_eq!(
+        imbalances,
+        kernel::migration_imbalances(&nodes, &candidates)
+    );
+    assert_eq!(imbalances.len(), 3);
+
+    let expected: Vec<f64> = kernel::score_best_balancing_migrations_topsis(&nodes, &candidates, 2)
+        .unwrap()
         .iter()
         .flat_map(|s| [s.index as f64, s.imbalance])
         .collect();
-        let got = flat::score_best_balancing_migrations(
-            &stats,
-            &keys,
-            &candidate_stats,
-            &candidate_keys,
-            2,
-            topsis,
-        );
-        assert_eq!(got.unwrap(), expected);
-        assert_eq!(expected.len(), 4);
-    }
+    let got = flat::score_best_balancing_migrations_topsis(
+        &stats,
+        &keys,
+        &candidate_stats,
+        &candidate_nodes,
+        2,
+    );
+    assert_eq!(got.unwrap(), expected);
+    assert_eq!(expected.len(), 4);
 }
 
 #[test]
@@ -125,9 +129,9 @@ fn arrays_of_the_wrong_shape_are_rejected() {
         "resource stats must hold 4 numbers, got 3"
     );
     assert_eq!(
-        flat::score_best_balancing_migrations(&stats, &keys, &[0.0; 4], &[1, 2], 1, false)
+        flat::migration_imbalances(&stats, &keys, &[0.0; 4], &[1])
             .unwrap_err()
             .message(),
-        "expected 3 candidate keys, got 2"
+        "expected 2 candidate node keys, got 1"
     );
 }

@@ -156,7 +156,7 @@ export class ClusterUsage {
     if (placement.kind === 'stationary') {
       const current = this.#nodes.get(placement.currentNode);
       if (current === undefined) throw new Error(`current node for resource '${sid}' does not exist`);
-      checkResourceStats(`resource '${sid}'`, resource.stats);
+      checkResourceStats(resource.stats, () => `resource '${sid}'`);
       placeOn(current, sid, added);
     } else {
       if (placement.currentNode === placement.targetNode) {
@@ -165,7 +165,7 @@ export class ClusterUsage {
       const current = this.#nodes.get(placement.currentNode);
       const target = this.#nodes.get(placement.targetNode);
       if (current === undefined || target === undefined) throw new Error(`nodes for resource '${sid}' do not exist`);
-      checkResourceStats(`resource '${sid}'`, resource.stats);
+      checkResourceStats(resource.stats, () => `resource '${sid}'`);
       placeOn(current, sid, added);
       placeOn(target, sid, added);
     }

@@ -78,7 +78,7 @@ export function checkNodeUsages(nodes: readonly NodeUsage[]): void {
 
 export function checkCandidates(candidates: readonly MigrationCandidate[]): void {
   for (const { migration: m, stats } of candidates) {
-    checkResourceStats(`migration of '${m.sid}' from '${m.sourceNode}' to '${m.targetNode}'`, stats);
+    checkResourceStats(stats, () => `migration of '${m.sid}' from '${m.sourceNode}' to '${m.targetNode}'`);
   }
 }
 
@@ -89,21 +89,34 @@ export function checkLimit(limit: number): void {
 }
 
 /**
- * For each node, the index of the first node with its name. The reference
- * matches nodes by name, so nodes sharing a name are changed together.
+ * Nodes grouped by name. The reference matches nodes by name, so nodes
+ * sharing a name change together; a group is known by its first node's index.
  */
-function nameGroups(nodes: readonly NodeUsage[]): { groups: Int32Array; byName: Map<string, number> } {
+interface NameGroups {
+  readonly byName: ReadonlyMap<string, number>;
+  /** For each node, its group. */
+  readonly groupOf: Int32Array;
+  /** For each group, its nodes; empty for indices that are not a group. */
+  readonly members: ReadonlyArray<readonly number[]>;
+}
+
+const NO_NODES: readonly number[] = [];
+
+function nameGroups(nodes: readonly NodeUsage[]): NameGroups {
   const byName = new Map<string, number>();
-  const groups = new Int32Array(nodes.length);
-  nodes.forEach((node, i) => {
-    let group = byName.get(node.name);
+  const groupOf = new Int32Array(nodes.length);
+  const members: number[][] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    let group = byName.get(nodes[i].name);
     if (group === undefined) {
       group = i;
-      byName.set(node.name, i);
+      byName.set(nodes[i].name, i);
     }
-    groups[i] = group;
-  });
-  return { groups, byName };
+    groupOf[i] = group;
+    members[i] = [];
+    members[group].push(i);
+  }
+  return { byName, groupOf, members };
 }
 
 /**
@@ -179,32 +192,44 @@ function emptyMatrix(rows: number): Matrix {
   return { rows, width: 4, values: new Float64Array(rows * 4) };
 }
 
+/**
+ * Every alternative below differs from the cluster as it is in one or two
+ * groups of nodes only: their loads are written into a copy of the base
+ * loads, the alternative evaluated, and the base loads put back.
+ */
+function restore(target: Float64Array, base: Float64Array, indices: readonly number[]): void {
+  for (const j of indices) target[j] = base[j];
+}
+
 function scoreNodesToStartResource(nodes: readonly NodeUsage[], resource: ResourceStats): Array<[string, number]> {
   checkNodeUsages(nodes);
-  checkResourceStats('resource', resource);
+  checkResourceStats(resource, () => 'resource');
   const n = nodes.length;
-  const { groups } = nameGroups(nodes);
+  const { groupOf, members } = nameGroups(nodes);
   const baseCpu = new Float64Array(n);
   const baseMem = new Float64Array(n);
   const startedCpu = new Float64Array(n);
   const startedMem = new Float64Array(n);
-  nodes.forEach(({ stats }, j) => {
+  for (let j = 0; j < n; j++) {
+    const { stats } = nodes[j];
     baseCpu[j] = cpuLoad(stats);
     baseMem[j] = memLoad(stats);
     const started = addStartedResource(stats, resource);
     startedCpu[j] = cpuLoad(started);
     startedMem[j] = memLoad(started);
-  });
+  }
   const matrix = emptyMatrix(n);
-  const cpu = new Float64Array(n);
-  const mem = new Float64Array(n);
+  const cpu = baseCpu.slice();
+  const mem = baseMem.slice();
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const here = groups[j] === groups[i];
-      cpu[j] = here ? startedCpu[j] : baseCpu[j];
-      mem[j] = here ? startedMem[j] : baseMem[j];
+    const here = members[groupOf[i]];
+    for (const j of here) {
+      cpu[j] = startedCpu[j];
+      mem[j] = startedMem[j];
     }
     writeAlternative(matrix, i, cpu, mem);
+    restore(cpu, baseCpu, here);
+    restore(mem, baseMem, here);
   }
   const scores = scoreAlternatives(normaliseMatrix(matrix), USAGE_CRITERIA);
   return nodes.map((node, i) => [node.name, scores[i]]);
@@ -213,41 +238,37 @@ function scoreNodesToStartResource(nodes: readonly NodeUsage[], resource: Resour
 /** The cluster as a base for trying migrations on. */
 interface MigrationBase {
   readonly nodes: readonly NodeUsage[];
-  readonly groups: Int32Array;
-  readonly byName: ReadonlyMap<string, number>;
+  readonly groups: NameGroups;
   readonly loads: Float64Array;
 }
 
 function migrationBase(nodes: readonly NodeUsage[]): MigrationBase {
-  const { groups, byName } = nameGroups(nodes);
-  return { nodes, groups, byName, loads: Float64Array.from(nodes, (node) => nodeLoad(node.stats)) };
+  return { nodes, groups: nameGroups(nodes), loads: Float64Array.from(nodes, (node) => nodeLoad(node.stats)) };
 }
 
 /**
- * Calls `visit` with each node's stats after the candidate moved: taken off
- * its source and put on its target; untouched nodes get `undefined`.
+ * The nodes a migration changes: those named as its source lose the moved
+ * usage, those named as its target (unless also the source) gain it.
  */
-function forEachMigratedNode(
-  base: MigrationBase,
-  { migration, stats: moved }: MigrationCandidate,
-  visit: (j: number, stats: NodeStats | undefined) => void,
-): void {
-  const source = base.byName.get(migration.sourceNode) ?? -1;
-  const target = base.byName.get(migration.targetNode) ?? -1;
-  const { nodes, groups } = base;
-  for (let j = 0; j < nodes.length; j++) {
-    const group = groups[j];
-    if (group === source) visit(j, removeRunningResource(nodes[j].stats, moved));
-    else if (group === target) visit(j, addRunningResource(nodes[j].stats, moved));
-    else visit(j, undefined);
-  }
+function touchedNodes(base: MigrationBase, migration: Migration): { source: readonly number[]; target: readonly number[] } {
+  const { byName, members } = base.groups;
+  const source = byName.get(migration.sourceNode);
+  const target = byName.get(migration.targetNode);
+  return {
+    source: source === undefined ? NO_NODES : members[source],
+    target: target === undefined || target === source ? NO_NODES : members[target],
+  };
 }
 
-function imbalanceAfter(base: MigrationBase, candidate: MigrationCandidate, loads: Float64Array): number {
-  forEachMigratedNode(base, candidate, (j, stats) => {
-    loads[j] = stats === undefined ? base.loads[j] : nodeLoad(stats);
-  });
-  return truncateImbalance(imbalanceOfLoads(loads));
+function imbalanceAfter(base: MigrationBase, { migration, stats: moved }: MigrationCandidate, loads: Float64Array): number {
+  const { nodes } = base;
+  const { source, target } = touchedNodes(base, migration);
+  for (const j of source) loads[j] = nodeLoad(removeRunningResource(nodes[j].stats, moved));
+  for (const j of target) loads[j] = nodeLoad(addRunningResource(nodes[j].stats, moved));
+  const imbalance = truncateImbalance(imbalanceOfLoads(loads));
+  restore(loads, base.loads, source);
+  restore(loads, base.loads, target);
+  return imbalance;
 }
 
 function scoreBestBalancingMigrations(
@@ -259,11 +280,21 @@ function scoreBestBalancingMigrations(
   checkCandidates(candidates);
   checkLimit(limit);
   const base = migrationBase(nodes);
-  const loads = new Float64Array(nodes.length);
+  const loads = base.loads.slice();
   const scored = candidates.map((candidate) => ({
     migration: candidate.migration,
     imbalance: imbalanceAfter(base, candidate, loads),
   }));
+  return selectBestMigrations(scored, limit);
+}
+
+/**
+ * The `limit` smallest scored migrations, by imbalance and then migration,
+ * in ascending order. Both kernels choose with this function, so the
+ * tie-break on sids and node names is the same code whichever computed the
+ * imbalances. `scored` may be reordered.
+ */
+export function selectBestMigrations(scored: ScoredMigration[], limit: number): ScoredMigration[] {
   return smallest(scored, limit, compareScoredMigrations);
 }
 
@@ -301,18 +332,29 @@ function scoreBestBalancingMigrationsTopsis(
   const base = migrationBase(nodes);
   const baseCpu = Float64Array.from(nodes, (node) => cpuLoad(node.stats));
   const baseMem = Float64Array.from(nodes, (node) => memLoad(node.stats));
+  const cpu = baseCpu.slice();
+  const mem = baseMem.slice();
   const matrix = emptyMatrix(candidates.length);
-  const cpu = new Float64Array(nodes.length);
-  const mem = new Float64Array(nodes.length);
-  candidates.forEach((candidate, row) => {
-    forEachMigratedNode(base, candidate, (j, stats) => {
-      cpu[j] = stats === undefined ? baseCpu[j] : cpuLoad(stats);
-      mem[j] = stats === undefined ? baseMem[j] : memLoad(stats);
-    });
+  candidates.forEach(({ migration, stats: moved }, row) => {
+    const { source, target } = touchedNodes(base, migration);
+    for (const j of source) {
+      const stats = removeRunningResource(nodes[j].stats, moved);
+      cpu[j] = cpuLoad(stats);
+      mem[j] = memLoad(stats);
+    }
+    for (const j of target) {
+      const stats = addRunningResource(nodes[j].stats, moved);
+      cpu[j] = cpuLoad(stats);
+      mem[j] = memLoad(stats);
+    }
     writeAlternative(matrix, row, cpu, mem);
+    for (const touched of [source, target]) {
+      restore(cpu, baseCpu, touched);
+      restore(mem, baseMem, touched);
+    }
   });
   const ranking = rankScores(scoreAlternatives(normaliseMatrix(matrix), USAGE_CRITERIA));
-  const loads = new Float64Array(nodes.length);
+  const loads = base.loads.slice();
   return ranking.slice(0, limit).map((i) => ({
     migration: candidates[i].migration,
     imbalance: imbalanceAfter(base, candidates[i], loads),

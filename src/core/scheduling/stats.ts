@@ -94,8 +94,12 @@ export function sumResourceStats(all: Iterable<ResourceStats>): ResourceStats {
   return { cpu, maxcpu, mem, maxmem };
 }
 
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
 function checkCount(owner: string, field: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
+  if (!isCount(value)) {
     throw new Error(`${owner}: ${field} must be a non-negative integer, got ${String(value)}`);
   }
 }
@@ -106,13 +110,16 @@ function checkCount(owner: string, field: string, value: number): void {
  * they are: non-finite values surface as the reference's own errors.
  */
 export function checkNodeStats(name: string, stats: NodeStats): void {
+  if (isCount(stats.maxcpu) && isCount(stats.mem) && isCount(stats.maxmem)) return;
   const owner = `node '${name}'`;
   checkCount(owner, 'maxcpu', stats.maxcpu);
   checkCount(owner, 'mem', stats.mem);
   checkCount(owner, 'maxmem', stats.maxmem);
 }
 
-export function checkResourceStats(owner: string, stats: ResourceStats): void {
-  checkCount(owner, 'mem', stats.mem);
-  checkCount(owner, 'maxmem', stats.maxmem);
+/** As checkNodeStats; `owner` names the resource in the error, made only on failure. */
+export function checkResourceStats(stats: ResourceStats, owner: () => string): void {
+  if (isCount(stats.mem) && isCount(stats.maxmem)) return;
+  checkCount(owner(), 'mem', stats.mem);
+  checkCount(owner(), 'maxmem', stats.maxmem);
 }
