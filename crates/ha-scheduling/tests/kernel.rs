@@ -302,3 +302,87 @@ fn nodes_sharing_a_name_are_changed_together() {
     assert_eq!(scores[0], scores[2]);
     assert!(scores[1] > scores[0], "{scores:?}");
 }
+
+/// Four alternatives are evaluated per pass; any count, including ones that
+/// leave a partial block, must give what evaluating one at a time gives.
+#[test]
+fn blocked_evaluation_equals_one_at_a_time() {
+    use ha_scheduling::kernel::usage_criteria;
+    use ha_scheduling::migration_imbalances;
+    use ha_scheduling::topsis::{score_alternatives, Matrix};
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for n in 1..=names.len() {
+        let nodes: Vec<NodeUsage<&str>> = names[..n]
+            .iter()
+            .enumerate()
+            .map(|(i, &name)| node(name, 0.3 * i as f64, 8.0, (i as f64) * GIB, 16.0 * GIB))
+            .collect();
+        let stats = resource(0.5, 1.0, GIB, 2.0 * GIB);
+        let candidates: Vec<MigrationCandidate<&str>> = (0..n)
+            .map(|t| MigrationCandidate {
+                migration: migration("vm:1", names[0], names[t]),
+                stats,
+            })
+            .collect();
+
+        let expected: Vec<f64> = candidates
+            .iter()
+            .map(|candidate| {
+                let moved: Vec<NodeUsage<&str>> = nodes
+                    .iter()
+                    .map(|node| {
+                        let stats = if node.name == candidate.migration.source_node {
+                            node.stats.without_running_resource(&candidate.stats)
+                        } else if node.name == candidate.migration.target_node {
+                            node.stats.with_running_resource(&candidate.stats)
+                        } else {
+                            node.stats
+                        };
+                        NodeUsage {
+                            name: node.name,
+                            stats,
+                        }
+                    })
+                    .collect();
+                truncate_imbalance(node_imbalance(&moved))
+            })
+            .collect();
+        assert_eq!(
+            migration_imbalances(&nodes, &candidates),
+            expected,
+            "{n} nodes"
+        );
+
+        let one_at_a_time: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let (mut highest_cpu, mut squares_cpu, mut highest_mem, mut squares_mem) =
+                    (0.0, 0.0, 0.0, 0.0);
+                for (j, node) in nodes.iter().enumerate() {
+                    let stats = if j == i {
+                        node.stats.with_started_resource(&stats)
+                    } else {
+                        node.stats
+                    };
+                    let (c, m) = (stats.cpu_load(), stats.mem_load());
+                    highest_cpu = if c > highest_cpu { c } else { highest_cpu };
+                    squares_cpu += c * c;
+                    highest_mem = if m > highest_mem { m } else { highest_mem };
+                    squares_mem += m * m;
+                }
+                let count = n as f64;
+                [
+                    1.0 + (squares_cpu / count).sqrt(),
+                    1.0 + highest_cpu,
+                    1.0 + (squares_mem / count).sqrt(),
+                    1.0 + highest_mem,
+                ]
+            })
+            .collect();
+        let matrix = Matrix::from_values(4, one_at_a_time).normalised().unwrap();
+        assert_eq!(
+            score_nodes_to_start_resource(&nodes, &stats).unwrap(),
+            score_alternatives(&matrix, usage_criteria()).unwrap(),
+            "{n} nodes"
+        );
+    }
+}
