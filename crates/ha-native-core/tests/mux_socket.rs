@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 const TICK: Duration = Duration::from_millis(20);
 const CLIENT_TIMEOUT: Duration = Duration::from_millis(400);
+/// Between the mux deciding to feed and the fake device recording it.
+const RECORD_SLACK: Duration = Duration::from_millis(5);
+
+fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !condition() {
+        assert!(Instant::now() < deadline, "not within 5s: {what}");
+        thread::sleep(Duration::from_millis(2));
+    }
+}
 
 struct Harness {
     dir: PathBuf,
@@ -84,12 +94,13 @@ fn feeds_on_a_steady_cadence_without_clients() {
     let h = Harness::start("cadence", FakeDeviceOptions::default());
     let t0 = Instant::now();
     thread::sleep(Duration::from_millis(300));
-    let feeds = h.keepalives_after(t0);
-    assert!(feeds.len() >= 10, "expected ~15 keep-alives at a 20ms tick, got {}", feeds.len());
-    for pair in feeds.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(gap >= Duration::from_millis(10), "keep-alives {gap:?} apart: ticks must not bunch up");
-    }
+    let t1 = Instant::now();
+    let feeds = h.keepalives_after(t0).into_iter().filter(|k| *k <= t1).count();
+    // A fixed-rate schedule: never more than one feed per tick (no bunching
+    // or busy loop), and late ticks are not dropped wholesale.
+    let ticks = ((t1 - t0).as_millis() / TICK.as_millis()) as usize;
+    assert!(feeds <= ticks + 1, "{feeds} keep-alives in {ticks} ticks");
+    assert!(feeds >= ticks / 3, "only {feeds} keep-alives in {ticks} ticks");
 }
 
 #[test]
@@ -102,6 +113,8 @@ fn a_client_that_stops_updating_stops_feeding_within_its_expiry() {
         thread::sleep(Duration::from_millis(30));
     }
     client.update().unwrap();
+    // The answer to a query comes after the mux applied the update before it.
+    client.status().unwrap();
     let last_update = Instant::now();
     thread::sleep(CLIENT_TIMEOUT + Duration::from_millis(300));
 
@@ -109,7 +122,7 @@ fn a_client_that_stops_updating_stops_feeding_within_its_expiry() {
     assert!(!feeds.is_empty(), "the mux should keep feeding while the client is within its expiry");
     let last_feed = *feeds.last().unwrap();
     assert!(
-        last_feed < last_update + CLIENT_TIMEOUT,
+        last_feed < last_update + CLIENT_TIMEOUT + RECORD_SLACK,
         "fed {:?} after the client's last update, beyond its {CLIENT_TIMEOUT:?} expiry",
         last_feed - last_update
     );
@@ -137,7 +150,7 @@ fn a_second_client_is_tracked_alongside_the_first() {
     assert!(first_status.remaining > Duration::ZERO);
     assert!(second.status().is_ok(), "the second client is still connected and answered");
     let feeds = h.keepalives_after(t0);
-    assert!(feeds.iter().all(|f| *f < t0 + CLIENT_TIMEOUT));
+    assert!(feeds.iter().all(|f| *f < t0 + CLIENT_TIMEOUT + RECORD_SLACK));
 }
 
 #[test]
@@ -164,11 +177,10 @@ fn a_disconnect_without_magic_close_stops_feeding() {
     let client = h.connect();
     h.wait_for_clients(2);
     client.close(false).unwrap();
-    let closed_at = Instant::now();
+    eventually("the mux notices the unclean disconnect", || !watcher.status().unwrap().feeding);
+    let stopped_at = Instant::now();
     thread::sleep(TICK * 5);
-    watcher.update().unwrap();
-    assert!(!watcher.status().unwrap().feeding);
-    assert!(h.keepalives_after(closed_at + TICK * 2).is_empty());
+    assert!(h.keepalives_after(stopped_at + RECORD_SLACK).is_empty());
 }
 
 #[test]
@@ -179,14 +191,13 @@ fn magic_close_releases_a_client_and_a_clean_stop_disarms() {
     h.wait_for_clients(2);
     assert!(h.marker.exists(), "the active marker must exist while clients are connected");
     client.close(true).unwrap();
-    thread::sleep(TICK * 3);
+    eventually("the mux releases the client", || h.messages.lock().unwrap().iter().any(|(_, m)| m.contains("closed cleanly")));
     let t = Instant::now();
     thread::sleep(TICK * 5);
     assert!(!h.keepalives_after(t).is_empty(), "a clean close must not stop feeding");
     assert!(watcher.status().unwrap().feeding);
     watcher.close(true).unwrap();
-    thread::sleep(TICK * 3);
-    assert!(!h.marker.exists(), "the marker goes once no client depends on the watchdog");
+    eventually("the marker goes once no client depends on the watchdog", || !h.marker.exists());
 
     let exit = h.stop();
     assert_eq!(exit.released.unwrap(), Released::Disarmed);
@@ -224,7 +235,7 @@ fn the_original_protocol_works_byte_for_byte() {
     raw.write_all(b"\0").unwrap();
     raw.write_all(b"V").unwrap();
     drop(raw);
-    thread::sleep(TICK * 3);
+    eventually("the mux releases the client", || h.messages.lock().unwrap().iter().any(|(_, m)| m.contains("closed cleanly")));
     let t = Instant::now();
     thread::sleep(TICK * 4);
     assert!(!h.keepalives_after(t).is_empty(), "'V' then close is a clean release");

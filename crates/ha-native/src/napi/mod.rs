@@ -160,7 +160,7 @@ impl Env {
         self.make("create_object", |out| unsafe { napi_create_object(self.0, out) })
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    #[allow(dead_code)] // part of the helper layer; no module needs it yet
     pub fn array(self, values: &[Value]) -> Result<Value> {
         let array = self.make("create_array", |out| unsafe {
             napi_create_array_with_length(self.0, values.len(), out)
@@ -221,22 +221,19 @@ impl Env {
         Ok(unsafe { std::slice::from_raw_parts(data as *const T, len) }.to_vec())
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
     pub fn float64_array(self, values: &[f64]) -> Result<Value> {
         self.typed_array(NAPI_FLOAT64_ARRAY, values)
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
+    #[allow(dead_code)] // part of the helper layer; no module needs it yet
     pub fn uint32_array(self, values: &[u32]) -> Result<Value> {
         self.typed_array(NAPI_UINT32_ARRAY, values)
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
     pub fn to_f64_vec(self, v: Value, what: &str) -> Result<Vec<f64>> {
         self.typed_array_vec(v, NAPI_FLOAT64_ARRAY, what, "Float64Array")
     }
 
-    #[allow(dead_code)] // helper layer for modules exchanging numeric arrays (scheduling kernel)
     pub fn to_u32_vec(self, v: Value, what: &str) -> Result<Vec<u32>> {
         self.typed_array_vec(v, NAPI_UINT32_ARRAY, what, "Uint32Array")
     }
