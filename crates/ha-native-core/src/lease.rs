@@ -26,11 +26,17 @@ impl Mono {
     }
 
     fn plus(self, d: Duration) -> Mono {
-        Mono(self.0.saturating_add(d.as_nanos().min(u64::MAX as u128) as u64))
+        Mono(
+            self.0
+                .saturating_add(d.as_nanos().min(u64::MAX as u128) as u64),
+        )
     }
 
     fn minus(self, d: Duration) -> Mono {
-        Mono(self.0.saturating_sub(d.as_nanos().min(u64::MAX as u128) as u64))
+        Mono(
+            self.0
+                .saturating_sub(d.as_nanos().min(u64::MAX as u128) as u64),
+        )
     }
 }
 
@@ -46,13 +52,20 @@ pub struct Lease {
 
 impl Lease {
     pub fn acquire(requested_at: Mono, lifetime: Duration) -> Lease {
-        Lease { acquired_at: requested_at, renewed_at: requested_at, lifetime }
+        Lease {
+            acquired_at: requested_at,
+            renewed_at: requested_at,
+            lifetime,
+        }
     }
 
     /// The lease after a successful renewal requested at `requested_at`. A
     /// renewal older than the current one (a late answer) changes nothing.
     pub fn renew(&self, requested_at: Mono) -> Lease {
-        Lease { renewed_at: self.renewed_at.max(requested_at), ..*self }
+        Lease {
+            renewed_at: self.renewed_at.max(requested_at),
+            ..*self
+        }
     }
 
     pub fn expires_at(&self) -> Mono {

@@ -84,9 +84,14 @@ pub enum SubmitError {
 impl fmt::Display for SubmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SubmitError::Closed => write!(f, "the worker pool is closed and accepts no more commands"),
+            SubmitError::Closed => {
+                write!(f, "the worker pool is closed and accepts no more commands")
+            }
             SubmitError::DuplicateUid(uid) => {
-                write!(f, "a command with uid {uid:?} is already queued or running in this pool")
+                write!(
+                    f,
+                    "a command with uid {uid:?} is already queued or running in this pool"
+                )
             }
             SubmitError::Invalid(why) => write!(f, "invalid command: {why}"),
         }
@@ -103,7 +108,11 @@ pub struct Cancelled {
 
 impl fmt::Display for Cancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "command {:?} was cancelled: the worker pool closed before it started", self.uid)
+        write!(
+            f,
+            "command {:?} was cancelled: the worker pool closed before it started",
+            self.uid
+        )
     }
 }
 
@@ -171,7 +180,12 @@ impl WorkerPool {
         }
         let shared = Arc::new(Shared {
             max_workers,
-            state: Mutex::new(PoolState { queue: VecDeque::new(), uids: HashSet::new(), active: 0, closed: false }),
+            state: Mutex::new(PoolState {
+                queue: VecDeque::new(),
+                uids: HashSet::new(),
+                active: 0,
+                closed: false,
+            }),
             work: Condvar::new(),
             timer: Mutex::new(TimerState::default()),
             timer_wake: Condvar::new(),
@@ -195,7 +209,10 @@ impl WorkerPool {
             return Err(SubmitError::Invalid("uid must not be empty".into()));
         }
         if spec.program.is_empty() {
-            return Err(SubmitError::Invalid(format!("command {:?} has no program to run", spec.uid)));
+            return Err(SubmitError::Invalid(format!(
+                "command {:?} has no program to run",
+                spec.uid
+            )));
         }
         let mut state = lock(&self.shared.state);
         if state.closed {
@@ -278,16 +295,27 @@ fn timer_loop(shared: &Shared) {
         match timer.deadlines.peek().copied() {
             Some(Reverse((at, seq))) if at <= now => {
                 timer.deadlines.pop();
-                let Some((watch, stage)) = timer.entries.remove(&seq) else { continue };
+                let Some((watch, stage)) = timer.entries.remove(&seq) else {
+                    continue;
+                };
                 if let Some(grace) = fire(&watch, stage) {
                     schedule(&mut timer, now + grace, watch, Stage::Kill);
                 }
             }
             Some(Reverse((at, _))) => {
-                timer = shared.timer_wake.wait_timeout(timer, at - now).unwrap_or_else(|p| p.into_inner()).0;
+                timer = shared
+                    .timer_wake
+                    .wait_timeout(timer, at - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             None if timer.closed => return,
-            None => timer = shared.timer_wake.wait(timer).unwrap_or_else(|p| p.into_inner()),
+            None => {
+                timer = shared
+                    .timer_wake
+                    .wait(timer)
+                    .unwrap_or_else(|p| p.into_inner())
+            }
         }
     }
 }
@@ -353,9 +381,20 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
         stderr: Vec::new(),
         spawn_error: None,
     };
-    let output = || if spec.capture_limit > 0 { Stdio::piped() } else { Stdio::null() };
+    let output = || {
+        if spec.capture_limit > 0 {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        }
+    };
     let mut command = Command::new(&spec.program);
-    command.args(&spec.args).envs(spec.env.iter().cloned()).stdin(Stdio::null()).stdout(output()).stderr(output());
+    command
+        .args(&spec.args)
+        .envs(spec.env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(output())
+        .stderr(output());
     command.process_group(0);
     if let Some(cwd) = &spec.cwd {
         command.current_dir(cwd);
@@ -363,17 +402,37 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
-            let place = spec.cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default();
+            let place = spec
+                .cwd
+                .as_ref()
+                .map(|c| format!(" in {}", c.display()))
+                .unwrap_or_default();
             outcome.spawn_error = Some(format!("cannot run {:?}{place}: {e}", spec.program));
             outcome.duration = started.elapsed();
             return outcome;
         }
     };
-    let stdout = child.stdout.take().map(|p| read_tail(p, spec.capture_limit));
-    let stderr = child.stderr.take().map(|p| read_tail(p, spec.capture_limit));
-    let watch = Arc::new(Watch { pgid: child.id(), status: Mutex::new(WatchStatus::default()) });
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| read_tail(p, spec.capture_limit));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| read_tail(p, spec.capture_limit));
+    let watch = Arc::new(Watch {
+        pgid: child.id(),
+        status: Mutex::new(WatchStatus::default()),
+    });
     if let Some(timeout) = spec.timeout {
-        schedule(&mut lock(&shared.timer), started + timeout, watch.clone(), Stage::Terminate { grace: spec.kill_grace });
+        schedule(
+            &mut lock(&shared.timer),
+            started + timeout,
+            watch.clone(),
+            Stage::Terminate {
+                grace: spec.kill_grace,
+            },
+        );
         shared.timer_wake.notify_one();
     }
 
@@ -396,7 +455,8 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
     }
     outcome.duration = started.elapsed();
     let collect = |rx: Option<mpsc::Receiver<Vec<u8>>>| {
-        rx.and_then(|rx| rx.recv_timeout(OUTPUT_DRAIN_WAIT).ok()).unwrap_or_default()
+        rx.and_then(|rx| rx.recv_timeout(OUTPUT_DRAIN_WAIT).ok())
+            .unwrap_or_default()
     };
     outcome.stdout = collect(stdout);
     outcome.stderr = collect(stderr);
@@ -409,7 +469,8 @@ mod tests {
 
     fn run_one(pool: &WorkerPool, spec: CommandSpec) -> CommandOutcome {
         let (tx, rx) = mpsc::channel();
-        pool.submit(spec, Box::new(move |r| tx.send(r).unwrap())).unwrap();
+        pool.submit(spec, Box::new(move |r| tx.send(r).unwrap()))
+            .unwrap();
         rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap()
     }
 
@@ -421,7 +482,10 @@ mod tests {
     fn reports_exit_codes_and_output() {
         let pool = WorkerPool::new(2).unwrap();
         let out = run_one(&pool, sh("a", "echo out; echo err >&2; exit 3"));
-        assert_eq!((out.exit_code, out.signal, out.timed_out), (Some(3), None, false));
+        assert_eq!(
+            (out.exit_code, out.signal, out.timed_out),
+            (Some(3), None, false)
+        );
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert_eq!(out.uid, "a");
@@ -430,7 +494,10 @@ mod tests {
     #[test]
     fn arguments_are_passed_verbatim_without_a_shell() {
         let pool = WorkerPool::new(1).unwrap();
-        let out = run_one(&pool, CommandSpec::new("p", "/bin/echo", &["$HOME", "a b", ";", "*"]));
+        let out = run_one(
+            &pool,
+            CommandSpec::new("p", "/bin/echo", &["$HOME", "a b", ";", "*"]),
+        );
         assert_eq!(out.stdout, b"$HOME a b ; *\n");
     }
 
@@ -438,7 +505,10 @@ mod tests {
     fn reports_the_signal_that_ended_a_command() {
         let pool = WorkerPool::new(1).unwrap();
         let out = run_one(&pool, sh("s", "kill -USR1 $$"));
-        assert_eq!((out.exit_code, out.signal, out.timed_out), (None, Some(10), false));
+        assert_eq!(
+            (out.exit_code, out.signal, out.timed_out),
+            (None, Some(10), false)
+        );
     }
 
     #[test]
@@ -447,19 +517,36 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let pidfile = dir.join("child.pid");
         let pool = WorkerPool::new(1).unwrap();
-        let mut spec = sh("t", &format!("sleep 30 & echo $! > {}; wait", pidfile.display()));
+        let mut spec = sh(
+            "t",
+            &format!("sleep 30 & echo $! > {}; wait", pidfile.display()),
+        );
         spec.timeout = Some(Duration::from_millis(300));
         spec.kill_grace = Duration::from_millis(500);
         let out = run_one(&pool, spec);
         assert!(out.timed_out);
         assert_eq!(out.signal, Some(sys::SIGTERM));
-        assert!(out.duration >= Duration::from_millis(300) && out.duration < Duration::from_secs(10));
-        let grandchild = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+        assert!(
+            out.duration >= Duration::from_millis(300) && out.duration < Duration::from_secs(10)
+        );
+        let grandchild = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .to_string();
         thread::sleep(Duration::from_millis(100));
         // Gone, or a zombie waiting for init to reap it: either way not running.
         let state = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
-        let running = !state.is_empty() && !state.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z');
-        assert!(!running, "the command's own child {grandchild} survived the timeout: {state}");
+        let running = !state.is_empty()
+            && !state
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z');
+        assert!(
+            !running,
+            "the command's own child {grandchild} survived the timeout: {state}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -504,7 +591,10 @@ mod tests {
     #[test]
     fn output_keeps_only_the_tail() {
         let pool = WorkerPool::new(1).unwrap();
-        let mut spec = sh("o", "i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done");
+        let mut spec = sh(
+            "o",
+            "i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done",
+        );
         spec.capture_limit = 10;
         assert_eq!(run_one(&pool, spec).stdout, b"\nline1999\n");
     }
@@ -514,14 +604,24 @@ mod tests {
         let pool = WorkerPool::new(1).unwrap();
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
-        pool.submit(sh("dup", "sleep 0.2"), Box::new(move |r| tx.send(r).unwrap())).unwrap();
+        pool.submit(
+            sh("dup", "sleep 0.2"),
+            Box::new(move |r| tx.send(r).unwrap()),
+        )
+        .unwrap();
         assert_eq!(
             pool.submit(sh("dup", "true"), Box::new(move |r| tx2.send(r).unwrap())),
             Err(SubmitError::DuplicateUid("dup".into()))
         );
         assert!(rx.recv_timeout(Duration::from_secs(5)).unwrap().is_ok());
-        assert!(matches!(pool.submit(sh("", "true"), Box::new(|_| {})), Err(SubmitError::Invalid(_))));
-        assert!(matches!(pool.submit(CommandSpec::new("x", "", &[]), Box::new(|_| {})), Err(SubmitError::Invalid(_))));
+        assert!(matches!(
+            pool.submit(sh("", "true"), Box::new(|_| {})),
+            Err(SubmitError::Invalid(_))
+        ));
+        assert!(matches!(
+            pool.submit(CommandSpec::new("x", "", &[]), Box::new(|_| {})),
+            Err(SubmitError::Invalid(_))
+        ));
         assert!(WorkerPool::new(0).is_err());
     }
 
@@ -531,18 +631,24 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         for uid in ["run", "q1", "q2"] {
             let tx = tx.clone();
-            pool.submit(sh(uid, "sleep 0.3"), Box::new(move |r| tx.send(r).unwrap())).unwrap();
+            pool.submit(sh(uid, "sleep 0.3"), Box::new(move |r| tx.send(r).unwrap()))
+                .unwrap();
         }
         while pool.active_count() == 0 {
             thread::sleep(Duration::from_millis(5));
         }
         pool.close();
-        let mut results: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+        let mut results: Vec<_> = (0..3)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
         results.sort_by_key(|r| r.is_ok());
         assert_eq!(results[0], Err(Cancelled { uid: "q1".into() }));
         assert_eq!(results[1], Err(Cancelled { uid: "q2".into() }));
         assert_eq!(results[2].as_ref().unwrap().exit_code, Some(0));
-        assert_eq!(pool.submit(sh("late", "true"), Box::new(|_| {})), Err(SubmitError::Closed));
+        assert_eq!(
+            pool.submit(sh("late", "true"), Box::new(|_| {})),
+            Err(SubmitError::Closed)
+        );
     }
 
     /// Each command claims one of `max` slot directories with an atomic
@@ -552,7 +658,9 @@ mod tests {
         let max = 4;
         let dir = std::env::temp_dir().join(format!("ha-pool-stress-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let slots: Vec<String> = (1..=max).map(|i| dir.join(format!("slot{i}")).display().to_string()).collect();
+        let slots: Vec<String> = (1..=max)
+            .map(|i| dir.join(format!("slot{i}")).display().to_string())
+            .collect();
         let script = format!(
             "for s in {}; do if mkdir \"$s\" 2>/dev/null; then sleep 0.01; rmdir \"$s\"; echo \"$s\"; exit 0; fi; done; exit 99",
             slots.join(" ")
@@ -562,18 +670,31 @@ mod tests {
         let n = 300;
         for i in 0..n {
             let tx = tx.clone();
-            pool.submit(sh(&format!("uid-{i}"), &script), Box::new(move |r| tx.send(r).unwrap())).unwrap();
+            pool.submit(
+                sh(&format!("uid-{i}"), &script),
+                Box::new(move |r| tx.send(r).unwrap()),
+            )
+            .unwrap();
         }
         let mut seen_slots = HashSet::new();
         let mut uids = HashSet::new();
         for _ in 0..n {
             let out = rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
-            assert_eq!(out.exit_code, Some(0), "{} found no free slot: more than {max} ran at once", out.uid);
+            assert_eq!(
+                out.exit_code,
+                Some(0),
+                "{} found no free slot: more than {max} ran at once",
+                out.uid
+            );
             seen_slots.insert(out.stdout);
             uids.insert(out.uid);
         }
         assert_eq!(uids.len(), n, "every uid reported exactly once");
-        assert_eq!(seen_slots.len(), max, "the pool should reach {max} concurrent commands");
+        assert_eq!(
+            seen_slots.len(),
+            max,
+            "the pool should reach {max} concurrent commands"
+        );
         assert_eq!(pool.active_count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -33,8 +33,13 @@ struct SigInfo([u8; 128]);
 
 extern "C" {
     fn ioctl(fd: c_int, request: IoctlRequest, ...) -> c_int;
-    fn getsockopt(fd: c_int, level: c_int, name: c_int, value: *mut c_void, len: *mut c_uint)
-        -> c_int;
+    fn getsockopt(
+        fd: c_int,
+        level: c_int,
+        name: c_int,
+        value: *mut c_void,
+        len: *mut c_uint,
+    ) -> c_int;
     fn waitid(idtype: c_int, id: c_uint, info: *mut SigInfo, options: c_int) -> c_int;
     fn kill(pid: c_int, sig: c_int) -> c_int;
     fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
@@ -61,7 +66,13 @@ const SIG_IGN: usize = 1;
 // different direction encoding, so the layout is chosen per architecture.
 #[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
 const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> IoctlRequest {
-    let dir_bits = if dir == 2 { 2 } else if dir == 3 { 6 } else { dir };
+    let dir_bits = if dir == 2 {
+        2
+    } else if dir == 3 {
+        6
+    } else {
+        dir
+    };
     ((dir_bits << 29) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32) as IoctlRequest
 }
 #[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
@@ -96,7 +107,11 @@ fn check(rc: c_int) -> io::Result<c_int> {
 }
 
 pub fn wdioc_getsupport(fd: RawFd) -> io::Result<RawWatchdogInfo> {
-    let mut info = RawWatchdogInfo { options: 0, firmware_version: 0, identity: [0; 32] };
+    let mut info = RawWatchdogInfo {
+        options: 0,
+        firmware_version: 0,
+        identity: [0; 32],
+    };
     // Sound: the request's size field is size_of::<RawWatchdogInfo>(), which
     // has the kernel's layout, so the kernel writes only inside `info`.
     check(unsafe { ioctl(fd, WDIOC_GETSUPPORT, &mut info as *mut RawWatchdogInfo) })?;
@@ -126,11 +141,21 @@ pub fn wdioc_gettimeout(fd: RawFd) -> io::Result<i32> {
 
 /// The pid of the process at the other end of a Unix stream socket.
 pub fn peer_pid(fd: RawFd) -> io::Result<u32> {
-    let mut cred = Ucred { pid: 0, uid: 0, gid: 0 };
+    let mut cred = Ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
     let mut len = std::mem::size_of::<Ucred>() as c_uint;
     // Sound: `cred` and `len` describe a buffer of exactly struct ucred's size.
     check(unsafe {
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &mut cred as *mut Ucred as *mut c_void, &mut len)
+        getsockopt(
+            fd,
+            SOL_SOCKET,
+            SO_PEERCRED,
+            &mut cred as *mut Ucred as *mut c_void,
+            &mut len,
+        )
     })?;
     Ok(cred.pid as u32)
 }
@@ -161,7 +186,10 @@ pub fn kill_process_group(pgid: u32, sig: i32) -> io::Result<()> {
 /// CLOCK_MONOTONIC in nanoseconds: the clock Rust's `Instant` and Node's
 /// `process.hrtime` read on Linux, so timestamps can cross the FFI boundary.
 pub fn monotonic_now_ns() -> u64 {
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // Sound: `ts` is a valid timespec; CLOCK_MONOTONIC always exists on Linux.
     let rc = unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC) failed");

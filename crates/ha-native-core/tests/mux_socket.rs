@@ -1,7 +1,11 @@
 //! The mux server against real Unix-socket clients and a fake device.
 
-use ha_native_core::mux::{Level, Logger, MuxClient, MuxServer, MuxSettings, ServerConfig, ServerExit, StopHandle};
-use ha_native_core::watchdog::{DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions, Released, Watchdog};
+use ha_native_core::mux::{
+    Level, Logger, MuxClient, MuxServer, MuxSettings, ServerConfig, ServerExit, StopHandle,
+};
+use ha_native_core::watchdog::{
+    DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions, Released, Watchdog,
+};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -44,18 +48,31 @@ impl Harness {
         let watchdog = Watchdog::arm(device, 10, 1).unwrap();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let sink = messages.clone();
-        let logger: Logger = Arc::new(move |level, msg: &str| sink.lock().unwrap().push((level, msg.to_string())));
+        let logger: Logger =
+            Arc::new(move |level, msg: &str| sink.lock().unwrap().push((level, msg.to_string())));
         let config = ServerConfig {
             socket_path: socket.clone(),
             active_marker: Some(marker.clone()),
-            settings: MuxSettings { client_timeout: CLIENT_TIMEOUT, warn_before: Duration::from_millis(100), max_clients: 100 },
+            settings: MuxSettings {
+                client_timeout: CLIENT_TIMEOUT,
+                warn_before: Duration::from_millis(100),
+                max_clients: 100,
+            },
             tick: TICK,
             sync_journal: false,
         };
         let server = MuxServer::bind(config, logger).unwrap();
         let stop = server.stop_handle();
         let handle = thread::spawn(move || server.run(watchdog, &|| false));
-        Harness { dir, socket, marker, device: log, messages, stop, server: Some(handle) }
+        Harness {
+            dir,
+            socket,
+            marker,
+            device: log,
+            messages,
+            stop,
+            server: Some(handle),
+        }
     }
 
     fn connect(&self) -> MuxClient {
@@ -64,14 +81,29 @@ impl Harness {
 
     fn wait_for_clients(&self, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while self.messages.lock().unwrap().iter().filter(|(_, m)| m.contains("now watched")).count() < n {
-            assert!(Instant::now() < deadline, "mux did not register {n} clients");
+        while self
+            .messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, m)| m.contains("now watched"))
+            .count()
+            < n
+        {
+            assert!(
+                Instant::now() < deadline,
+                "mux did not register {n} clients"
+            );
             thread::sleep(Duration::from_millis(2));
         }
     }
 
     fn keepalives_after(&self, t: Instant) -> Vec<Instant> {
-        self.device.keepalives().into_iter().filter(|k| *k > t).collect()
+        self.device
+            .keepalives()
+            .into_iter()
+            .filter(|k| *k > t)
+            .collect()
     }
 
     fn stop(&mut self) -> ServerExit {
@@ -95,12 +127,19 @@ fn feeds_on_a_steady_cadence_without_clients() {
     let t0 = Instant::now();
     thread::sleep(Duration::from_millis(300));
     let t1 = Instant::now();
-    let feeds = h.keepalives_after(t0).into_iter().filter(|k| *k <= t1).count();
+    let feeds = h
+        .keepalives_after(t0)
+        .into_iter()
+        .filter(|k| *k <= t1)
+        .count();
     // A fixed-rate schedule: never more than one feed per tick (no bunching
     // or busy loop), and late ticks are not dropped wholesale.
     let ticks = ((t1 - t0).as_millis() / TICK.as_millis()) as usize;
     assert!(feeds <= ticks + 1, "{feeds} keep-alives in {ticks} ticks");
-    assert!(feeds >= ticks / 3, "only {feeds} keep-alives in {ticks} ticks");
+    assert!(
+        feeds >= ticks / 3,
+        "only {feeds} keep-alives in {ticks} ticks"
+    );
 }
 
 #[test]
@@ -119,7 +158,10 @@ fn a_client_that_stops_updating_stops_feeding_within_its_expiry() {
     thread::sleep(CLIENT_TIMEOUT + Duration::from_millis(300));
 
     let feeds = h.keepalives_after(last_update);
-    assert!(!feeds.is_empty(), "the mux should keep feeding while the client is within its expiry");
+    assert!(
+        !feeds.is_empty(),
+        "the mux should keep feeding while the client is within its expiry"
+    );
     let last_feed = *feeds.last().unwrap();
     assert!(
         last_feed < last_update + CLIENT_TIMEOUT + RECORD_SLACK,
@@ -129,7 +171,12 @@ fn a_client_that_stops_updating_stops_feeding_within_its_expiry() {
     let status = client.status().unwrap();
     assert!(!status.feeding);
     assert_eq!(status.remaining, Duration::ZERO);
-    assert!(h.messages.lock().unwrap().iter().any(|(l, m)| *l == Level::Error && m.contains("expired")));
+    assert!(h
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(l, m)| *l == Level::Error && m.contains("expired")));
 }
 
 #[test]
@@ -146,11 +193,19 @@ fn a_second_client_is_tracked_alongside_the_first() {
         thread::sleep(Duration::from_millis(30));
     }
     let first_status = first.status().unwrap();
-    assert!(!first_status.feeding, "the silent second client must stop feeding for everyone");
+    assert!(
+        !first_status.feeding,
+        "the silent second client must stop feeding for everyone"
+    );
     assert!(first_status.remaining > Duration::ZERO);
-    assert!(second.status().is_ok(), "the second client is still connected and answered");
+    assert!(
+        second.status().is_ok(),
+        "the second client is still connected and answered"
+    );
     let feeds = h.keepalives_after(t0);
-    assert!(feeds.iter().all(|f| *f < t0 + CLIENT_TIMEOUT + RECORD_SLACK));
+    assert!(feeds
+        .iter()
+        .all(|f| *f < t0 + CLIENT_TIMEOUT + RECORD_SLACK));
 }
 
 #[test]
@@ -166,7 +221,10 @@ fn both_clients_updating_keeps_the_device_fed() {
         thread::sleep(Duration::from_millis(40));
     }
     let late = h.keepalives_after(t0 + CLIENT_TIMEOUT + TICK * 2);
-    assert!(!late.is_empty(), "feeding must go on past one client timeout while both update");
+    assert!(
+        !late.is_empty(),
+        "feeding must go on past one client timeout while both update"
+    );
     assert!(a.status().unwrap().feeding);
 }
 
@@ -177,7 +235,9 @@ fn a_disconnect_without_magic_close_stops_feeding() {
     let client = h.connect();
     h.wait_for_clients(2);
     client.close(false).unwrap();
-    eventually("the mux notices the unclean disconnect", || !watcher.status().unwrap().feeding);
+    eventually("the mux notices the unclean disconnect", || {
+        !watcher.status().unwrap().feeding
+    });
     let stopped_at = Instant::now();
     thread::sleep(TICK * 5);
     assert!(h.keepalives_after(stopped_at + RECORD_SLACK).is_empty());
@@ -189,19 +249,39 @@ fn magic_close_releases_a_client_and_a_clean_stop_disarms() {
     let mut watcher = h.connect();
     let client = h.connect();
     h.wait_for_clients(2);
-    assert!(h.marker.exists(), "the active marker must exist while clients are connected");
+    assert!(
+        h.marker.exists(),
+        "the active marker must exist while clients are connected"
+    );
     client.close(true).unwrap();
-    eventually("the mux releases the client", || h.messages.lock().unwrap().iter().any(|(_, m)| m.contains("closed cleanly")));
+    eventually("the mux releases the client", || {
+        h.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, m)| m.contains("closed cleanly"))
+    });
     let t = Instant::now();
     thread::sleep(TICK * 5);
-    assert!(!h.keepalives_after(t).is_empty(), "a clean close must not stop feeding");
+    assert!(
+        !h.keepalives_after(t).is_empty(),
+        "a clean close must not stop feeding"
+    );
     assert!(watcher.status().unwrap().feeding);
     watcher.close(true).unwrap();
-    eventually("the marker goes once no client depends on the watchdog", || !h.marker.exists());
+    eventually(
+        "the marker goes once no client depends on the watchdog",
+        || !h.marker.exists(),
+    );
 
     let exit = h.stop();
     assert_eq!(exit.released.unwrap(), Released::Disarmed);
-    assert_eq!(h.device.ops().last(), Some(&DeviceOp::Close { magic_written: true }));
+    assert_eq!(
+        h.device.ops().last(),
+        Some(&DeviceOp::Close {
+            magic_written: true
+        })
+    );
     assert!(!h.device.timer_running());
     assert!(!h.socket.exists());
 }
@@ -216,12 +296,21 @@ fn a_stop_with_clients_connected_leaves_the_watchdog_armed() {
     assert_eq!(exit.clients_left, 1);
     assert!(!h.device.ops().contains(&DeviceOp::WriteMagic));
     assert!(h.device.timer_running());
-    assert!(h.marker.exists(), "the marker must stay so a restarted mux refuses to take over");
+    assert!(
+        h.marker.exists(),
+        "the marker must stay so a restarted mux refuses to take over"
+    );
 }
 
 #[test]
 fn a_clean_stop_without_driver_magic_close_support_writes_no_magic() {
-    let mut h = Harness::start("nomagic", FakeDeviceOptions { magic_close_supported: false, ..Default::default() });
+    let mut h = Harness::start(
+        "nomagic",
+        FakeDeviceOptions {
+            magic_close_supported: false,
+            ..Default::default()
+        },
+    );
     let exit = h.stop();
     assert_eq!(exit.released.unwrap(), Released::NoMagicCloseSupport);
     assert!(!h.device.ops().contains(&DeviceOp::WriteMagic));
@@ -235,17 +324,29 @@ fn the_original_protocol_works_byte_for_byte() {
     raw.write_all(b"\0").unwrap();
     raw.write_all(b"V").unwrap();
     drop(raw);
-    eventually("the mux releases the client", || h.messages.lock().unwrap().iter().any(|(_, m)| m.contains("closed cleanly")));
+    eventually("the mux releases the client", || {
+        h.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, m)| m.contains("closed cleanly"))
+    });
     let t = Instant::now();
     thread::sleep(TICK * 4);
-    assert!(!h.keepalives_after(t).is_empty(), "'V' then close is a clean release");
+    assert!(
+        !h.keepalives_after(t).is_empty(),
+        "'V' then close is a clean release"
+    );
 
     let mut query = UnixStream::connect(&h.socket).unwrap();
     query.write_all(b"?").unwrap();
     let mut answer = [0u8; 64];
     let n = query.read(&mut answer).unwrap();
     let line = std::str::from_utf8(&answer[..n]).unwrap();
-    assert!(line.starts_with("ok ") && line.ends_with(" 400\n"), "{line:?}");
+    assert!(
+        line.starts_with("ok ") && line.ends_with(" 400\n"),
+        "{line:?}"
+    );
 }
 
 #[test]
@@ -259,13 +360,20 @@ fn a_restart_is_refused_while_the_active_marker_exists() {
         tick: TICK,
         sync_journal: false,
     };
-    let err = MuxServer::bind(config, Arc::new(|_, _: &str| {})).err().unwrap();
+    let err = MuxServer::bind(config, Arc::new(|_, _: &str| {}))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("refusing to start"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn connecting_without_a_mux_is_a_clear_error() {
-    let err = MuxClient::connect(std::path::Path::new("/nonexistent/watchdog-mux.sock")).err().unwrap();
-    assert!(err.to_string().contains("is watchdog-mux running?"), "{err}");
+    let err = MuxClient::connect(std::path::Path::new("/nonexistent/watchdog-mux.sock"))
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("is watchdog-mux running?"),
+        "{err}"
+    );
 }

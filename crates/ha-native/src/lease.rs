@@ -20,7 +20,10 @@ fn mono(env: Env, v: Value, what: &str) -> Result<Mono> {
 fn ms(env: Env, v: Value, what: &str) -> Result<f64> {
     let n = env.to_f64(v, what)?;
     if !n.is_finite() || n < 0.0 {
-        return Err(crate::napi::Error::with_code("ERR_OUT_OF_RANGE", format!("{what} must be a finite number >= 0, got {n}")));
+        return Err(crate::napi::Error::with_code(
+            "ERR_OUT_OF_RANGE",
+            format!("{what} must be a finite number >= 0, got {n}"),
+        ));
     }
     Ok(n)
 }
@@ -45,7 +48,11 @@ fn lease_value(env: Env, lease: &Lease) -> Result<Value> {
     let o = env.object()?;
     env.set(o, "acquiredAtMs", env.number(to_ms(lease.acquired_at))?)?;
     env.set(o, "renewedAtMs", env.number(to_ms(lease.renewed_at))?)?;
-    env.set(o, "lifetimeMs", env.number(lease.lifetime.as_secs_f64() * 1e3)?)?;
+    env.set(
+        o,
+        "lifetimeMs",
+        env.number(lease.lifetime.as_secs_f64() * 1e3)?,
+    )?;
     Ok(o)
 }
 
@@ -54,7 +61,10 @@ fn window(env: Env, v: Value) -> Result<Duration> {
 }
 
 fn acquire(env: Env, args: &Args) -> Result<Value> {
-    let lease = Lease::acquire(mono(env, args.get(0), "requestedAtMs")?, duration(env, args.get(1), "lifetimeMs")?);
+    let lease = Lease::acquire(
+        mono(env, args.get(0), "requestedAtMs")?,
+        duration(env, args.get(1), "lifetimeMs")?,
+    );
     lease_value(env, &lease)
 }
 

@@ -1,7 +1,9 @@
 //! The worker pool: one promise per command, settled from the pool's threads.
 
 use crate::napi::{Args, Completer, Env, Error, Exports, Result, Value};
-use ha_native_core::pool::{CommandOutcome, CommandSpec, SubmitError, WorkerPool, DEFAULT_CAPTURE_LIMIT, DEFAULT_KILL_GRACE};
+use ha_native_core::pool::{
+    CommandOutcome, CommandSpec, SubmitError, WorkerPool, DEFAULT_CAPTURE_LIMIT, DEFAULT_KILL_GRACE,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,11 +21,17 @@ fn pool(env: Env, args: &Args) -> Result<Arc<WorkerPool>> {
 
 fn create(env: Env, args: &Args) -> Result<Value> {
     let max = env.to_u64(args.get(0), "maxWorkers")?;
-    let pool = WorkerPool::new(max as usize).map_err(|e| Error::with_code("ERR_OUT_OF_RANGE", e))?;
+    let pool =
+        WorkerPool::new(max as usize).map_err(|e| Error::with_code("ERR_OUT_OF_RANGE", e))?;
     env.external(Arc::new(pool))
 }
 
-fn optional<T>(env: Env, object: Value, name: &str, read: impl FnOnce(Value, &str) -> Result<T>) -> Result<Option<T>> {
+fn optional<T>(
+    env: Env,
+    object: Value,
+    name: &str,
+    read: impl FnOnce(Value, &str) -> Result<T>,
+) -> Result<Option<T>> {
     let v = env.get(object, name)?;
     if env.is_nullish(v)? {
         return Ok(None);
@@ -37,9 +45,13 @@ fn millis(env: Env, v: Value, what: &str) -> Result<Duration> {
 
 fn read_spec(env: Env, v: Value) -> Result<CommandSpec> {
     if env.is_nullish(v)? {
-        return Err(Error::type_error("command must be an object with uid and command"));
+        return Err(Error::type_error(
+            "command must be an object with uid and command",
+        ));
     }
-    let vars = match optional(env, v, "env", |o, what| env.keys(o, what).map(|keys| (o, keys)))? {
+    let vars = match optional(env, v, "env", |o, what| {
+        env.keys(o, what).map(|keys| (o, keys))
+    })? {
         Some((object, keys)) => keys
             .into_iter()
             .map(|k| {
@@ -55,8 +67,10 @@ fn read_spec(env: Env, v: Value) -> Result<CommandSpec> {
         args: optional(env, v, "args", |a, what| env.to_string_array(a, what))?.unwrap_or_default(),
         env: vars,
         cwd: optional(env, v, "cwd", |c, what| env.to_string(c, what))?.map(Into::into),
-        timeout: optional(env, v, "timeoutMs", |t, what| millis(env, t, what))?.filter(|t| !t.is_zero()),
-        kill_grace: optional(env, v, "killGraceMs", |t, what| millis(env, t, what))?.unwrap_or(DEFAULT_KILL_GRACE),
+        timeout: optional(env, v, "timeoutMs", |t, what| millis(env, t, what))?
+            .filter(|t| !t.is_zero()),
+        kill_grace: optional(env, v, "killGraceMs", |t, what| millis(env, t, what))?
+            .unwrap_or(DEFAULT_KILL_GRACE),
         capture_limit: optional(env, v, "captureLimit", |n, what| env.to_u64(n, what))?
             .map_or(DEFAULT_CAPTURE_LIMIT, |n| n as usize),
     })
@@ -65,13 +79,37 @@ fn read_spec(env: Env, v: Value) -> Result<CommandSpec> {
 fn outcome_value(env: Env, o: CommandOutcome) -> Result<Value> {
     let result = env.object()?;
     env.set(result, "uid", env.string(&o.uid)?)?;
-    env.set(result, "exitCode", env.nullable(o.exit_code, |c| env.number(c as f64))?)?;
-    env.set(result, "signal", env.nullable(o.signal, |s| env.number(s as f64))?)?;
+    env.set(
+        result,
+        "exitCode",
+        env.nullable(o.exit_code, |c| env.number(c as f64))?,
+    )?;
+    env.set(
+        result,
+        "signal",
+        env.nullable(o.signal, |s| env.number(s as f64))?,
+    )?;
     env.set(result, "timedOut", env.boolean(o.timed_out)?)?;
-    env.set(result, "durationMs", env.number(o.duration.as_secs_f64() * 1e3)?)?;
-    env.set(result, "stdout", env.string(&String::from_utf8_lossy(&o.stdout))?)?;
-    env.set(result, "stderr", env.string(&String::from_utf8_lossy(&o.stderr))?)?;
-    env.set(result, "spawnError", env.nullable(o.spawn_error.as_deref(), |e| env.string(e))?)?;
+    env.set(
+        result,
+        "durationMs",
+        env.number(o.duration.as_secs_f64() * 1e3)?,
+    )?;
+    env.set(
+        result,
+        "stdout",
+        env.string(&String::from_utf8_lossy(&o.stdout))?,
+    )?;
+    env.set(
+        result,
+        "stderr",
+        env.string(&String::from_utf8_lossy(&o.stderr))?,
+    )?;
+    env.set(
+        result,
+        "spawnError",
+        env.nullable(o.spawn_error.as_deref(), |e| env.string(e))?,
+    )?;
     Ok(result)
 }
 
@@ -85,14 +123,19 @@ fn run(env: Env, args: &Args) -> Result<Value> {
     // still reject with the reason.
     let slot: Arc<Mutex<Option<Completer<CommandOutcome>>>> = Arc::new(Mutex::new(Some(completer)));
     let job_slot = slot.clone();
-    let take = |s: &Mutex<Option<Completer<CommandOutcome>>>| s.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let take = |s: &Mutex<Option<Completer<CommandOutcome>>>| {
+        s.lock().unwrap_or_else(|p| p.into_inner()).take()
+    };
     let submitted = pool.submit(
         spec,
         Box::new(move |result| {
             if let Some(completer) = take(&job_slot) {
                 match result {
                     Ok(outcome) => completer.resolve(outcome),
-                    Err(cancelled) => completer.reject(Error::with_code("ERR_POOL_CANCELLED", cancelled.to_string())),
+                    Err(cancelled) => completer.reject(Error::with_code(
+                        "ERR_POOL_CANCELLED",
+                        cancelled.to_string(),
+                    )),
                 }
             }
         }),

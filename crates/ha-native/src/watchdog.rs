@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub fn register(exports: &Exports) -> Result<()> {
     let env = exports.env();
-    exports.value("defaultMuxSocketPath", env.string(ha_native_core::mux::DEFAULT_SOCKET_PATH)?)?;
+    exports.value(
+        "defaultMuxSocketPath",
+        env.string(ha_native_core::mux::DEFAULT_SOCKET_PATH)?,
+    )?;
     exports.function("muxConnect", connect)?;
     exports.function("muxUpdate", update)?;
     exports.function("muxStatus", status)?;
@@ -27,14 +30,18 @@ fn connection(env: Env, args: &Args) -> Result<Arc<Connection>> {
 fn open(conn: &Connection) -> Result<MutexGuard<'_, Option<MuxClient>>> {
     let guard = conn.0.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
-        return Err(Error::with_code("ERR_WATCHDOG_CLOSED", "the watchdog connection is already closed"));
+        return Err(Error::with_code(
+            "ERR_WATCHDOG_CLOSED",
+            "the watchdog connection is already closed",
+        ));
     }
     Ok(guard)
 }
 
 fn connect(env: Env, args: &Args) -> Result<Value> {
     let path = env.to_string(args.get(0), "socketPath")?;
-    let client = MuxClient::connect(Path::new(&path)).map_err(|e| Error::with_code("ERR_WATCHDOG_CONNECT", e.to_string()))?;
+    let client = MuxClient::connect(Path::new(&path))
+        .map_err(|e| Error::with_code("ERR_WATCHDOG_CONNECT", e.to_string()))?;
     env.external(Arc::new(Connection(Mutex::new(Some(client)))))
 }
 
@@ -48,10 +55,20 @@ fn update(env: Env, args: &Args) -> Result<Value> {
 fn status(env: Env, args: &Args) -> Result<Value> {
     let conn = connection(env, args)?;
     let mut guard = open(&conn)?;
-    let Some(status) = guard.as_mut().map(|c| c.status()).transpose()? else { return Ok(env.undefined()) };
+    let Some(status) = guard.as_mut().map(|c| c.status()).transpose()? else {
+        return Ok(env.undefined());
+    };
     let o = env.object()?;
-    env.set(o, "remainingMs", env.number(status.remaining.as_secs_f64() * 1e3)?)?;
-    env.set(o, "timeoutMs", env.number(status.timeout.as_secs_f64() * 1e3)?)?;
+    env.set(
+        o,
+        "remainingMs",
+        env.number(status.remaining.as_secs_f64() * 1e3)?,
+    )?;
+    env.set(
+        o,
+        "timeoutMs",
+        env.number(status.timeout.as_secs_f64() * 1e3)?,
+    )?;
     env.set(o, "feeding", env.boolean(status.feeding)?)?;
     Ok(o)
 }

@@ -4,12 +4,13 @@
 //! The protocol and operation are described in docs/NATIVE.md.
 
 use ha_native_core::mux::{
-    Level, Logger, MuxServer, MuxSettings, ServerConfig, DEFAULT_ACTIVE_MARKER, DEFAULT_CLIENT_TIMEOUT,
-    DEFAULT_DEVICE_TIMEOUT_SECS, DEFAULT_SOCKET_PATH, DEFAULT_TICK, DEFAULT_WARN_BEFORE, MAX_CLIENTS,
+    Level, Logger, MuxServer, MuxSettings, ServerConfig, DEFAULT_ACTIVE_MARKER,
+    DEFAULT_CLIENT_TIMEOUT, DEFAULT_DEVICE_TIMEOUT_SECS, DEFAULT_SOCKET_PATH, DEFAULT_TICK,
+    DEFAULT_WARN_BEFORE, MAX_CLIENTS,
 };
 use ha_native_core::watchdog::{
-    open_watchdog, DeviceSelection, FakeDevice, FakeDeviceOptions, SystemHost, Watchdog, WatchdogDevice,
-    DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH,
+    open_watchdog, DeviceSelection, FakeDevice, FakeDeviceOptions, SystemHost, Watchdog,
+    WatchdogDevice, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH,
 };
 use ha_native_core::{install_termination_handlers, termination_signal};
 use std::path::PathBuf;
@@ -90,12 +91,14 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
             "--defaults-file" => options.selection.defaults_file = value(&arg)?.into(),
             "--timeout" => {
                 let v = number(&arg, value(&arg)?)?;
-                options.timeout_secs = u32::try_from(v).map_err(|_| format!("--timeout {v} is too large"))?;
+                options.timeout_secs =
+                    u32::try_from(v).map_err(|_| format!("--timeout {v} is too large"))?;
             }
             "--client-timeout-ms" => {
                 let ms = number(&arg, value(&arg)?)?;
                 options.config.settings.client_timeout = Duration::from_millis(ms);
-                options.config.settings.warn_before = DEFAULT_WARN_BEFORE.min(Duration::from_millis(ms / 6));
+                options.config.settings.warn_before =
+                    DEFAULT_WARN_BEFORE.min(Duration::from_millis(ms / 6));
             }
             "--tick-ms" => options.config.tick = Duration::from_millis(number(&arg, value(&arg)?)?),
             "--no-journal-sync" => options.config.sync_journal = false,
@@ -127,7 +130,12 @@ fn logger() -> Logger {
     })
 }
 
-fn serve<D: WatchdogDevice>(server: MuxServer, device: D, options: &Options, log: &Logger) -> ExitCode {
+fn serve<D: WatchdogDevice>(
+    server: MuxServer,
+    device: D,
+    options: &Options,
+    log: &Logger,
+) -> ExitCode {
     // The device must outlast at least two missed ticks.
     let minimum = (options.config.tick.as_secs_f64() * 2.0).ceil().max(2.0) as u32;
     let watchdog = match Watchdog::arm(device, options.timeout_secs, minimum) {
@@ -194,8 +202,14 @@ fn main() -> ExitCode {
         }
     };
     if options.fake_device {
-        log(Level::Warning, "using a simulated watchdog device: this node is NOT protected by a watchdog");
-        let fake = FakeDeviceOptions { record_keepalives_to: options.record.clone(), ..Default::default() };
+        log(
+            Level::Warning,
+            "using a simulated watchdog device: this node is NOT protected by a watchdog",
+        );
+        let fake = FakeDeviceOptions {
+            record_keepalives_to: options.record.clone(),
+            ..Default::default()
+        };
         return match FakeDevice::try_new(fake) {
             Ok(device) => serve(server, device, &options, &log),
             Err(e) => {
@@ -230,7 +244,10 @@ mod tests {
     #[test]
     fn defaults_match_the_reference_daemon() {
         let o = parse(&[]).unwrap().unwrap();
-        assert_eq!(o.config.socket_path, PathBuf::from("/run/watchdog-mux.sock"));
+        assert_eq!(
+            o.config.socket_path,
+            PathBuf::from("/run/watchdog-mux.sock")
+        );
         assert_eq!(o.config.settings.client_timeout, Duration::from_secs(60));
         assert_eq!(o.config.tick, Duration::from_secs(1));
         assert_eq!(o.timeout_secs, 10);
@@ -239,9 +256,19 @@ mod tests {
 
     #[test]
     fn options_are_applied() {
-        let o = parse(&["--socket", "/tmp/s", "--tick-ms", "50", "--client-timeout-ms", "600", "--fake-device", "--active-marker", "none"])
-            .unwrap()
-            .unwrap();
+        let o = parse(&[
+            "--socket",
+            "/tmp/s",
+            "--tick-ms",
+            "50",
+            "--client-timeout-ms",
+            "600",
+            "--fake-device",
+            "--active-marker",
+            "none",
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(o.config.socket_path, PathBuf::from("/tmp/s"));
         assert_eq!(o.config.tick, Duration::from_millis(50));
         assert_eq!(o.config.settings.client_timeout, Duration::from_millis(600));
@@ -251,10 +278,19 @@ mod tests {
 
     #[test]
     fn bad_options_say_what_was_wrong() {
-        assert!(parse(&["--tick-ms", "soon"]).err().unwrap().contains("positive whole number"));
+        assert!(parse(&["--tick-ms", "soon"])
+            .err()
+            .unwrap()
+            .contains("positive whole number"));
         assert!(parse(&["--bogus"]).err().unwrap().contains("--bogus"));
-        assert!(parse(&["--socket"]).err().unwrap().contains("needs a value"));
-        assert!(parse(&["--record-keepalives", "/tmp/x"]).err().unwrap().contains("--fake-device"));
+        assert!(parse(&["--socket"])
+            .err()
+            .unwrap()
+            .contains("needs a value"));
+        assert!(parse(&["--record-keepalives", "/tmp/x"])
+            .err()
+            .unwrap()
+            .contains("--fake-device"));
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 }

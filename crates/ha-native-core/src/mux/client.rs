@@ -20,21 +20,31 @@ pub struct MuxClient {
 }
 
 fn context(path: &Path, what: &str, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("watchdog-mux at {}: {what}: {e}", path.display()))
+    io::Error::new(
+        e.kind(),
+        format!("watchdog-mux at {}: {what}: {e}", path.display()),
+    )
 }
 
 impl MuxClient {
     /// Connecting starts this client's expiry at the mux: from here on it
     /// must update before the client timeout or the node is reset.
     pub fn connect(path: &Path) -> io::Result<MuxClient> {
-        let stream = UnixStream::connect(path).map_err(|e| context(path, "cannot connect (is watchdog-mux running?)", e))?;
+        let stream = UnixStream::connect(path)
+            .map_err(|e| context(path, "cannot connect (is watchdog-mux running?)", e))?;
         stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
         stream.set_read_timeout(Some(QUERY_TIMEOUT))?;
-        Ok(MuxClient { path: path.to_path_buf(), reader: BufReader::new(stream) })
+        Ok(MuxClient {
+            path: path.to_path_buf(),
+            reader: BufReader::new(stream),
+        })
     }
 
     fn write(&mut self, byte: u8, what: &str) -> io::Result<()> {
-        self.reader.get_mut().write_all(&[byte]).map_err(|e| context(&self.path, what, e))
+        self.reader
+            .get_mut()
+            .write_all(&[byte])
+            .map_err(|e| context(&self.path, what, e))
     }
 
     pub fn update(&mut self) -> io::Result<()> {
@@ -47,13 +57,24 @@ impl MuxClient {
         self.write(STATUS_QUERY, "status query failed")?;
         let mut line = String::new();
         match self.reader.read_line(&mut line) {
-            Ok(0) => Err(context(&self.path, "status query", io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed by the mux"))),
-            Ok(_) => parse_status(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Err(context(
+            Ok(0) => Err(context(
                 &self.path,
-                "no answer to the status query (the original watchdog-mux does not support it)",
-                e,
+                "status query",
+                io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed by the mux"),
             )),
+            Ok(_) => parse_status(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Err(context(
+                    &self.path,
+                    "no answer to the status query (the original watchdog-mux does not support it)",
+                    e,
+                ))
+            }
             Err(e) => Err(context(&self.path, "status query failed", e)),
         }
     }

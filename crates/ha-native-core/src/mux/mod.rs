@@ -8,7 +8,9 @@ mod state;
 
 pub use client::MuxClient;
 pub use server::{Level, Logger, MuxServer, ServeError, ServerConfig, ServerExit, StopHandle};
-pub use state::{ClientId, ClientStatus, ConnectRefused, MuxEvent, MuxSettings, MuxState, StopReason};
+pub use state::{
+    ClientId, ClientStatus, ConnectRefused, MuxEvent, MuxSettings, MuxState, StopReason,
+};
 
 use std::time::Duration;
 

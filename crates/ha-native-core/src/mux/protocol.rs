@@ -26,17 +26,31 @@ pub fn format_status(status: &ClientStatus) -> String {
 }
 
 pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
-    let bad = || format!("unexpected status line from watchdog-mux: {:?}", line.trim_end());
+    let bad = || {
+        format!(
+            "unexpected status line from watchdog-mux: {:?}",
+            line.trim_end()
+        )
+    };
     let mut parts = line.trim_end().split(' ');
     let feeding = match parts.next() {
         Some("ok") => true,
         Some("stopped") => false,
         _ => return Err(bad()),
     };
-    let mut number = || parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(bad);
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u64>().ok())
+            .ok_or_else(bad)
+    };
     let remaining = Duration::from_millis(number()?);
     let timeout = Duration::from_millis(number()?);
-    Ok(ClientStatus { remaining, timeout, feeding })
+    Ok(ClientStatus {
+        remaining,
+        timeout,
+        feeding,
+    })
 }
 
 #[cfg(test)]
@@ -45,7 +59,11 @@ mod tests {
 
     #[test]
     fn status_lines_round_trip() {
-        let s = ClientStatus { remaining: Duration::from_millis(59_250), timeout: Duration::from_secs(60), feeding: true };
+        let s = ClientStatus {
+            remaining: Duration::from_millis(59_250),
+            timeout: Duration::from_secs(60),
+            feeding: true,
+        };
         assert_eq!(format_status(&s), "ok 59250 60000\n");
         assert_eq!(parse_status("ok 59250 60000\n").unwrap(), s);
         assert!(!parse_status("stopped 0 60000\n").unwrap().feeding);

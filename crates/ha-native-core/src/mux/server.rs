@@ -92,7 +92,9 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn report(&self, inner: &Inner, events: &[MuxEvent]) {
@@ -104,7 +106,9 @@ impl Shared {
             };
             (self.log)(level, &event.to_string());
             match event {
-                MuxEvent::ClientNearExpiry { .. } | MuxEvent::FeedingStopped(_) if self.config.sync_journal => {
+                MuxEvent::ClientNearExpiry { .. } | MuxEvent::FeedingStopped(_)
+                    if self.config.sync_journal =>
+                {
                     sync_journal()
                 }
                 MuxEvent::ClientAdded { .. } => self.set_marker(true),
@@ -115,11 +119,23 @@ impl Shared {
     }
 
     fn set_marker(&self, present: bool) {
-        let Some(marker) = &self.config.active_marker else { return };
-        let result = if present { std::fs::create_dir(marker) } else { std::fs::remove_dir(marker) };
+        let Some(marker) = &self.config.active_marker else {
+            return;
+        };
+        let result = if present {
+            std::fs::create_dir(marker)
+        } else {
+            std::fs::remove_dir(marker)
+        };
         match result {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists && e.kind() != io::ErrorKind::NotFound => {
-                (self.log)(Level::Warning, &format!("cannot update {}: {e}", marker.display()))
+            Err(e)
+                if e.kind() != io::ErrorKind::AlreadyExists
+                    && e.kind() != io::ErrorKind::NotFound =>
+            {
+                (self.log)(
+                    Level::Warning,
+                    &format!("cannot update {}: {e}", marker.display()),
+                )
             }
             _ => {}
         }
@@ -129,7 +145,11 @@ impl Shared {
 /// Flushes the journal in the background; the reap happens on a thread so no
 /// zombie is left and the feeding loop never waits for it.
 fn sync_journal() {
-    if let Ok(mut child) = Command::new("journalctl").arg("--sync").stdin(Stdio::null()).spawn() {
+    if let Ok(mut child) = Command::new("journalctl")
+        .arg("--sync")
+        .stdin(Stdio::null())
+        .spawn()
+    {
         thread::spawn(move || child.wait());
     }
 }
@@ -166,9 +186,14 @@ impl MuxServer {
             }
             _ => {}
         }
-        let listener = UnixListener::bind(&path).map_err(|source| ServeError::Bind { path, source })?;
+        let listener =
+            UnixListener::bind(&path).map_err(|source| ServeError::Bind { path, source })?;
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner { mux: MuxState::new(config.settings), streams: HashMap::new(), closing: false }),
+            inner: Mutex::new(Inner {
+                mux: MuxState::new(config.settings),
+                streams: HashMap::new(),
+                closing: false,
+            }),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
             log,
@@ -185,7 +210,11 @@ impl MuxServer {
     /// [`StopHandle`] or until `stop_requested` returns true (checked every
     /// tick). On the way out the device is disarmed only if nothing depends
     /// on it; otherwise it is closed with its timer running.
-    pub fn run<D: WatchdogDevice>(self, mut watchdog: Watchdog<D>, stop_requested: &dyn Fn() -> bool) -> ServerExit {
+    pub fn run<D: WatchdogDevice>(
+        self,
+        mut watchdog: Watchdog<D>,
+        stop_requested: &dyn Fn() -> bool,
+    ) -> ServerExit {
         let shared = self.shared;
         let accept_shared = shared.clone();
         let listener = self.listener;
@@ -203,7 +232,11 @@ impl MuxServer {
                 if now >= next {
                     break Some(now);
                 }
-                inner = shared.wake.wait_timeout(inner, next - now).unwrap_or_else(|p| p.into_inner()).0;
+                inner = shared
+                    .wake
+                    .wait_timeout(inner, next - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             };
             let Some(now) = now else { break };
             let (feed, events) = inner.mux.tick(now);
@@ -239,17 +272,26 @@ impl MuxServer {
             watchdog.release(Release::KeepTimerRunning)
         } else {
             let released = watchdog.release(Release::Clean);
-            (shared.log)(Level::Info, &match &released {
-                Ok(Released::Disarmed) => "clean exit: watchdog disarmed".to_string(),
-                Ok(Released::NoMagicCloseSupport) => "clean exit: driver has no magic close, device closed".to_string(),
-                Ok(Released::LeftRunning) => "clean exit: watchdog left running".to_string(),
-                Err(e) => format!("clean exit, but disarming the watchdog failed: {e}"),
-            });
+            (shared.log)(
+                Level::Info,
+                &match &released {
+                    Ok(Released::Disarmed) => "clean exit: watchdog disarmed".to_string(),
+                    Ok(Released::NoMagicCloseSupport) => {
+                        "clean exit: driver has no magic close, device closed".to_string()
+                    }
+                    Ok(Released::LeftRunning) => "clean exit: watchdog left running".to_string(),
+                    Err(e) => format!("clean exit, but disarming the watchdog failed: {e}"),
+                },
+            );
             shared.set_marker(false);
             released
         };
         let _ = std::fs::remove_file(&shared.config.socket_path);
-        ServerExit { released, clients_left, stop_reason }
+        ServerExit {
+            released,
+            clients_left,
+            stop_reason,
+        }
     }
 }
 
@@ -286,11 +328,16 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
             Ok(clone) => {
                 inner.streams.insert(id, clone);
             }
-            Err(e) => (shared.log)(Level::Warning, &format!("cannot keep a handle on client {id}: {e}")),
+            Err(e) => (shared.log)(
+                Level::Warning,
+                &format!("cannot keep a handle on client {id}: {e}"),
+            ),
         }
         drop(inner);
         let reader_shared = shared.clone();
-        readers.push(thread::spawn(move || read_client(id, stream, reader_shared)));
+        readers.push(thread::spawn(move || {
+            read_client(id, stream, reader_shared)
+        }));
         readers.retain(|r| !r.is_finished());
     }
     for reader in readers {

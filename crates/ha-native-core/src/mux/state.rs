@@ -32,16 +32,36 @@ impl Default for MuxSettings {
 /// the node is going to be reset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StopReason {
-    Expired { id: ClientId, pid: Option<u32>, silent_for: Duration },
-    DisconnectedWithoutMagicClose { id: ClientId, pid: Option<u32> },
+    Expired {
+        id: ClientId,
+        pid: Option<u32>,
+        silent_for: Duration,
+    },
+    DisconnectedWithoutMagicClose {
+        id: ClientId,
+        pid: Option<u32>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MuxEvent {
-    ClientAdded { id: ClientId, pid: Option<u32> },
-    ClientReleased { id: ClientId, pid: Option<u32> },
-    ClientNearExpiry { id: ClientId, pid: Option<u32>, remaining: Duration },
-    ClientRecovered { id: ClientId, pid: Option<u32> },
+    ClientAdded {
+        id: ClientId,
+        pid: Option<u32>,
+    },
+    ClientReleased {
+        id: ClientId,
+        pid: Option<u32>,
+    },
+    ClientNearExpiry {
+        id: ClientId,
+        pid: Option<u32>,
+        remaining: Duration,
+    },
+    ClientRecovered {
+        id: ClientId,
+        pid: Option<u32>,
+    },
     FeedingStopped(StopReason),
     AllClientsClosed,
 }
@@ -60,7 +80,9 @@ impl fmt::Display for PidDisplay {
 impl fmt::Display for MuxEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MuxEvent::ClientAdded { pid, .. } => write!(f, "{} connected, now watched", PidDisplay(*pid)),
+            MuxEvent::ClientAdded { pid, .. } => {
+                write!(f, "{} connected, now watched", PidDisplay(*pid))
+            }
             MuxEvent::ClientReleased { pid, .. } => {
                 write!(f, "{} closed cleanly, no longer watched", PidDisplay(*pid))
             }
@@ -73,17 +95,21 @@ impl fmt::Display for MuxEvent {
             MuxEvent::ClientRecovered { pid, .. } => {
                 write!(f, "{} updated again before expiring", PidDisplay(*pid))
             }
-            MuxEvent::FeedingStopped(StopReason::Expired { pid, silent_for, .. }) => write!(
+            MuxEvent::FeedingStopped(StopReason::Expired {
+                pid, silent_for, ..
+            }) => write!(
                 f,
                 "{} expired after {:.1}s without update: watchdog no longer fed, node will reset",
                 PidDisplay(*pid),
                 silent_for.as_secs_f64()
             ),
-            MuxEvent::FeedingStopped(StopReason::DisconnectedWithoutMagicClose { pid, .. }) => write!(
-                f,
-                "{} disconnected without magic close: watchdog no longer fed, node will reset",
-                PidDisplay(*pid)
-            ),
+            MuxEvent::FeedingStopped(StopReason::DisconnectedWithoutMagicClose { pid, .. }) => {
+                write!(
+                    f,
+                    "{} disconnected without magic close: watchdog no longer fed, node will reset",
+                    PidDisplay(*pid)
+                )
+            }
             MuxEvent::AllClientsClosed => write!(f, "all clients closed their connections"),
         }
     }
@@ -98,9 +124,14 @@ pub enum ConnectRefused {
 impl fmt::Display for ConnectRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConnectRefused::TooManyClients(max) => write!(f, "refused client: {max} clients already connected"),
+            ConnectRefused::TooManyClients(max) => {
+                write!(f, "refused client: {max} clients already connected")
+            }
             ConnectRefused::FeedingStopped => {
-                write!(f, "refused client: the watchdog is no longer fed and the node will reset")
+                write!(
+                    f,
+                    "refused client: the watchdog is no longer fed and the node will reset"
+                )
             }
         }
     }
@@ -130,7 +161,12 @@ pub struct MuxState {
 
 impl MuxState {
     pub fn new(settings: MuxSettings) -> Self {
-        MuxState { settings, clients: BTreeMap::new(), next_id: 1, stopped: None }
+        MuxState {
+            settings,
+            clients: BTreeMap::new(),
+            next_id: 1,
+            stopped: None,
+        }
     }
 
     pub fn settings(&self) -> &MuxSettings {
@@ -138,7 +174,11 @@ impl MuxState {
     }
 
     /// A new connection counts as an update: its expiry starts now.
-    pub fn connect(&mut self, pid: Option<u32>, now: Instant) -> Result<(ClientId, MuxEvent), ConnectRefused> {
+    pub fn connect(
+        &mut self,
+        pid: Option<u32>,
+        now: Instant,
+    ) -> Result<(ClientId, MuxEvent), ConnectRefused> {
         if self.stopped.is_some() {
             return Err(ConnectRefused::FeedingStopped);
         }
@@ -147,15 +187,30 @@ impl MuxState {
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.clients.insert(id, Client { pid, last_update: now, magic_close: false, warned: false });
+        self.clients.insert(
+            id,
+            Client {
+                pid,
+                last_update: now,
+                magic_close: false,
+                warned: false,
+            },
+        );
         Ok((id, MuxEvent::ClientAdded { id, pid }))
     }
 
     /// Applies bytes a client wrote. Every byte but a status query is an
     /// update; the magic close stays armed only while 'V' is the last of
     /// them. Returns how many status queries to answer.
-    pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Instant) -> (usize, Option<MuxEvent>) {
-        let Some(client) = self.clients.get_mut(&id) else { return (0, None) };
+    pub fn receive(
+        &mut self,
+        id: ClientId,
+        bytes: &[u8],
+        now: Instant,
+    ) -> (usize, Option<MuxEvent>) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return (0, None);
+        };
         let mut queries = 0;
         let mut updated = false;
         for &b in bytes {
@@ -171,19 +226,30 @@ impl MuxState {
             client.last_update = now;
             if client.warned {
                 client.warned = false;
-                event = Some(MuxEvent::ClientRecovered { id, pid: client.pid });
+                event = Some(MuxEvent::ClientRecovered {
+                    id,
+                    pid: client.pid,
+                });
             }
         }
         (queries, event)
     }
 
     pub fn disconnect(&mut self, id: ClientId) -> Vec<MuxEvent> {
-        let Some(client) = self.clients.remove(&id) else { return vec![] };
+        let Some(client) = self.clients.remove(&id) else {
+            return vec![];
+        };
         let mut events = Vec::new();
         if client.magic_close {
-            events.push(MuxEvent::ClientReleased { id, pid: client.pid });
+            events.push(MuxEvent::ClientReleased {
+                id,
+                pid: client.pid,
+            });
         } else if self.stopped.is_none() {
-            let reason = StopReason::DisconnectedWithoutMagicClose { id, pid: client.pid };
+            let reason = StopReason::DisconnectedWithoutMagicClose {
+                id,
+                pid: client.pid,
+            };
             self.stopped = Some(reason.clone());
             events.push(MuxEvent::FeedingStopped(reason));
         }
@@ -206,14 +272,22 @@ impl MuxState {
         for (&id, client) in self.clients.iter_mut() {
             let silent_for = now.saturating_duration_since(client.last_update);
             if silent_for >= timeout {
-                let reason = StopReason::Expired { id, pid: client.pid, silent_for };
+                let reason = StopReason::Expired {
+                    id,
+                    pid: client.pid,
+                    silent_for,
+                };
                 self.stopped = Some(reason.clone());
                 events.push(MuxEvent::FeedingStopped(reason));
                 return (false, events);
             }
             if silent_for >= warn_at && !client.warned {
                 client.warned = true;
-                events.push(MuxEvent::ClientNearExpiry { id, pid: client.pid, remaining: timeout - silent_for });
+                events.push(MuxEvent::ClientNearExpiry {
+                    id,
+                    pid: client.pid,
+                    remaining: timeout - silent_for,
+                });
             }
         }
         (true, events)
@@ -277,9 +351,18 @@ mod tests {
         assert!(s.tick(ms(t0, 999)).0);
         let (feed, events) = s.tick(ms(t0, 1000));
         assert!(!feed);
-        assert!(matches!(events[..], [MuxEvent::FeedingStopped(StopReason::Expired { pid: Some(42), .. })]));
+        assert!(matches!(
+            events[..],
+            [MuxEvent::FeedingStopped(StopReason::Expired {
+                pid: Some(42),
+                ..
+            })]
+        ));
         s.receive(id, b"\0", ms(t0, 1001));
-        assert!(!s.tick(ms(t0, 1002)).0, "an update after expiry must not resume feeding");
+        assert!(
+            !s.tick(ms(t0, 1002)).0,
+            "an update after expiry must not resume feeding"
+        );
     }
 
     #[test]
@@ -289,7 +372,10 @@ mod tests {
         let (id, _) = s.connect(None, t0).unwrap();
         s.receive(id, b"\0", ms(t0, 800));
         assert!(s.tick(ms(t0, 1500)).0);
-        assert_eq!(s.status(id, ms(t0, 1500)).unwrap().remaining, Duration::from_millis(300));
+        assert_eq!(
+            s.status(id, ms(t0, 1500)).unwrap().remaining,
+            Duration::from_millis(300)
+        );
     }
 
     #[test]
@@ -312,7 +398,9 @@ mod tests {
         assert!(s.tick(ms(t0, 1400)).0);
         let (feed, events) = s.tick(ms(t0, 1500));
         assert!(!feed);
-        assert!(matches!(&events[..], [MuxEvent::FeedingStopped(StopReason::Expired { id, .. })] if *id == b));
+        assert!(
+            matches!(&events[..], [MuxEvent::FeedingStopped(StopReason::Expired { id, .. })] if *id == b)
+        );
     }
 
     #[test]
@@ -322,15 +410,27 @@ mod tests {
         let (a, _) = s.connect(Some(1), t0).unwrap();
         let (b, _) = s.connect(Some(2), t0).unwrap();
         s.receive(a, b"\0V", t0);
-        assert_eq!(s.disconnect(a), vec![MuxEvent::ClientReleased { id: a, pid: Some(1) }]);
+        assert_eq!(
+            s.disconnect(a),
+            vec![MuxEvent::ClientReleased {
+                id: a,
+                pid: Some(1)
+            }]
+        );
         assert!(s.tick(t0).0);
 
         s.receive(b, b"V\0", t0);
         let events = s.disconnect(b);
-        assert!(matches!(events[0], MuxEvent::FeedingStopped(StopReason::DisconnectedWithoutMagicClose { .. })));
+        assert!(matches!(
+            events[0],
+            MuxEvent::FeedingStopped(StopReason::DisconnectedWithoutMagicClose { .. })
+        ));
         assert_eq!(events[1], MuxEvent::AllClientsClosed);
         assert!(!s.tick(t0).0);
-        assert!(s.needs_watchdog(), "a pending reset must keep the watchdog armed");
+        assert!(
+            s.needs_watchdog(),
+            "a pending reset must keep the watchdog armed"
+        );
     }
 
     #[test]
@@ -340,10 +440,15 @@ mod tests {
         let (id, _) = s.connect(Some(7), t0).unwrap();
         assert!(s.tick(ms(t0, 699)).1.is_empty());
         let (_, events) = s.tick(ms(t0, 700));
-        assert!(matches!(events[..], [MuxEvent::ClientNearExpiry { remaining, .. }] if remaining == Duration::from_millis(300)));
+        assert!(
+            matches!(events[..], [MuxEvent::ClientNearExpiry { remaining, .. }] if remaining == Duration::from_millis(300))
+        );
         assert!(s.tick(ms(t0, 800)).1.is_empty(), "warn once");
         let (_, recovered) = s.receive(id, b"\0", ms(t0, 900));
-        assert_eq!(recovered, Some(MuxEvent::ClientRecovered { id, pid: Some(7) }));
+        assert_eq!(
+            recovered,
+            Some(MuxEvent::ClientRecovered { id, pid: Some(7) })
+        );
     }
 
     #[test]
@@ -353,9 +458,15 @@ mod tests {
         for _ in 0..3 {
             s.connect(None, t0).unwrap();
         }
-        assert_eq!(s.connect(None, t0).err(), Some(ConnectRefused::TooManyClients(3)));
+        assert_eq!(
+            s.connect(None, t0).err(),
+            Some(ConnectRefused::TooManyClients(3))
+        );
         s.tick(ms(t0, 2000));
         s.disconnect(1);
-        assert_eq!(s.connect(None, ms(t0, 2000)).err(), Some(ConnectRefused::FeedingStopped));
+        assert_eq!(
+            s.connect(None, ms(t0, 2000)).err(),
+            Some(ConnectRefused::FeedingStopped)
+        );
     }
 }

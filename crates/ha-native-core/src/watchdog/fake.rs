@@ -2,7 +2,9 @@
 //! anything: the injectable device for tests, and for benchmarks (which can
 //! have each keep-alive appended to a file) on machines without a watchdog.
 
-use super::{WatchdogDevice, WatchdogInfo, WDIOF_KEEPALIVEPING, WDIOF_MAGICCLOSE, WDIOF_SETTIMEOUT};
+use super::{
+    WatchdogDevice, WatchdogInfo, WDIOF_KEEPALIVEPING, WDIOF_MAGICCLOSE, WDIOF_SETTIMEOUT,
+};
 use crate::sys::monotonic_now_ns;
 use std::fs::File;
 use std::io::{self, Write};
@@ -56,7 +58,9 @@ pub struct FakeDeviceLog(Arc<Mutex<LogInner>>);
 
 impl FakeDeviceLog {
     fn lock(&self) -> MutexGuard<'_, LogInner> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn push(&self, op: DeviceOp) {
@@ -99,15 +103,25 @@ impl FakeDevice {
     pub fn try_new(options: FakeDeviceOptions) -> io::Result<Self> {
         let record = match &options.record_keepalives_to {
             Some(path) => Some(
-                File::options().create(true).append(true).open(path).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
-                })?,
+                File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
+                    })?,
             ),
             None => None,
         };
         let log = FakeDeviceLog::default();
         log.lock().timer_running = true;
-        Ok(FakeDevice { options, timeout: 60, magic_written: false, log, record })
+        Ok(FakeDevice {
+            options,
+            timeout: 60,
+            magic_written: false,
+            log,
+            record,
+        })
     }
 
     pub fn log(&self) -> FakeDeviceLog {
@@ -136,7 +150,11 @@ impl WatchdogDevice for FakeDevice {
         if self.options.magic_close_supported {
             options |= WDIOF_MAGICCLOSE;
         }
-        Ok(WatchdogInfo { identity: "fake watchdog".into(), firmware_version: 0, options })
+        Ok(WatchdogInfo {
+            identity: "fake watchdog".into(),
+            firmware_version: 0,
+            options,
+        })
     }
 
     fn keepalive(&mut self) -> io::Result<()> {

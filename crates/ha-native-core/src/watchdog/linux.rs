@@ -16,7 +16,10 @@ impl LinuxWatchdog {
     /// caller must feed it from here on.
     pub fn open(path: &Path) -> io::Result<Self> {
         let file = File::options().write(true).open(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot open watchdog device {}: {e}", path.display()))
+            io::Error::new(
+                e.kind(),
+                format!("cannot open watchdog device {}: {e}", path.display()),
+            )
         })?;
         Ok(LinuxWatchdog { file })
     }
@@ -24,16 +27,25 @@ impl LinuxWatchdog {
 
 fn seconds(value: i32, what: &str) -> io::Result<u32> {
     u32::try_from(value).map_err(|_| {
-        io::Error::new(io::ErrorKind::InvalidData, format!("driver reported a {what} of {value}s"))
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("driver reported a {what} of {value}s"),
+        )
     })
 }
 
 impl WatchdogDevice for LinuxWatchdog {
     fn set_timeout(&mut self, secs: u32) -> io::Result<u32> {
         let requested = i32::try_from(secs).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("timeout {secs}s is too large"))
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("timeout {secs}s is too large"),
+            )
         })?;
-        seconds(sys::wdioc_settimeout(self.file.as_raw_fd(), requested)?, "timeout")
+        seconds(
+            sys::wdioc_settimeout(self.file.as_raw_fd(), requested)?,
+            "timeout",
+        )
     }
 
     fn get_timeout(&mut self) -> io::Result<u32> {
@@ -42,7 +54,11 @@ impl WatchdogDevice for LinuxWatchdog {
 
     fn get_support(&mut self) -> io::Result<WatchdogInfo> {
         let raw = sys::wdioc_getsupport(self.file.as_raw_fd())?;
-        let end = raw.identity.iter().position(|&b| b == 0).unwrap_or(raw.identity.len());
+        let end = raw
+            .identity
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(raw.identity.len());
         Ok(WatchdogInfo {
             identity: String::from_utf8_lossy(&raw.identity[..end]).into_owned(),
             firmware_version: raw.firmware_version,
@@ -65,7 +81,9 @@ mod tests {
 
     #[test]
     fn opening_a_missing_device_names_it() {
-        let err = LinuxWatchdog::open(Path::new("/nonexistent/watchdog0")).err().unwrap();
+        let err = LinuxWatchdog::open(Path::new("/nonexistent/watchdog0"))
+            .err()
+            .unwrap();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(err.to_string().contains("/nonexistent/watchdog0"), "{err}");
     }

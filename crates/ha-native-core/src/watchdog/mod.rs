@@ -11,8 +11,8 @@ mod select;
 pub use fake::{DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions};
 pub use linux::LinuxWatchdog;
 pub use select::{
-    module_to_load, open_watchdog, parse_defaults_file, DeviceHost, DeviceSelection, Opened, SelectError,
-    SystemHost, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH, DEFAULT_MODULE,
+    module_to_load, open_watchdog, parse_defaults_file, DeviceHost, DeviceSelection, Opened,
+    SelectError, SystemHost, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH, DEFAULT_MODULE,
 };
 
 use std::fmt;
@@ -76,11 +76,17 @@ impl<D: WatchdogDevice + ?Sized> WatchdogDevice for Box<D> {
 /// Why a watchdog could not be armed.
 #[derive(Debug)]
 pub enum ArmError {
-    SetTimeout { requested: u32, source: io::Error },
+    SetTimeout {
+        requested: u32,
+        source: io::Error,
+    },
     GetTimeout(io::Error),
     GetSupport(io::Error),
     /// The driver applied a timeout too short for the feeding interval.
-    TimeoutTooShort { applied: u32, minimum: u32 },
+    TimeoutTooShort {
+        applied: u32,
+        minimum: u32,
+    },
 }
 
 impl fmt::Display for ArmError {
@@ -91,10 +97,16 @@ impl fmt::Display for ArmError {
                 "the watchdog driver refused a timeout of {requested}s (WDIOC_SETTIMEOUT: {source})"
             ),
             ArmError::GetTimeout(e) => {
-                write!(f, "could not read the watchdog timeout back (WDIOC_GETTIMEOUT: {e})")
+                write!(
+                    f,
+                    "could not read the watchdog timeout back (WDIOC_GETTIMEOUT: {e})"
+                )
             }
             ArmError::GetSupport(e) => {
-                write!(f, "could not read the watchdog driver identity (WDIOC_GETSUPPORT: {e})")
+                write!(
+                    f,
+                    "could not read the watchdog driver identity (WDIOC_GETSUPPORT: {e})"
+                )
             }
             ArmError::TimeoutTooShort { applied, minimum } => write!(
                 f,
@@ -148,7 +160,11 @@ impl<D: WatchdogDevice> Watchdog<D> {
     /// otherwise reset a healthy node.
     pub fn arm(mut device: D, timeout_secs: u32, minimum_secs: u32) -> Result<Self, ArmError> {
         match Self::configure(&mut device, timeout_secs, minimum_secs) {
-            Ok((info, applied)) => Ok(Watchdog { device, info, timeout_secs: applied }),
+            Ok((info, applied)) => Ok(Watchdog {
+                device,
+                info,
+                timeout_secs: applied,
+            }),
             Err(e) => {
                 let _ = device.write_magic();
                 Err(e)
@@ -156,14 +172,24 @@ impl<D: WatchdogDevice> Watchdog<D> {
         }
     }
 
-    fn configure(device: &mut D, timeout_secs: u32, minimum_secs: u32) -> Result<(WatchdogInfo, u32), ArmError> {
+    fn configure(
+        device: &mut D,
+        timeout_secs: u32,
+        minimum_secs: u32,
+    ) -> Result<(WatchdogInfo, u32), ArmError> {
         device
             .set_timeout(timeout_secs)
-            .map_err(|source| ArmError::SetTimeout { requested: timeout_secs, source })?;
+            .map_err(|source| ArmError::SetTimeout {
+                requested: timeout_secs,
+                source,
+            })?;
         let applied = device.get_timeout().map_err(ArmError::GetTimeout)?;
         let info = device.get_support().map_err(ArmError::GetSupport)?;
         if applied < minimum_secs {
-            return Err(ArmError::TimeoutTooShort { applied, minimum: minimum_secs });
+            return Err(ArmError::TimeoutTooShort {
+                applied,
+                minimum: minimum_secs,
+            });
         }
         Ok((info, applied))
     }
@@ -183,7 +209,9 @@ impl<D: WatchdogDevice> Watchdog<D> {
     pub fn release(mut self, how: Release) -> io::Result<Released> {
         match how {
             Release::KeepTimerRunning => Ok(Released::LeftRunning),
-            Release::Clean if !self.info.supports_magic_close() => Ok(Released::NoMagicCloseSupport),
+            Release::Clean if !self.info.supports_magic_close() => {
+                Ok(Released::NoMagicCloseSupport)
+            }
             Release::Clean => {
                 self.device.write_magic()?;
                 Ok(Released::Disarmed)
@@ -210,32 +238,62 @@ mod tests {
         assert_eq!(wd.info().identity, "fake watchdog");
         assert_eq!(
             log.ops(),
-            vec![DeviceOp::SetTimeout(10), DeviceOp::GetTimeout, DeviceOp::GetSupport]
+            vec![
+                DeviceOp::SetTimeout(10),
+                DeviceOp::GetTimeout,
+                DeviceOp::GetSupport
+            ]
         );
     }
 
     #[test]
     fn arm_reports_the_timeout_the_driver_applied() {
-        let (device, _) = fake(FakeDeviceOptions { max_timeout: 8, ..Default::default() });
+        let (device, _) = fake(FakeDeviceOptions {
+            max_timeout: 8,
+            ..Default::default()
+        });
         let wd = Watchdog::arm(device, 10, 2).unwrap();
         assert_eq!(wd.timeout_secs(), 8);
     }
 
     #[test]
     fn arm_refuses_a_timeout_rounded_below_the_minimum() {
-        let (device, _) = fake(FakeDeviceOptions { max_timeout: 1, ..Default::default() });
+        let (device, _) = fake(FakeDeviceOptions {
+            max_timeout: 1,
+            ..Default::default()
+        });
         let err = Watchdog::arm(device, 10, 3).err().unwrap();
-        assert!(matches!(err, ArmError::TimeoutTooShort { applied: 1, minimum: 3 }));
+        assert!(matches!(
+            err,
+            ArmError::TimeoutTooShort {
+                applied: 1,
+                minimum: 3
+            }
+        ));
         assert!(err.to_string().contains("at least 3s"));
     }
 
     #[test]
     fn arm_fails_when_the_driver_refuses_the_timeout() {
-        let (device, log) = fake(FakeDeviceOptions { refuse_set_timeout: true, ..Default::default() });
+        let (device, log) = fake(FakeDeviceOptions {
+            refuse_set_timeout: true,
+            ..Default::default()
+        });
         let err = Watchdog::arm(device, 10, 2).err().unwrap();
-        assert!(err.to_string().contains("refused a timeout of 10s"), "{err}");
-        assert_eq!(log.ops().last(), Some(&DeviceOp::Close { magic_written: true }));
-        assert!(!log.timer_running(), "a watchdog that could not be armed must not reset the node");
+        assert!(
+            err.to_string().contains("refused a timeout of 10s"),
+            "{err}"
+        );
+        assert_eq!(
+            log.ops().last(),
+            Some(&DeviceOp::Close {
+                magic_written: true
+            })
+        );
+        assert!(
+            !log.timer_running(),
+            "a watchdog that could not be armed must not reset the node"
+        );
     }
 
     #[test]
@@ -243,16 +301,26 @@ mod tests {
         let (device, log) = fake(FakeDeviceOptions::default());
         let wd = Watchdog::arm(device, 10, 2).unwrap();
         assert_eq!(wd.release(Release::Clean).unwrap(), Released::Disarmed);
-        assert_eq!(log.ops().last(), Some(&DeviceOp::Close { magic_written: true }));
+        assert_eq!(
+            log.ops().last(),
+            Some(&DeviceOp::Close {
+                magic_written: true
+            })
+        );
         assert!(!log.timer_running());
     }
 
     #[test]
     fn clean_release_skips_magic_without_driver_support() {
-        let (device, log) =
-            fake(FakeDeviceOptions { magic_close_supported: false, ..Default::default() });
+        let (device, log) = fake(FakeDeviceOptions {
+            magic_close_supported: false,
+            ..Default::default()
+        });
         let wd = Watchdog::arm(device, 10, 2).unwrap();
-        assert_eq!(wd.release(Release::Clean).unwrap(), Released::NoMagicCloseSupport);
+        assert_eq!(
+            wd.release(Release::Clean).unwrap(),
+            Released::NoMagicCloseSupport
+        );
         assert!(!log.ops().contains(&DeviceOp::WriteMagic));
     }
 
@@ -260,8 +328,16 @@ mod tests {
     fn unclean_release_and_drop_leave_the_timer_running() {
         let (device, log) = fake(FakeDeviceOptions::default());
         let wd = Watchdog::arm(device, 10, 2).unwrap();
-        assert_eq!(wd.release(Release::KeepTimerRunning).unwrap(), Released::LeftRunning);
-        assert_eq!(log.ops().last(), Some(&DeviceOp::Close { magic_written: false }));
+        assert_eq!(
+            wd.release(Release::KeepTimerRunning).unwrap(),
+            Released::LeftRunning
+        );
+        assert_eq!(
+            log.ops().last(),
+            Some(&DeviceOp::Close {
+                magic_written: false
+            })
+        );
         assert!(log.timer_running());
 
         let (device, log) = fake(FakeDeviceOptions::default());

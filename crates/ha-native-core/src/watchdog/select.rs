@@ -46,10 +46,23 @@ pub trait DeviceHost {
 
 #[derive(Debug)]
 pub enum SelectError {
-    InvalidModule { module: String, origin: String },
-    DefaultsUnreadable { path: PathBuf, source: io::Error },
-    NoDevice { device: PathBuf, module: String, load_error: Option<String> },
-    Open { device: PathBuf, source: io::Error },
+    InvalidModule {
+        module: String,
+        origin: String,
+    },
+    DefaultsUnreadable {
+        path: PathBuf,
+        source: io::Error,
+    },
+    NoDevice {
+        device: PathBuf,
+        module: String,
+        load_error: Option<String>,
+    },
+    Open {
+        device: PathBuf,
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for SelectError {
@@ -63,8 +76,16 @@ impl fmt::Display for SelectError {
             SelectError::DefaultsUnreadable { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }
-            SelectError::NoDevice { device, module, load_error } => {
-                write!(f, "no watchdog device at {} after loading module '{module}'", device.display())?;
+            SelectError::NoDevice {
+                device,
+                module,
+                load_error,
+            } => {
+                write!(
+                    f,
+                    "no watchdog device at {} after loading module '{module}'",
+                    device.display()
+                )?;
                 if let Some(e) = load_error {
                     write!(f, " ({e})")?;
                 }
@@ -75,9 +96,16 @@ impl fmt::Display for SelectError {
                 )
             }
             SelectError::Open { device, source } => {
-                write!(f, "cannot open watchdog device {}: {source}", device.display())?;
+                write!(
+                    f,
+                    "cannot open watchdog device {}: {source}",
+                    device.display()
+                )?;
                 if source.raw_os_error() == Some(16) {
-                    write!(f, " (another process, e.g. a `watchdog` daemon, holds it open)")?;
+                    write!(
+                        f,
+                        " (another process, e.g. a `watchdog` daemon, holds it open)"
+                    )?;
                 }
                 Ok(())
             }
@@ -94,7 +122,9 @@ pub fn parse_defaults_file(contents: &str) -> Option<String> {
     for line in contents.lines() {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some(value) = line.strip_prefix("WATCHDOG_MODULE=") else { continue };
+        let Some(value) = line.strip_prefix("WATCHDOG_MODULE=") else {
+            continue;
+        };
         let value = value.split(" #").next().unwrap_or("").trim();
         let unquoted = ['"', '\'']
             .iter()
@@ -108,7 +138,9 @@ pub fn parse_defaults_file(contents: &str) -> Option<String> {
 fn valid_module_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The module to load when no device exists, and where that choice came from.
@@ -117,13 +149,19 @@ pub fn module_to_load(
     defaults: Option<&str>,
     defaults_path: &Path,
 ) -> Result<(String, String), SelectError> {
-    let chosen = match (env.filter(|m| !m.trim().is_empty()), defaults.and_then(parse_defaults_file)) {
+    let chosen = match (
+        env.filter(|m| !m.trim().is_empty()),
+        defaults.and_then(parse_defaults_file),
+    ) {
         (Some(m), _) => (m.trim().to_string(), "the environment".to_string()),
         (None, Some(m)) => (m, defaults_path.display().to_string()),
         (None, None) => return Ok((DEFAULT_MODULE.into(), "the built-in default".into())),
     };
     if !valid_module_name(&chosen.0) {
-        return Err(SelectError::InvalidModule { module: chosen.0, origin: chosen.1 });
+        return Err(SelectError::InvalidModule {
+            module: chosen.0,
+            origin: chosen.1,
+        });
     }
     Ok(chosen)
 }
@@ -142,21 +180,35 @@ pub fn open_watchdog<H: DeviceHost>(
     let device_path = &selection.device_path;
     let mut loaded_module = None;
     if !host.device_exists(device_path) {
-        let defaults = host.read_defaults(&selection.defaults_file).map_err(|source| {
-            SelectError::DefaultsUnreadable { path: selection.defaults_file.clone(), source }
-        })?;
-        let (module, _) =
-            module_to_load(selection.module_env.as_deref(), defaults.as_deref(), &selection.defaults_file)?;
+        let defaults = host
+            .read_defaults(&selection.defaults_file)
+            .map_err(|source| SelectError::DefaultsUnreadable {
+                path: selection.defaults_file.clone(),
+                source,
+            })?;
+        let (module, _) = module_to_load(
+            selection.module_env.as_deref(),
+            defaults.as_deref(),
+            &selection.defaults_file,
+        )?;
         let load_error = host.load_module(&module, device_path).err();
         if !host.device_exists(device_path) {
-            return Err(SelectError::NoDevice { device: device_path.clone(), module, load_error });
+            return Err(SelectError::NoDevice {
+                device: device_path.clone(),
+                module,
+                load_error,
+            });
         }
         loaded_module = Some(module);
     }
-    let device = host
-        .open(device_path)
-        .map_err(|source| SelectError::Open { device: device_path.clone(), source })?;
-    Ok(Opened { device, loaded_module })
+    let device = host.open(device_path).map_err(|source| SelectError::Open {
+        device: device_path.clone(),
+        source,
+    })?;
+    Ok(Opened {
+        device,
+        loaded_module,
+    })
 }
 
 /// The real machine: `modprobe` and `/dev`.
@@ -246,7 +298,10 @@ mod tests {
 
     #[test]
     fn an_existing_device_is_opened_without_loading_anything() {
-        let mut host = FakeHost { device_present: true, ..Default::default() };
+        let mut host = FakeHost {
+            device_present: true,
+            ..Default::default()
+        };
         let opened = open_watchdog(&selection(Some("iTCO_wdt")), &mut host).unwrap();
         assert_eq!(opened.loaded_module, None);
         assert!(host.loaded.is_empty());
@@ -255,7 +310,10 @@ mod tests {
 
     #[test]
     fn softdog_is_loaded_when_nothing_is_configured() {
-        let mut host = FakeHost { module_creates_device: true, ..Default::default() };
+        let mut host = FakeHost {
+            module_creates_device: true,
+            ..Default::default()
+        };
         let opened = open_watchdog(&selection(None), &mut host).unwrap();
         assert_eq!(opened.loaded_module.as_deref(), Some("softdog"));
         assert_eq!(host.loaded, vec!["softdog"]);
@@ -297,18 +355,35 @@ mod tests {
     #[test]
     fn a_module_name_that_is_no_name_is_refused_before_modprobe() {
         let mut host = FakeHost::default();
-        let err = open_watchdog(&selection(Some("softdog; reboot")), &mut host).err().unwrap();
+        let err = open_watchdog(&selection(Some("softdog; reboot")), &mut host)
+            .err()
+            .unwrap();
         assert!(host.loaded.is_empty());
-        assert!(err.to_string().contains("is not a kernel module name"), "{err}");
+        assert!(
+            err.to_string().contains("is not a kernel module name"),
+            "{err}"
+        );
     }
 
     #[test]
     fn defaults_file_parsing_follows_shell_assignment() {
-        assert_eq!(parse_defaults_file("WATCHDOG_MODULE=softdog"), Some("softdog".into()));
-        assert_eq!(parse_defaults_file("export WATCHDOG_MODULE=\"iTCO_wdt\""), Some("iTCO_wdt".into()));
-        assert_eq!(parse_defaults_file("WATCHDOG_MODULE='a'\nWATCHDOG_MODULE=b"), Some("b".into()));
+        assert_eq!(
+            parse_defaults_file("WATCHDOG_MODULE=softdog"),
+            Some("softdog".into())
+        );
+        assert_eq!(
+            parse_defaults_file("export WATCHDOG_MODULE=\"iTCO_wdt\""),
+            Some("iTCO_wdt".into())
+        );
+        assert_eq!(
+            parse_defaults_file("WATCHDOG_MODULE='a'\nWATCHDOG_MODULE=b"),
+            Some("b".into())
+        );
         assert_eq!(parse_defaults_file("#WATCHDOG_MODULE=softdog"), None);
         assert_eq!(parse_defaults_file("WATCHDOG_MODULE="), None);
-        assert_eq!(parse_defaults_file("WATCHDOG_MODULE=x # comment"), Some("x".into()));
+        assert_eq!(
+            parse_defaults_file("WATCHDOG_MODULE=x # comment"),
+            Some("x".into())
+        );
     }
 }

@@ -35,19 +35,34 @@ pub struct Error {
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Error {
-        Error { message: message.into(), code: None, type_error: false, pending: false }
+        Error {
+            message: message.into(),
+            code: None,
+            type_error: false,
+            pending: false,
+        }
     }
 
     pub fn with_code(code: &'static str, message: impl Into<String>) -> Error {
-        Error { code: Some(code), ..Error::new(message) }
+        Error {
+            code: Some(code),
+            ..Error::new(message)
+        }
     }
 
     pub fn type_error(message: impl Into<String>) -> Error {
-        Error { code: Some("ERR_INVALID_ARG_TYPE"), type_error: true, ..Error::new(message) }
+        Error {
+            code: Some("ERR_INVALID_ARG_TYPE"),
+            type_error: true,
+            ..Error::new(message)
+        }
     }
 
     fn pending() -> Error {
-        Error { pending: true, ..Error::new("a JavaScript exception is pending") }
+        Error {
+            pending: true,
+            ..Error::new("a JavaScript exception is pending")
+        }
     }
 }
 
@@ -100,7 +115,11 @@ struct Tagged<T> {
     value: Arc<T>,
 }
 
-unsafe extern "C" fn drop_tagged<T: 'static>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+unsafe extern "C" fn drop_tagged<T: 'static>(
+    _env: napi_env,
+    data: *mut c_void,
+    _hint: *mut c_void,
+) {
     // Sound: `data` is the Box<Tagged<T>> leaked in Env::external, and node
     // calls this finalizer exactly once.
     drop(Box::from_raw(data as *mut Tagged<T>));
@@ -117,7 +136,9 @@ impl Env {
         if pending || status == NAPI_PENDING_EXCEPTION {
             Err(Error::pending())
         } else {
-            Err(Error::new(format!("Node-API {what} failed (status {status})")))
+            Err(Error::new(format!(
+                "Node-API {what} failed (status {status})"
+            )))
         }
     }
 
@@ -142,11 +163,15 @@ impl Env {
     }
 
     pub fn boolean(self, b: bool) -> Result<Value> {
-        self.make("get_boolean", |out| unsafe { napi_get_boolean(self.0, b, out) })
+        self.make("get_boolean", |out| unsafe {
+            napi_get_boolean(self.0, b, out)
+        })
     }
 
     pub fn number(self, n: f64) -> Result<Value> {
-        self.make("create_double", |out| unsafe { napi_create_double(self.0, n, out) })
+        self.make("create_double", |out| unsafe {
+            napi_create_double(self.0, n, out)
+        })
     }
 
     pub fn string(self, s: &str) -> Result<Value> {
@@ -157,7 +182,9 @@ impl Env {
     }
 
     pub fn object(self) -> Result<Value> {
-        self.make("create_object", |out| unsafe { napi_create_object(self.0, out) })
+        self.make("create_object", |out| unsafe {
+            napi_create_object(self.0, out)
+        })
     }
 
     #[allow(dead_code)] // part of the helper layer; no module needs it yet
@@ -167,7 +194,10 @@ impl Env {
         })?;
         for (i, v) in values.iter().enumerate() {
             // Sound: `array` and `v` are live values of this env.
-            self.check(unsafe { napi_set_element(self.0, array.0, i as u32, v.0) }, "set_element")?;
+            self.check(
+                unsafe { napi_set_element(self.0, array.0, i as u32, v.0) },
+                "set_element",
+            )?;
         }
         Ok(array)
     }
@@ -198,15 +228,34 @@ impl Env {
 
     /// A copy of a typed array's elements, which must be of `kind` (a
     /// `NAPI_*_ARRAY` constant matching `T`).
-    fn typed_array_vec<T: Copy>(self, v: Value, kind: c_int, what: &str, expected: &str) -> Result<Vec<T>> {
+    fn typed_array_vec<T: Copy>(
+        self,
+        v: Value,
+        kind: c_int,
+        what: &str,
+        expected: &str,
+    ) -> Result<Vec<T>> {
         let mut is_typed = false;
         // Sound: live value; writes one bool.
-        self.check(unsafe { napi_is_typedarray(self.0, v.0, &mut is_typed) }, "is_typedarray")?;
+        self.check(
+            unsafe { napi_is_typedarray(self.0, v.0, &mut is_typed) },
+            "is_typedarray",
+        )?;
         let (mut actual, mut len, mut data) = (0, 0usize, null_mut::<c_void>());
         if is_typed {
             // Sound: out-pointers for kind, length and data; the rest may be null.
             self.check(
-                unsafe { napi_get_typedarray_info(self.0, v.0, &mut actual, &mut len, &mut data, null_mut(), null_mut()) },
+                unsafe {
+                    napi_get_typedarray_info(
+                        self.0,
+                        v.0,
+                        &mut actual,
+                        &mut len,
+                        &mut data,
+                        null_mut(),
+                        null_mut(),
+                    )
+                },
                 "get_typedarray_info",
             )?;
         }
@@ -241,7 +290,10 @@ impl Env {
     pub fn set(self, object: Value, name: &str, value: Value) -> Result<()> {
         let name = CString::new(name).map_err(|_| Error::new("property name contains NUL"))?;
         // Sound: live values, NUL-terminated name.
-        self.check(unsafe { napi_set_named_property(self.0, object.0, name.as_ptr(), value.0) }, "set_named_property")
+        self.check(
+            unsafe { napi_set_named_property(self.0, object.0, name.as_ptr(), value.0) },
+            "set_named_property",
+        )
     }
 
     pub fn get(self, object: Value, name: &str) -> Result<Value> {
@@ -265,7 +317,10 @@ impl Env {
     fn expect(self, v: Value, kind: c_int, what: &str, expected: &str) -> Result<()> {
         let actual = self.type_of(v)?;
         if actual != kind {
-            return Err(Error::type_error(format!("{what} must be {expected}, got {}", type_name(actual))));
+            return Err(Error::type_error(format!(
+                "{what} must be {expected}, got {}",
+                type_name(actual)
+            )));
         }
         Ok(())
     }
@@ -274,7 +329,10 @@ impl Env {
         self.expect(v, NAPI_NUMBER, what, "a number")?;
         let mut n = 0.0;
         // Sound: `v` is a number; writes one f64.
-        self.check(unsafe { napi_get_value_double(self.0, v.0, &mut n) }, "get_value_double")?;
+        self.check(
+            unsafe { napi_get_value_double(self.0, v.0, &mut n) },
+            "get_value_double",
+        )?;
         Ok(n)
     }
 
@@ -282,7 +340,10 @@ impl Env {
         self.expect(v, NAPI_BOOLEAN, what, "a boolean")?;
         let mut b = false;
         // Sound: `v` is a boolean; writes one bool.
-        self.check(unsafe { napi_get_value_bool(self.0, v.0, &mut b) }, "get_value_bool")?;
+        self.check(
+            unsafe { napi_get_value_bool(self.0, v.0, &mut b) },
+            "get_value_bool",
+        )?;
         Ok(b)
     }
 
@@ -290,12 +351,23 @@ impl Env {
         self.expect(v, NAPI_STRING, what, "a string")?;
         let mut len = 0usize;
         // Sound: a null buffer asks only for the length in bytes.
-        self.check(unsafe { napi_get_value_string_utf8(self.0, v.0, null_mut(), 0, &mut len) }, "get_value_string")?;
+        self.check(
+            unsafe { napi_get_value_string_utf8(self.0, v.0, null_mut(), 0, &mut len) },
+            "get_value_string",
+        )?;
         let mut buf = vec![0u8; len + 1];
         let mut written = 0usize;
         // Sound: `buf` has room for `len` bytes plus the NUL node appends.
         self.check(
-            unsafe { napi_get_value_string_utf8(self.0, v.0, buf.as_mut_ptr() as *mut _, buf.len(), &mut written) },
+            unsafe {
+                napi_get_value_string_utf8(
+                    self.0,
+                    v.0,
+                    buf.as_mut_ptr() as *mut _,
+                    buf.len(),
+                    &mut written,
+                )
+            },
             "get_value_string",
         )?;
         buf.truncate(written);
@@ -306,7 +378,10 @@ impl Env {
     pub fn to_u64(self, v: Value, what: &str) -> Result<u64> {
         let n = self.to_f64(v, what)?;
         if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0) {
-            return Err(Error::with_code("ERR_OUT_OF_RANGE", format!("{what} must be a whole number >= 0, got {n}")));
+            return Err(Error::with_code(
+                "ERR_OUT_OF_RANGE",
+                format!("{what} must be a whole number >= 0, got {n}"),
+            ));
         }
         Ok(n as u64)
     }
@@ -314,17 +389,28 @@ impl Env {
     pub fn array_len(self, v: Value, what: &str) -> Result<u32> {
         let mut is_array = false;
         // Sound: live value; writes one bool / one u32.
-        self.check(unsafe { napi_is_array(self.0, v.0, &mut is_array) }, "is_array")?;
+        self.check(
+            unsafe { napi_is_array(self.0, v.0, &mut is_array) },
+            "is_array",
+        )?;
         if !is_array {
-            return Err(Error::type_error(format!("{what} must be an array, got {}", type_name(self.type_of(v)?))));
+            return Err(Error::type_error(format!(
+                "{what} must be an array, got {}",
+                type_name(self.type_of(v)?)
+            )));
         }
         let mut len = 0u32;
-        self.check(unsafe { napi_get_array_length(self.0, v.0, &mut len) }, "get_array_length")?;
+        self.check(
+            unsafe { napi_get_array_length(self.0, v.0, &mut len) },
+            "get_array_length",
+        )?;
         Ok(len)
     }
 
     pub fn element(self, array: Value, index: u32) -> Result<Value> {
-        self.make("get_element", |out| unsafe { napi_get_element(self.0, array.0, index, out) })
+        self.make("get_element", |out| unsafe {
+            napi_get_element(self.0, array.0, index, out)
+        })
     }
 
     pub fn to_string_array(self, v: Value, what: &str) -> Result<Vec<String>> {
@@ -336,15 +422,26 @@ impl Env {
     /// The own enumerable string keys of an object.
     pub fn keys(self, object: Value, what: &str) -> Result<Vec<String>> {
         self.expect(object, NAPI_OBJECT, what, "an object")?;
-        let names = self.make("get_property_names", |out| unsafe { napi_get_property_names(self.0, object.0, out) })?;
+        let names = self.make("get_property_names", |out| unsafe {
+            napi_get_property_names(self.0, object.0, out)
+        })?;
         self.to_string_array(names, what)
     }
 
     /// Hands shared Rust data to JavaScript; dropped when the value is collected.
     pub fn external<T: Send + Sync + 'static>(self, value: Arc<T>) -> Result<Value> {
-        let tagged = Box::into_raw(Box::new(Tagged { type_id: TypeId::of::<T>(), value }));
+        let tagged = Box::into_raw(Box::new(Tagged {
+            type_id: TypeId::of::<T>(),
+            value,
+        }));
         let result = self.make("create_external", |out| unsafe {
-            napi_create_external(self.0, tagged as *mut c_void, drop_tagged::<T>, null_mut(), out)
+            napi_create_external(
+                self.0,
+                tagged as *mut c_void,
+                drop_tagged::<T>,
+                null_mut(),
+                out,
+            )
         });
         if result.is_err() {
             // Sound: node did not take ownership, so we still own the box.
@@ -358,11 +455,16 @@ impl Env {
         self.expect(v, NAPI_EXTERNAL, what, "a handle from this addon")?;
         let mut data: *mut c_void = null_mut();
         // Sound: `v` is an external; writes its data pointer.
-        self.check(unsafe { napi_get_value_external(self.0, v.0, &mut data) }, "get_value_external")?;
+        self.check(
+            unsafe { napi_get_value_external(self.0, v.0, &mut data) },
+            "get_value_external",
+        )?;
         // Sound: all externals of this addon are non-null Tagged<_> with
         // repr(C), so the TypeId is at offset 0 whatever their T.
         if data.is_null() || unsafe { *(data as *const TypeId) } != TypeId::of::<T>() {
-            return Err(Error::type_error(format!("{what} is a handle of another kind")));
+            return Err(Error::type_error(format!(
+                "{what} is a handle of another kind"
+            )));
         }
         // Sound: the tag matched, so `data` is a live Tagged<T>.
         Ok(unsafe { &*(data as *const Tagged<T>) }.value.clone())
@@ -374,7 +476,9 @@ impl Env {
             None => Value(null_mut()),
         };
         let message = self.string(&e.message)?;
-        self.make("create_error", |out| unsafe { napi_create_error(self.0, code.0, message.0, out) })
+        self.make("create_error", |out| unsafe {
+            napi_create_error(self.0, code.0, message.0, out)
+        })
     }
 
     fn throw(self, e: Error) {
@@ -396,9 +500,14 @@ impl Env {
 
     /// A promise and the means to settle it from any thread. While the
     /// completer is alive it keeps the event loop running.
-    pub fn promise<T: Send + 'static>(self, to_js: fn(Env, T) -> Result<Value>) -> Result<(Value, Completer<T>)> {
+    pub fn promise<T: Send + 'static>(
+        self,
+        to_js: fn(Env, T) -> Result<Value>,
+    ) -> Result<(Value, Completer<T>)> {
         let mut deferred: napi_deferred = null_mut();
-        let promise = self.make("create_promise", |out| unsafe { napi_create_promise(self.0, &mut deferred, out) })?;
+        let promise = self.make("create_promise", |out| unsafe {
+            napi_create_promise(self.0, &mut deferred, out)
+        })?;
         let name = self.string("ha-native completion")?;
         let mut tsfn: napi_threadsafe_function = null_mut();
         // Sound: no JS function (call_js does the work), queue size 0 means
@@ -419,7 +528,16 @@ impl Env {
             )
         };
         self.check(status, "create_threadsafe_function")?;
-        Ok((promise, Completer { tsfn, deferred, to_js, settled: false, _t: PhantomData }))
+        Ok((
+            promise,
+            Completer {
+                tsfn,
+                deferred,
+                to_js,
+                settled: false,
+                _t: PhantomData,
+            },
+        ))
     }
 }
 
@@ -457,10 +575,16 @@ impl<T: Send + 'static> Completer<T> {
             return;
         }
         self.settled = true;
-        let data = Box::into_raw(Box::new(Settlement { deferred: self.deferred, to_js: self.to_js, result }));
+        let data = Box::into_raw(Box::new(Settlement {
+            deferred: self.deferred,
+            to_js: self.to_js,
+            result,
+        }));
         // Sound: the tsfn is live until released below; blocking mode on an
         // unlimited queue does not block.
-        let status = unsafe { napi_call_threadsafe_function(self.tsfn, data as *mut c_void, NAPI_TSFN_BLOCKING) };
+        let status = unsafe {
+            napi_call_threadsafe_function(self.tsfn, data as *mut c_void, NAPI_TSFN_BLOCKING)
+        };
         if status != NAPI_OK {
             // The environment is shutting down and will never run the call;
             // we still own the settlement.
@@ -473,7 +597,9 @@ impl<T: Send + 'static> Completer<T> {
 
 impl<T: Send + 'static> Drop for Completer<T> {
     fn drop(&mut self) {
-        self.settle(Err(Error::new("the native operation ended without a result")));
+        self.settle(Err(Error::new(
+            "the native operation ended without a result",
+        )));
     }
 }
 
@@ -520,14 +646,28 @@ unsafe extern "C" fn trampoline(raw_env: napi_env, info: napi_callback_info) -> 
     let mut argv = [null_mut(); MAX_ARGS];
     let mut data: *mut c_void = null_mut();
     // Sound: argv has room for MAX_ARGS values, argc says so.
-    if napi_get_cb_info(raw_env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data) != NAPI_OK {
+    if napi_get_cb_info(
+        raw_env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        null_mut(),
+        &mut data,
+    ) != NAPI_OK
+    {
         env.throw(Error::new("Node-API get_cb_info failed"));
         return null_mut();
     }
     // Sound: `data` is the Callback fn pointer given to napi_create_function
     // in Exports::function; fn pointers and data pointers have the same size.
     let callback: Callback = std::mem::transmute::<*mut c_void, Callback>(data);
-    let args = Args { values: argv[..argc.min(MAX_ARGS)].iter().map(|v| Value(*v)).collect(), undefined: env.undefined() };
+    let args = Args {
+        values: argv[..argc.min(MAX_ARGS)]
+            .iter()
+            .map(|v| Value(*v))
+            .collect(),
+        undefined: env.undefined(),
+    };
     match catch_unwind(AssertUnwindSafe(|| callback(env, &args))) {
         Ok(Ok(value)) => value.0,
         Ok(Err(e)) => {
@@ -535,7 +675,10 @@ unsafe extern "C" fn trampoline(raw_env: napi_env, info: napi_callback_info) -> 
             null_mut()
         }
         Err(panic) => {
-            env.throw(Error::new(format!("internal error in ha-native: {}", panic_message(&*panic))));
+            env.throw(Error::new(format!(
+                "internal error in ha-native: {}",
+                panic_message(&*panic)
+            )));
             null_mut()
         }
     }
@@ -556,7 +699,14 @@ impl Exports {
         // Sound: name pointer/length describe `name`; the fn pointer travels
         // as the callback's data and comes back in `trampoline`.
         let f = self.env.make("create_function", |out| unsafe {
-            napi_create_function(self.env.0, name.as_ptr() as *const _, name.len(), trampoline, callback as *mut c_void, out)
+            napi_create_function(
+                self.env.0,
+                name.as_ptr() as *const _,
+                name.len(),
+                trampoline,
+                callback as *mut c_void,
+                out,
+            )
         })?;
         self.env.set(self.object, name, f)
     }
@@ -573,8 +723,15 @@ pub type Register = fn(&Exports) -> Result<()>;
 /// # Safety
 /// `env` and `exports` must be the arguments node passed to
 /// `napi_register_module_v1`.
-pub unsafe fn register_module(env: napi_env, exports: napi_value, modules: &[Register]) -> napi_value {
-    let exports = Exports { env: Env(env), object: Value(exports) };
+pub unsafe fn register_module(
+    env: napi_env,
+    exports: napi_value,
+    modules: &[Register],
+) -> napi_value {
+    let exports = Exports {
+        env: Env(env),
+        object: Value(exports),
+    };
     for register in modules {
         match catch_unwind(AssertUnwindSafe(|| register(&exports))) {
             Ok(Ok(())) => {}
@@ -583,7 +740,10 @@ pub unsafe fn register_module(env: napi_env, exports: napi_value, modules: &[Reg
                 return null_mut();
             }
             Err(panic) => {
-                exports.env.throw(Error::new(format!("ha-native failed to load: {}", panic_message(&*panic))));
+                exports.env.throw(Error::new(format!(
+                    "ha-native failed to load: {}",
+                    panic_message(&*panic)
+                )));
                 return null_mut();
             }
         }

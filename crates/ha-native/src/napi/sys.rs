@@ -37,10 +37,15 @@ pub type napi_deferred = *mut napi_deferred__;
 pub type napi_threadsafe_function = *mut napi_threadsafe_function__;
 pub type napi_status = c_int;
 
-pub type napi_callback = unsafe extern "C" fn(env: napi_env, info: napi_callback_info) -> napi_value;
+pub type napi_callback =
+    unsafe extern "C" fn(env: napi_env, info: napi_callback_info) -> napi_value;
 pub type napi_finalize = unsafe extern "C" fn(env: napi_env, data: *mut c_void, hint: *mut c_void);
-pub type napi_threadsafe_function_call_js =
-    unsafe extern "C" fn(env: napi_env, js_callback: napi_value, context: *mut c_void, data: *mut c_void);
+pub type napi_threadsafe_function_call_js = unsafe extern "C" fn(
+    env: napi_env,
+    js_callback: napi_value,
+    context: *mut c_void,
+    data: *mut c_void,
+);
 
 pub const NAPI_OK: napi_status = 0;
 pub const NAPI_PENDING_EXCEPTION: napi_status = 10;
@@ -85,14 +90,23 @@ extern "C" {
     pub fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
     pub fn napi_get_boolean(env: napi_env, value: bool, result: *mut napi_value) -> napi_status;
     pub fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
-    pub fn napi_create_string_utf8(env: napi_env, s: *const c_char, len: usize, result: *mut napi_value)
-        -> napi_status;
+    pub fn napi_create_string_utf8(
+        env: napi_env,
+        s: *const c_char,
+        len: usize,
+        result: *mut napi_value,
+    ) -> napi_status;
     pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub fn napi_create_array_with_length(env: napi_env, length: usize, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_array_with_length(
+        env: napi_env,
+        length: usize,
+        result: *mut napi_value,
+    ) -> napi_status;
 
     pub fn napi_typeof(env: napi_env, value: napi_value, result: *mut c_int) -> napi_status;
     pub fn napi_is_array(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
-    pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
+    pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64)
+        -> napi_status;
     pub fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_value_string_utf8(
         env: napi_env,
@@ -102,18 +116,37 @@ extern "C" {
         result: *mut usize,
     ) -> napi_status;
 
-    pub fn napi_set_named_property(env: napi_env, object: napi_value, name: *const c_char, value: napi_value)
-        -> napi_status;
+    pub fn napi_set_named_property(
+        env: napi_env,
+        object: napi_value,
+        name: *const c_char,
+        value: napi_value,
+    ) -> napi_status;
     pub fn napi_get_named_property(
         env: napi_env,
         object: napi_value,
         name: *const c_char,
         result: *mut napi_value,
     ) -> napi_status;
-    pub fn napi_get_property_names(env: napi_env, object: napi_value, result: *mut napi_value) -> napi_status;
-    pub fn napi_set_element(env: napi_env, object: napi_value, index: u32, value: napi_value) -> napi_status;
-    pub fn napi_get_element(env: napi_env, object: napi_value, index: u32, result: *mut napi_value) -> napi_status;
-    pub fn napi_get_array_length(env: napi_env, value: napi_value, result: *mut u32) -> napi_status;
+    pub fn napi_get_property_names(
+        env: napi_env,
+        object: napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_set_element(
+        env: napi_env,
+        object: napi_value,
+        index: u32,
+        value: napi_value,
+    ) -> napi_status;
+    pub fn napi_get_element(
+        env: napi_env,
+        object: napi_value,
+        index: u32,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_get_array_length(env: napi_env, value: napi_value, result: *mut u32)
+        -> napi_status;
 
     pub fn napi_create_arraybuffer(
         env: napi_env,
@@ -147,18 +180,41 @@ extern "C" {
         finalize_hint: *mut c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub fn napi_get_value_external(env: napi_env, value: napi_value, result: *mut *mut c_void) -> napi_status;
+    pub fn napi_get_value_external(
+        env: napi_env,
+        value: napi_value,
+        result: *mut *mut c_void,
+    ) -> napi_status;
 
     pub fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
-    pub fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
-    pub fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value)
-        -> napi_status;
+    pub fn napi_throw_type_error(
+        env: napi_env,
+        code: *const c_char,
+        msg: *const c_char,
+    ) -> napi_status;
+    pub fn napi_create_error(
+        env: napi_env,
+        code: napi_value,
+        msg: napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
     pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
 
-    pub fn napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value)
-        -> napi_status;
-    pub fn napi_resolve_deferred(env: napi_env, deferred: napi_deferred, value: napi_value) -> napi_status;
-    pub fn napi_reject_deferred(env: napi_env, deferred: napi_deferred, value: napi_value) -> napi_status;
+    pub fn napi_create_promise(
+        env: napi_env,
+        deferred: *mut napi_deferred,
+        promise: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_resolve_deferred(
+        env: napi_env,
+        deferred: napi_deferred,
+        value: napi_value,
+    ) -> napi_status;
+    pub fn napi_reject_deferred(
+        env: napi_env,
+        deferred: napi_deferred,
+        value: napi_value,
+    ) -> napi_status;
 
     pub fn napi_create_threadsafe_function(
         env: napi_env,
@@ -173,7 +229,13 @@ extern "C" {
         call_js_cb: napi_threadsafe_function_call_js,
         result: *mut napi_threadsafe_function,
     ) -> napi_status;
-    pub fn napi_call_threadsafe_function(func: napi_threadsafe_function, data: *mut c_void, mode: c_int)
-        -> napi_status;
-    pub fn napi_release_threadsafe_function(func: napi_threadsafe_function, mode: c_int) -> napi_status;
+    pub fn napi_call_threadsafe_function(
+        func: napi_threadsafe_function,
+        data: *mut c_void,
+        mode: c_int,
+    ) -> napi_status;
+    pub fn napi_release_threadsafe_function(
+        func: napi_threadsafe_function,
+        mode: c_int,
+    ) -> napi_status;
 }
