@@ -155,6 +155,9 @@ struct TimerState {
     entries: HashMap<u64, (Arc<Watch>, Stage)>,
     next_seq: u64,
     closed: bool,
+    /// Worker threads still running: one may yet schedule a deadline, so
+    /// the timer outlives them all.
+    workers_alive: usize,
 }
 
 struct Shared {
@@ -187,7 +190,10 @@ impl WorkerPool {
                 closed: false,
             }),
             work: Condvar::new(),
-            timer: Mutex::new(TimerState::default()),
+            timer: Mutex::new(TimerState {
+                workers_alive: max_workers,
+                ..TimerState::default()
+            }),
             timer_wake: Condvar::new(),
         });
         for _ in 0..max_workers {
@@ -273,6 +279,9 @@ fn worker_loop(shared: &Shared) {
                     break job;
                 }
                 if state.closed {
+                    drop(state);
+                    lock(&shared.timer).workers_alive -= 1;
+                    shared.timer_wake.notify_all();
                     return;
                 }
                 state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -309,7 +318,7 @@ fn timer_loop(shared: &Shared) {
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
-            None if timer.closed => return,
+            None if timer.closed && timer.workers_alive == 0 => return,
             None => {
                 timer = shared
                     .timer_wake
@@ -649,6 +658,24 @@ mod tests {
             pool.submit(sh("late", "true"), Box::new(|_| {})),
             Err(SubmitError::Closed)
         );
+    }
+
+    #[test]
+    fn a_running_command_still_times_out_after_close() {
+        let pool = WorkerPool::new(1).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut spec = sh("late-timeout", "sleep 30");
+        spec.timeout = Some(Duration::from_millis(300));
+        spec.kill_grace = Duration::ZERO;
+        pool.submit(spec, Box::new(move |r| tx.send(r).unwrap()))
+            .unwrap();
+        while pool.active_count() == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+        pool.close();
+        let out = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+        assert!(out.timed_out);
+        assert_eq!(out.signal, Some(sys::SIGKILL));
     }
 
     /// Each command claims one of `max` slot directories with an atomic

@@ -309,6 +309,18 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        // The clone lets shutdown wake the reader; a client without one
+        // could block shutdown, so it is turned away before it counts.
+        let wake_handle = match stream.try_clone() {
+            Ok(clone) => clone,
+            Err(e) => {
+                (shared.log)(
+                    Level::Error,
+                    &format!("refused client: cannot duplicate its socket: {e}"),
+                );
+                continue;
+            }
+        };
         let pid = sys::peer_pid(stream.as_raw_fd()).ok();
         let mut inner = shared.lock();
         if inner.closing {
@@ -324,15 +336,7 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        match stream.try_clone() {
-            Ok(clone) => {
-                inner.streams.insert(id, clone);
-            }
-            Err(e) => (shared.log)(
-                Level::Warning,
-                &format!("cannot keep a handle on client {id}: {e}"),
-            ),
-        }
+        inner.streams.insert(id, wake_handle);
         drop(inner);
         let reader_shared = shared.clone();
         readers.push(thread::spawn(move || {
