@@ -1,0 +1,382 @@
+// Seeded random scenario generator for differential testing against the
+// reference simulator. A scenario is a folder in the reference's regression
+// format: cmdlist, hardware_status, manager_status, service_config and the
+// optional groups, rules_config and datacenter.cfg.
+//
+// The same seed always yields the same folder, so any failing case replays
+// from its seed alone:
+//
+//   node test/fuzz/generate.mjs SEED DIR
+//
+// Scenarios stay plausible (most commands valid, nodes powered on first), but
+// a few carry invalid or odd commands, because the reference answers those
+// with exact log lines too. CRS static/dynamic modes are never generated: the
+// oracle runs without the reference's Rust scheduling bindings.
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** A small, fast, well-mixed 32-bit PRNG (mulberry32); deterministic per seed. */
+export function makeRng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const rng = {
+    next,
+    /** Integer in [lo, hi]. */
+    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
+    chance: (p) => next() < p,
+    pick: (list) => list[Math.floor(next() * list.length)],
+    /** Picks by weight from [[weight, value], ...]. */
+    weighted: (entries) => {
+      const total = entries.reduce((sum, [w]) => sum + w, 0);
+      let r = next() * total;
+      for (const [w, v] of entries) {
+        r -= w;
+        if (r < 0) return v;
+      }
+      return entries[entries.length - 1][1];
+    },
+    /** A random subset of `list` of size in [min, max], in list order. */
+    subset: (list, min, max) => {
+      const n = Math.min(list.length, min + Math.floor(next() * (max - min + 1)));
+      const chosen = new Set();
+      while (chosen.size < n) chosen.add(list[Math.floor(next() * list.length)]);
+      return list.filter((x) => chosen.has(x));
+    },
+  };
+  return rng;
+}
+
+const SHUTDOWN_POLICIES = ['migrate', 'freeze', 'failover', 'conditional'];
+const VERSIONS = ['9.0.0~2', '9.0.0~16', '9.0.0~17', '9.0.1', '9.1-1', '8.4.1', '10.0.0', '9.0.0'];
+
+/**
+ * An fa: resource id. Its digits encode how the fake resource misbehaves (see
+ * the reference's Sim/Resources/VirtFail.pm): a = free, b = failed start
+ * tries, c = failed migrate tries, d = shutdown fails, e = exists, f = only on
+ * node f.
+ */
+function failId(rng, nodeCount, used) {
+  for (;;) {
+    const a = rng.int(1, 9);
+    const b = rng.weighted([[5, 0], [3, 1], [2, 2], [1, 3]]);
+    const c = rng.weighted([[5, 0], [3, 1], [2, 2], [1, 3]]);
+    const digits = [a, b, c];
+    const extra = rng.weighted([[4, 0], [2, 1], [1, 2], [2, 3]]);
+    if (extra >= 1) digits.push(rng.weighted([[5, 0], [1, 1]]));
+    if (extra >= 2) digits.push(rng.weighted([[6, 1], [1, 0]]));
+    if (extra >= 3) digits.push(rng.int(0, nodeCount));
+    const id = `fa:${digits.join('')}`;
+    if (!used.has(id)) return id;
+  }
+}
+
+function guestId(rng, type, used) {
+  for (;;) {
+    const id = `${type}:${rng.int(100, 130) + rng.pick([0, 0, 100, 200])}`;
+    if (!used.has(id)) return id;
+  }
+}
+
+function newSid(rng, nodeCount, used) {
+  const type = rng.weighted([[5, 'vm'], [3, 'ct'], [3, 'fa']]);
+  return type === 'fa' ? failId(rng, nodeCount, used) : guestId(rng, type, used);
+}
+
+/** A node list for groups and node-affinity rules, sometimes with priorities. */
+function nodeList(rng, nodes, min, max) {
+  const withPrio = rng.chance(0.4);
+  return rng
+    .subset(nodes, min, max)
+    .map((n) => (withPrio && rng.chance(0.7) ? `${n}:${rng.int(0, 3)}` : n))
+    .join(',');
+}
+
+function genGroups(rng, nodes) {
+  const groups = [];
+  const count = rng.int(1, 3);
+  for (let i = 1; i <= count; i++) {
+    let text = `group: group${i}\n\tnodes ${nodeList(rng, nodes, 1, nodes.length)}\n`;
+    if (rng.chance(0.4)) text += `\trestricted ${rng.pick([0, 1, 1])}\n`;
+    if (rng.chance(0.4)) text += `\tnofailback ${rng.pick([0, 1, 1])}\n`;
+    if (rng.chance(0.1)) text += `\tcomment fuzz group ${i}\n`;
+    groups.push({ name: `group${i}`, text });
+  }
+  return groups;
+}
+
+function genRules(rng, nodes, sids) {
+  const rules = [];
+  const count = rng.int(1, 4);
+  for (let i = 1; i <= count; i++) {
+    const kind = rng.weighted([[1, 'node'], [1, 'resource']]);
+    let text;
+    if (kind === 'node') {
+      const res = rng.subset(sids, 1, Math.min(3, sids.length));
+      // Occasionally name a resource that is not configured.
+      if (rng.chance(0.05)) res.push('vm:999');
+      text = `node-affinity: na${i}\n\tresources ${res.join(',')}\n\tnodes ${nodeList(rng, nodes, 1, nodes.length - 1)}\n`;
+      if (rng.chance(0.6)) text += `\tstrict ${rng.pick([0, 1, 1])}\n`;
+    } else {
+      const res = rng.subset(sids, 2, Math.min(4, sids.length));
+      if (res.length < 2 && rng.chance(0.8)) continue;
+      text = `resource-affinity: ra${i}\n\tresources ${res.join(',')}\n\taffinity ${rng.pick(['positive', 'negative'])}\n`;
+    }
+    if (rng.chance(0.1)) text += `\tdisable 1\n`;
+    if (rng.chance(0.05)) text += `\tcomment fuzz rule ${i}\n`;
+    rules.push(text);
+  }
+  return rules;
+}
+
+function genServiceEntry(rng, nodes, groups) {
+  const entry = { node: rng.pick(nodes) };
+  const state = rng.weighted([
+    [14, 'started'],
+    [2, 'stopped'],
+    [2, 'disabled'],
+    [1, 'ignored'],
+    [1, 'enabled'],
+    [1, undefined],
+  ]);
+  if (state !== undefined) entry.state = state;
+  if (groups.length > 0 && rng.chance(0.6)) entry.group = rng.chance(0.05) ? 'nogroup' : rng.pick(groups).name;
+  if (rng.chance(0.15)) entry.max_restart = rng.int(0, 3);
+  if (rng.chance(0.15)) entry.max_relocate = rng.int(0, 3);
+  if (rng.chance(0.1)) entry.failback = rng.pick([0, 1]);
+  if (rng.chance(0.03)) entry.comment = 'fuzz';
+  return entry;
+}
+
+/**
+ * Commands for one round, drawn with the cluster model in `m` so that most
+ * of them make sense at the point they run (powering on nodes that are off,
+ * acting on services that exist).
+ */
+function genRound(rng, m, opts) {
+  const cmds = [];
+  const count = rng.weighted([[6, 1], [3, 2], [1, 3]]);
+  for (let i = 0; i < count; i++) {
+    const cmd = genCommand(rng, m, opts);
+    if (cmd !== undefined) cmds.push(cmd);
+  }
+  return cmds;
+}
+
+function genCommand(rng, m, opts) {
+  const node = () => rng.pick(m.nodes);
+  const sid = () => (m.sids.length > 0 && rng.chance(0.97) ? rng.pick(m.sids) : 'vm:999');
+  const kind = rng.weighted([
+    [10, 'power'],
+    [6, 'network'],
+    [3, 'delay'],
+    [2, 'skip-round'],
+    [3, 'cfs'],
+    [3, 'crm-stop-start'],
+    [5, 'maintenance'],
+    [3, 'disarm'],
+    [4, 'reboot'],
+    [4, 'shutdown'],
+    [3, 'restart-lrm'],
+    [10, 'service-state'],
+    [10, 'service-migrate'],
+    [3, 'service-stop'],
+    [3, 'service-add'],
+    [2, 'service-delete'],
+    [3, 'service-lock'],
+    [2, 'manual-migrate'],
+    [2, 'version'],
+    [opts.allowInvalid ? 1 : 0, 'invalid'],
+  ]);
+  switch (kind) {
+    case 'power': {
+      const off = m.nodes.filter((n) => m.power[n] === 'off');
+      const on = m.nodes.filter((n) => m.power[n] === 'on');
+      let n;
+      let action;
+      if (off.length > 0 && (on.length <= 1 || rng.chance(0.6))) {
+        n = rng.pick(off);
+        action = 'on';
+      } else if (on.length > 0) {
+        n = rng.pick(on);
+        action = 'off';
+      } else {
+        n = node();
+        action = rng.pick(['on', 'off']);
+      }
+      if (rng.chance(0.05)) action = action === 'on' ? 'off' : 'on';
+      m.power[n] = action;
+      return `power ${n} ${action}`;
+    }
+    case 'network':
+      return `network ${node()} ${rng.pick(['on', 'off', 'off'])}`;
+    case 'delay':
+      return `delay ${rng.weighted([[3, rng.int(0, 60)], [2, rng.int(60, 200)], [1, rng.int(200, 400)]])}`;
+    case 'skip-round':
+      return rng.chance(0.5) ? `skip-round ${rng.pick(['crm', 'lrm'])}` : `skip-round ${rng.pick(['crm', 'lrm'])} ${rng.int(1, 4)}`;
+    case 'cfs':
+      return `cfs ${node()} ${rng.pick(['rw', 'update'])} ${rng.pick(['work', 'fail', 'fail'])}`;
+    case 'crm-stop-start':
+      return `crm ${node()} ${rng.pick(['stop', 'start'])}`;
+    case 'maintenance':
+      return `crm ${node()} ${rng.pick(['enable-node-maintenance', 'disable-node-maintenance'])}`;
+    case 'disarm':
+      return rng.chance(0.6) ? `crm ${node()} disarm-ha ${rng.pick(['freeze', 'ignore'])}` : `crm ${node()} arm-ha`;
+    case 'reboot':
+      return `reboot ${node()}`;
+    case 'shutdown': {
+      const n = node();
+      m.power[n] = 'off';
+      return `shutdown ${n}`;
+    }
+    case 'restart-lrm':
+      return `restart-lrm ${node()}`;
+    case 'service-state':
+      return `service ${sid()} ${rng.weighted([[5, 'started'], [2, 'stopped'], [2, 'disabled'], [1, 'ignored']])}`;
+    case 'service-migrate': {
+      const target = rng.chance(0.03) ? 'node9' : node();
+      return `service ${sid()} ${rng.pick(['migrate', 'migrate', 'relocate'])} ${target}`;
+    }
+    case 'service-stop':
+      return `service ${sid()} stop ${rng.pick([0, 0, 1, 10, 30, 120])}`;
+    case 'service-add': {
+      const s = newSid(rng, m.nodes.length, new Set([...m.sids, ...m.everUsed]));
+      m.sids.push(s);
+      m.everUsed.add(s);
+      const parts = [`service ${s} add ${node()}`];
+      const more = rng.weighted([[4, 0], [3, 1], [2, 2]]);
+      if (more >= 1) parts.push(rng.pick(['started', 'stopped', 'disabled', 'ignored']));
+      if (more >= 2) parts.push(rng.pick(['0', '1']));
+      return parts.join(' ');
+    }
+    case 'service-delete': {
+      if (m.sids.length === 0) return undefined;
+      const s = rng.pick(m.sids);
+      m.sids = m.sids.filter((x) => x !== s);
+      return `service ${s} delete`;
+    }
+    case 'service-lock': {
+      const lock = rng.weighted([[3, ''], [2, 'backup'], [1, 'migrate'], [1, 'snapshot'], [1, 'rollback']]);
+      const verb = rng.chance(0.55) ? 'lock' : 'unlock';
+      return `service ${sid()} ${verb}${lock ? ` ${lock}` : ''}`;
+    }
+    case 'manual-migrate':
+      return `service ${sid()} manual-migrate ${node()}`;
+    case 'version':
+      return `pve-manager-version ${node()} set ${rng.pick(VERSIONS)}`;
+    case 'invalid':
+      m.invalidUsed = true;
+      return rng.pick([
+        `power node9 on`,
+        `power ${node()} flip`,
+        `network ${node()} maybe`,
+        `cfs ${node()} rw sometimes`,
+        `cfs ${node()} read work`,
+        `crm ${node()} explode`,
+        `crm ${node()} disarm-ha thaw`,
+        `service vm:999 started`,
+        `service ${sid()} frobnicate`,
+        `service ${sid()} migrate`,
+        `service ${sid()} stop`,
+        `service vm:999 delete`,
+        `service vm:999 manual-migrate ${node()}`,
+        `service ${sid()} add ${node()}`,
+        `service foo started`,
+        `frobnicate ${node()} now`,
+        `pve-manager-version ${node()} get`,
+      ]);
+  }
+  return undefined;
+}
+
+/**
+ * Generates the files of one scenario. Returns `{ files, seed }` where files
+ * maps file names to contents.
+ */
+export function generateScenario(seed, options = {}) {
+  const rng = makeRng(seed);
+  const nodeCount = rng.int(3, 5);
+  const nodes = Array.from({ length: nodeCount }, (_, i) => `node${i + 1}`);
+
+  const hardware = {};
+  for (const n of nodes) {
+    hardware[n] = { power: 'off', network: 'off' };
+    if (rng.chance(0.05)) hardware[n]['pve-manager-version'] = rng.pick(VERSIONS);
+  }
+
+  const groups = rng.chance(0.25) ? genGroups(rng, nodes) : [];
+
+  const serviceCount = rng.int(1, 8);
+  const used = new Set();
+  const serviceConfig = {};
+  for (let i = 0; i < serviceCount; i++) {
+    const s = newSid(rng, nodeCount, used);
+    used.add(s);
+    serviceConfig[s] = genServiceEntry(rng, nodes, groups);
+  }
+  const sids = Object.keys(serviceConfig).sort();
+
+  const rules = rng.chance(0.35) ? genRules(rng, nodes, sids) : [];
+
+  let datacenter;
+  if (rng.chance(0.6)) {
+    const ha = {};
+    if (rng.chance(0.85)) ha.shutdown_policy = rng.pick(SHUTDOWN_POLICIES);
+    datacenter = { ha };
+    if (rng.chance(0.1)) datacenter.crs = { ha: 'basic', 'ha-rebalance-on-start': rng.pick([0, 1]) };
+  }
+
+  // Cluster model for plausible commands.
+  const allowInvalid = options.allowInvalid ?? rng.chance(0.1);
+  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false };
+  for (const n of nodes) m.power[n] = 'off';
+
+  const cmdlist = [];
+  // First round: power on all nodes (sometimes only a majority).
+  const first = rng.chance(0.9) ? nodes : rng.subset(nodes, Math.floor(nodeCount / 2) + 1, nodeCount);
+  cmdlist.push(first.map((n) => `power ${n} on`));
+  for (const n of first) m.power[n] = 'on';
+
+  const rounds = rng.int(1, 10);
+  for (let i = 0; i < rounds; i++) {
+    // Keep at most one invalid command per scenario: most of them end the run.
+    const round = genRound(rng, m, { allowInvalid: allowInvalid && !m.invalidUsed });
+    cmdlist.push(round);
+  }
+
+  const files = {};
+  files.cmdlist = `[\n${cmdlist.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
+  files.hardware_status = `${JSON.stringify(hardware, null, 4)}\n`;
+  files.manager_status = '{}\n';
+  files.service_config = `${JSON.stringify(serviceConfig, null, 4)}\n`;
+  if (groups.length > 0) files.groups = groups.map((g) => g.text).join('\n');
+  if (rules.length > 0) files.rules_config = rules.join('\n');
+  if (datacenter !== undefined) files['datacenter.cfg'] = `${JSON.stringify(datacenter, null, 4)}\n`;
+  files.README = `fuzz scenario, seed ${seed}\n`;
+  return { seed, files };
+}
+
+/** Writes a generated scenario into `dir` (replacing what was there). */
+export function writeScenario(dir, files) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [seedArg, dir] = process.argv.slice(2);
+  if (seedArg === undefined || dir === undefined) {
+    process.stderr.write('usage: node test/fuzz/generate.mjs SEED DIR\n');
+    process.exit(2);
+  }
+  const seed = Number(seedArg);
+  writeScenario(dir, generateScenario(seed).files);
+  process.stdout.write(`seed ${seed} -> ${dir}\n`);
+}
