@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateScenario, writeScenario } from './generate.mjs';
+import { checkInvariants } from './invariants.mjs';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -33,6 +34,8 @@ function parseArgs(argv) {
     oracleServer: '/tmp/oracle/start-server',
     sim: join(root, 'bin/ha-simulator'),
     hashCheck: false,
+    // Check the invariants on the reference's logs too (validates the checks).
+    checkReference: false,
     // Known, reported divergences to mask so that new classes stand out.
     mask: [],
     quiet: false,
@@ -54,6 +57,7 @@ function parseArgs(argv) {
     else if (a === '--no-server') opts.oracleServer = '';
     else if (a === '--sim') opts.sim = val();
     else if (a === '--hash-check') opts.hashCheck = true;
+    else if (a === '--check-reference') opts.checkReference = true;
     else if (a === '--mask') opts.mask = val().split(',');
     else if (a === '--quiet') opts.quiet = true;
     else throw new Error(`unknown argument '${a}'`);
@@ -75,7 +79,8 @@ function run(cmd, args, env = {}) {
  */
 class OracleServer {
   constructor(cmd) {
-    this.proc = spawn(cmd, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // The reference's warnings (uninitialized values, lock mismatches) are noise here.
+    this.proc = spawn(cmd, [], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.waiting = [];
     createInterface({ input: this.proc.stdout }).on('line', (line) => this.waiting.shift()?.(line));
   }
@@ -129,18 +134,17 @@ export function firstDifference(expected, actual) {
 
 /** A rough class for a divergence: its first differing lines with numbers and ids blanked. */
 export function signature(diff) {
-  const norm = (s) =>
-    s === undefined
-      ? '<eof>'
-      : s
-          .replace(/^(\S+)\s+\d+\s+/, '$1 T ')
-          .replace(/node\d/g, 'nodeN')
-          .replace(/(vm|ct|fa):\d+/g, '$1:N')
-          .replace(/\d+/g, 'N');
-  return `${norm(diff.expected)}  <=>  ${norm(diff.actual)}`;
+  return `${normalize(diff.expected)}  <=>  ${normalize(diff.actual)}`;
 }
 
-const isEnded = (log) => /info\s+\d+\s+hardware: exit simulation - done\n$/.test(log) || /err\s+\d+\s+hardware: exit simulation - [^\n]*(\n[^\n]*)?\n$/.test(log);
+function normalize(s) {
+  if (s === undefined) return '<eof>';
+  return s
+    .replace(/^(\S+)\s+\d+\s+/, '$1 T ')
+    .replace(/node\d/g, 'nodeN')
+    .replace(/(vm|ct|fa):\d+/g, '$1:N')
+    .replace(/\d+/g, 'N');
+}
 
 async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
@@ -153,12 +157,17 @@ async function checkSeed(seed, opts, haveOracle, server) {
     ]);
     let problem;
     if (ours.code !== 0) problem = `our simulator exited ${ours.code}: ${ours.stderr.split('\n')[0]}`;
-    else if (!isEnded(ours.stdout)) problem = 'our log does not end with an exit simulation line';
+    else {
+      const violations = checkInvariants(ours.stdout);
+      if (violations.length > 0) problem = `invariant ${violations[0].replace(/line \d+/g, 'line N')}`;
+    }
+    let refViolations = [];
     let diff;
     let refUnstable = false;
     if (ref !== undefined) {
       if (ref.code !== 0) problem ??= `oracle exited ${ref.code}: ${ref.stderr.split('\n')[0]}`;
       else {
+        if (opts.checkReference) refViolations = checkInvariants(ref.stdout);
         diff = firstDifference(applyMasks(ref.stdout, opts.mask), applyMasks(ours.stdout, opts.mask));
         if (diff !== undefined && opts.hashCheck) {
           const again = await run(opts.oracle, [dir], { ORACLE_HASH_SEED: String(seed) });
@@ -166,6 +175,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
         }
       }
     }
+    if (refViolations.length > 0) problem = `REFERENCE violates ${refViolations[0]}`;
     if (problem !== undefined || diff !== undefined) {
       const out = join(opts.out, String(seed));
       rmSync(out, { recursive: true, force: true });
@@ -178,7 +188,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
         writeFileSync(join(out, 'diff'), d.stdout);
       }
     }
-    return { seed, problem, diff, refUnstable };
+    return { seed, problem, diff, refUnstable, refViolations };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -217,7 +227,7 @@ async function main() {
       }
       if (r.problem !== undefined || r.diff !== undefined) {
         bad++;
-        const key = r.problem ?? signature(r.diff);
+        const key = r.problem !== undefined ? normalize(r.problem) : signature(r.diff);
         if (!classes.has(key)) classes.set(key, []);
         classes.get(key).push(seed);
         if (!opts.quiet) {
