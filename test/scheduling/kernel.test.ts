@@ -31,19 +31,21 @@ describe('node imbalance', () => {
     expect(kernel.nodeImbalance([idle, idle])).toBe(0);
   });
 
-  it('is the coefficient of variation over sqrt(n - 1)', () => {
-    // loads 0.75 and 0.25: mean 0.5, deviation 0.25, so 0.5 / sqrt(1)
+  it('is the coefficient of variation, unscaled as the HA manager logs it', () => {
+    // loads 0.75 and 0.25: mean 0.5, deviation 0.25
     expect(imbalanceOfLoads(Float64Array.of(0.75, 0.25))).toBe(0.5);
-    // everything on one node of three is the worst case
+    // everything on one node of three is the worst case: sqrt(n - 1)
     const busy = node('busy', 8, 16, 32 * GIB, 64 * GIB);
     const idle = node('idle', 0, 16, 0, 64 * GIB);
-    expect(kernel.nodeImbalance([busy, idle, idle])).toBeCloseTo(1, 15);
+    expect(kernel.nodeImbalance([busy, idle, idle])).toBeCloseTo(Math.SQRT2, 15);
+    expect(imbalanceOfLoads(Float64Array.of(0.5))).toBe(0);
+    expect(imbalanceOfLoads(Float64Array.of(0, 0, 0))).toBe(0);
   });
 
   it('matches the reference for its sample clusters', () => {
-    expect(kernel.nodeImbalance(alike)).toBeCloseTo(0.3460548572604576, 15);
+    expect(kernel.nodeImbalance(alike)).toBeCloseTo(0.4893954724628247, 15);
     // exact bits, as computed by the Rust kernel (crates/ha-scheduling)
-    expect(kernel.nodeImbalance(unlike)).toBe(0.23352917788066363);
+    expect(kernel.nodeImbalance(unlike)).toBe(0.33026013056867354);
   });
 });
 
@@ -128,10 +130,10 @@ describe('balancing migrations', () => {
 
   it('carry the exact imbalances of the Rust kernel', () => {
     expect(kernel.scoreBestBalancingMigrations(unlike, vm101Candidates, 2).map((s) => s.imbalance)).toEqual([
-      0.371253581868279, 0.409710187680757,
+      0.52503185055771, 0.579417704060553,
     ]);
     expect(kernel.scoreBestBalancingMigrationsTopsis(unlike, vm101Candidates, 2).map((s) => s.imbalance)).toEqual([
-      0.409710187680757, 0.371253581868279,
+      0.579417704060553, 0.52503185055771,
     ]);
   });
 

@@ -68,8 +68,10 @@ fn lanes(first: usize, count: usize) -> [usize; LANES] {
     std::array::from_fn(|k| (first + k).min(count - 1))
 }
 
-/// Imbalance of the loads: their coefficient of variation divided by its
-/// largest possible value, sqrt(n - 1), reached when one node carries all.
+/// Imbalance of the loads: their coefficient of variation (standard
+/// deviation over mean). It is not scaled to 0..1 by its largest possible
+/// value, sqrt(n - 1): the reference HA manager's thresholds, margins and
+/// logged figures are in the unscaled measure.
 pub fn imbalance_of_loads(loads: &[f64]) -> f64 {
     imbalances(loads.len(), |_, j| loads[j])[0]
 }
@@ -96,12 +98,11 @@ fn imbalances(n: usize, load: impl Fn(usize, usize) -> f64) -> [f64; LANES] {
             *squares += d * d;
         }
     }
-    let largest = ((n - 1) as f64).sqrt();
     std::array::from_fn(|k| {
         if sum[k] == 0.0 {
             0.0
         } else {
-            (squares[k] / count).sqrt() / mean[k] / largest
+            (squares[k] / count).sqrt() / mean[k]
         }
     })
 }

@@ -43,7 +43,7 @@ export interface ScoredMigration {
 
 export interface ScoringKernel {
   readonly implementation: 'native' | 'typescript';
-  /** Dispersion of the node loads, from 0 (even) to 1 (all load on one node). */
+  /** Dispersion of the node loads: 0 when even, sqrt(n - 1) with all load on one of n nodes. */
   nodeImbalance(nodes: readonly NodeUsage[]): number;
   /** [node name, score] in the order of `nodes`; higher is better, 0..1. */
   scoreNodesToStartResource(nodes: readonly NodeUsage[], resource: ResourceStats): Array<[string, number]>;
@@ -120,8 +120,11 @@ function nameGroups(nodes: readonly NodeUsage[]): NameGroups {
 }
 
 /**
- * Imbalance of the loads: their coefficient of variation divided by its
- * largest possible value, sqrt(n - 1), reached when one node carries all.
+ * Imbalance of the loads: their coefficient of variation (standard deviation
+ * over mean). Deliberately not scaled to 0..1 by its largest possible value,
+ * sqrt(n - 1): the reference HA manager's auto-rebalance threshold and
+ * margin, and the figures it logs, are in the unscaled measure (a cluster
+ * with all load on one of three nodes logs 1.41).
  */
 export function imbalanceOfLoads(loads: Float64Array): number {
   const n = loads.length;
@@ -136,7 +139,7 @@ export function imbalanceOfLoads(loads: Float64Array): number {
     squares += d * d;
   }
   const deviation = Math.sqrt(squares / n);
-  return deviation / mean / Math.sqrt(n - 1);
+  return deviation / mean;
 }
 
 /**
