@@ -13,6 +13,7 @@ import type { HaEnv, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
 import { isFullyDisarmed, manage } from './manager/round.js';
 import { createManager, type Manager } from './manager/state.js';
+import { isEmptyRecord } from './records.js';
 import { countFencedServices } from './service-counts.js';
 import { CRM_STATES, type CrmState, type ManagerStatus } from './types.js';
 
@@ -159,7 +160,7 @@ async function canGetActive(crm: Crm, allowNoService = false): Promise<boolean> 
     env.log('err', `could not read service config: ${errorText(err)}`);
     return false;
   }
-  if (Object.keys(services).length > 0) return true;
+  if (!isEmptyRecord(services)) return true;
 
   const master = ms.master_node;
   const nodeStatus = ms.node_status ?? {};
@@ -169,7 +170,7 @@ async function canGetActive(crm: Crm, allowNoService = false): Promise<boolean> 
       if (!ms.node_request?.[node]?.maintenance) return true;
     }
     if (await env.anyPendingCrmCommand()) return true;
-    if (Object.keys(ms.service_status ?? {}).length > 0) return true;
+    if (!isEmptyRecord(ms.service_status ?? {})) return true;
     if (ms.disarm) return true;
   }
   return false;
@@ -189,8 +190,8 @@ async function allowedToGetIdle(crm: Crm): Promise<boolean> {
     env.log('err', `could not read service config: ${errorText(err)}`);
     return false;
   }
-  if (Object.keys(services).length > 0) return false;
-  return Object.keys(ms.service_status ?? {}).length === 0;
+  if (!isEmptyRecord(services)) return false;
+  return isEmptyRecord(ms.service_status ?? {});
 }
 
 type Transition = (crm: Crm) => Promise<void>;

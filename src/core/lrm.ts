@@ -11,7 +11,7 @@
 
 import type { HaEnv, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
-import { countActiveServices, countFencedServices } from './service-counts.js';
+import { nodeServices, serviceIndex } from './service-counts.js';
 import { splitSid } from './manager/services.js';
 import {
   EXIT,
@@ -90,6 +90,8 @@ export interface Lrm {
   serviceStatus: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
   nodeStatus: NodeState;
   watchdog?: WatchdogHandle;
+  /** The service status the results were last fully pruned against. */
+  resultsPrunedFor?: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
 }
 
 /** The LRM state machine's only setter: validates, logs `old => new`, stamps the time. */
@@ -277,13 +279,11 @@ async function giveUpWatchdog(lrm: Lrm): Promise<void> {
 
 /** Any service assigned to this node, whatever its requested state. */
 function hasConfiguredServiceOnLocalNode(lrm: Lrm): boolean {
-  const node = lrm.env.nodename;
-  for (const sid in lrm.serviceStatus) if (lrm.serviceStatus[sid].node === node) return true;
-  return false;
+  return nodeServices(lrm.serviceStatus, lrm.env.nodename).local.length > 0;
 }
 
 function isFenceRequested(lrm: Lrm): boolean {
-  return countFencedServices(lrm.serviceStatus, lrm.env.nodename) > 0 || lrm.nodeStatus === 'fence';
+  return nodeServices(lrm.serviceStatus, lrm.env.nodename).fenced > 0 || lrm.nodeStatus === 'fence';
 }
 
 function isMaintenanceRequested(lrm: Lrm): boolean {
@@ -291,7 +291,7 @@ function isMaintenanceRequested(lrm: Lrm): boolean {
 }
 
 function activeServiceCount(lrm: Lrm): number {
-  return countActiveServices(lrm.serviceStatus, lrm.env.nodename);
+  return nodeServices(lrm.serviceStatus, lrm.env.nodename).active;
 }
 
 /**
@@ -409,16 +409,23 @@ async function commandFinished(lrm: Lrm, sid: Sid, outcome: WorkerOutcome): Prom
   if (exitCode === EXIT.ETRY_AGAIN) return; // retried silently
 
   lrm.results[worker.uid] = { sid: worker.sid, state: worker.state, exit_code: exitCode };
+  pruneResults(lrm, worker.uid);
+}
 
-  // Keep only results the manager can still ask for.
-  const valid = new Set<string>();
-  for (const key in lrm.serviceStatus) {
-    const uid = lrm.serviceStatus[key].uid;
-    if (uid) valid.add(uid);
+/**
+ * Keeps only results the manager can still ask for: those whose uid is a
+ * service's current one. Uids only change with a new service status, so the
+ * full check runs once per status; until the next one only the newly added
+ * result needs checking.
+ */
+function pruneResults(lrm: Lrm, added: string): void {
+  const { uids } = serviceIndex(lrm.serviceStatus);
+  if (lrm.resultsPrunedFor !== lrm.serviceStatus) {
+    for (const uid of Object.keys(lrm.results)) if (!uids.has(uid)) delete lrm.results[uid];
+    lrm.resultsPrunedFor = lrm.serviceStatus;
+  } else if (!uids.has(added)) {
+    delete lrm.results[added];
   }
-  const kept: Record<string, LrmResult> = {};
-  for (const uid of Object.keys(lrm.results)) if (valid.has(uid)) kept[uid] = lrm.results[uid];
-  lrm.results = kept;
 }
 
 /**
@@ -536,14 +543,13 @@ export async function execResourceAgent(
 
 /** Queues the master's commands for this node's services and runs them. */
 async function manageResources(lrm: Lrm): Promise<number> {
-  const node = lrm.env.nodename;
   const ss = lrm.serviceStatus;
 
   for (const sid of Object.keys(lrm.restartTries)) if (ss[sid] === undefined) delete lrm.restartTries[sid];
 
-  for (const sid of Object.keys(ss)) {
+  for (const sid of nodeServices(ss, lrm.env.nodename).local) {
     const sd = ss[sid];
-    if (!sd.node || !sd.uid || sd.node !== node) continue;
+    if (!sd.uid) continue;
     const requested = sd.state;
     // recovery: the master must first move it (possibly back to this very
     // node); freeze: hands off; request_start: only picks a node.

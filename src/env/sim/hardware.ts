@@ -10,7 +10,7 @@ import { parseGroupsConfig } from '../../config/groups-config.js';
 import { parseRulesConfig, setRuleDefaults, writeRulesConfig } from '../../config/rules-config.js';
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
-import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
+import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, ServiceStatusEntry, Sid } from '../../core/types.js';
 import type { ClusterMembership, ClusterServiceStats, NodeUsageStats, ServiceConfigChange } from '../env.js';
 import { formatLogLine } from './log.js';
 import type { RawServiceConfigEntry, SimNodeHardware, SimScenario } from './scenario-input.js';
@@ -94,8 +94,11 @@ export class SimHardware {
 
   #serviceConfig: Record<Sid, RawServiceConfigEntry>;
   #serviceConfigView: Readonly<Record<Sid, Readonly<ServiceConfig>>> | undefined;
+  readonly #serviceEntryViews = new Map<Sid, Readonly<ServiceConfig>>();
+  readonly #invalidEntries = new Set<Sid>();
   #running: Record<NodeName, Record<Sid, unknown>> = {};
   #managerStatus: Readonly<ManagerStatus>;
+  #serviceStatusCache = new Map<Sid, { json: string; entry: ServiceStatusEntry }>();
   #lrmStatus: Record<NodeName, Readonly<LrmStatus>> = {};
   #crmCommands = '';
   #locks: Record<string, ClusterLock> = {};
@@ -120,7 +123,7 @@ export class SimHardware {
     this.#groupsText = scenario.groups;
     this.#datacenter = scenario.datacenter;
 
-    this.#serviceConfig = scenario.serviceConfig
+    const initialConfig: Record<Sid, RawServiceConfigEntry> = scenario.serviceConfig
       ? (JSON.parse(JSON.stringify(scenario.serviceConfig)) as Record<Sid, RawServiceConfigEntry>)
       : {
           'vm:101': { node: 'node1' },
@@ -130,6 +133,8 @@ export class SimHardware {
           'vm:105': { node: 'node2' },
           'vm:106': { node: 'node3' },
         };
+    this.#serviceConfig = {};
+    for (const [sid, entry] of Object.entries(initialConfig)) this.#storeServiceEntry(sid, entry);
 
     const hardware = scenario.hardwareStatus ?? {
       node1: { power: 'off', network: 'off', maxcpu: DEFAULT_NODE_MAXCPU, maxmem: DEFAULT_NODE_MAXMEM },
@@ -197,16 +202,38 @@ export class SimHardware {
 
   // --- service config ---
 
-  /** The service config with the simulator's defaults applied, frozen. */
+  /**
+   * The service config with the simulator's defaults applied, frozen. The
+   * view is rebuilt lazily after changes, reusing the entries that did not
+   * change, so a change costs one entry, not the whole config.
+   */
   readServiceConfig(): Readonly<Record<Sid, Readonly<ServiceConfig>>> {
+    this.#checkServiceConfig();
     if (this.#serviceConfigView === undefined) {
-      const view: Record<Sid, ServiceConfig> = {};
-      for (const sid of Object.keys(this.#serviceConfig)) {
-        view[sid] = withSimDefaults(sid, this.#serviceConfig[sid]);
-      }
-      this.#serviceConfigView = snapshot(view);
+      const view: Record<Sid, Readonly<ServiceConfig>> = {};
+      for (const sid of Object.keys(this.#serviceConfig)) view[sid] = this.#entryView(sid);
+      this.#serviceConfigView = Object.freeze(view);
     }
     return this.#serviceConfigView;
+  }
+
+  #entryView(sid: Sid): Readonly<ServiceConfig> {
+    let entry = this.#serviceEntryViews.get(sid);
+    if (entry === undefined) {
+      entry = Object.freeze(withSimDefaults(sid, this.#serviceConfig[sid]));
+      this.#serviceEntryViews.set(sid, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * One bad entry fails every read of the config, as reading the reference's
+   * whole file does; bad entries are tracked as they are written.
+   */
+  #checkServiceConfig(): void {
+    if (this.#invalidEntries.size === 0) return;
+    const first = [...this.#invalidEntries].sort()[0];
+    withSimDefaults(first, this.#serviceConfig[first]);
   }
 
   /** The raw entry (with lock and other simulator-only fields). */
@@ -214,72 +241,81 @@ export class SimHardware {
     return this.#serviceConfig[sid];
   }
 
-  #writeServiceConfig(config: Record<Sid, RawServiceConfigEntry>): void {
-    this.#serviceConfig = config;
-    this.#serviceConfigView = undefined;
+  /**
+   * Changes one entry. Like the reference, which reads the whole config
+   * (defaults applied) and writes it back, a bad entry anywhere fails the
+   * change; defaults need not be written back as every read applies them.
+   */
+  #modifyServiceEntry(sid: Sid, change: (entry: RawServiceConfigEntry | undefined) => RawServiceConfigEntry | undefined): void {
+    this.#checkServiceConfig();
+    const updated = change(this.#serviceConfig[sid] === undefined ? undefined : { ...this.#serviceConfig[sid] });
+    this.#storeServiceEntry(sid, updated);
   }
 
-  /** Reads (defaults applied, so they persist from now on), lets `change` edit, writes back. */
-  #modifyServiceConfig(change: (config: Record<Sid, RawServiceConfigEntry>) => void): void {
-    this.readServiceConfig();
-    const config: Record<Sid, RawServiceConfigEntry> = {};
-    for (const sid of Object.keys(this.#serviceConfig)) {
-      config[sid] = { ...this.#serviceConfig[sid], ...withSimDefaults(sid, this.#serviceConfig[sid]) };
+  #storeServiceEntry(sid: Sid, entry: RawServiceConfigEntry | undefined): void {
+    if (entry === undefined) delete this.#serviceConfig[sid];
+    else this.#serviceConfig[sid] = entry;
+    this.#serviceEntryViews.delete(sid);
+    this.#serviceConfigView = undefined;
+    this.#invalidEntries.delete(sid);
+    if (entry === undefined) return;
+    try {
+      this.#entryView(sid);
+    } catch {
+      this.#invalidEntries.add(sid);
     }
-    change(config);
-    this.#writeServiceConfig(config);
   }
 
   updateServiceConfig(changes: Readonly<Record<Sid, ServiceConfigChange>>): void {
-    this.#modifyServiceConfig((config) => {
-      for (const sid of Object.keys(changes).sort()) {
-        const entry = config[sid];
-        if (entry === undefined) throw new SimError(`no such resource '${sid}'`);
-        Object.assign(entry, changes[sid].param ?? {});
-        for (const key of changes[sid].delete ?? []) delete entry[key];
-      }
-    });
+    this.readServiceConfig();
+    for (const sid of Object.keys(changes)) {
+      if (this.#serviceConfig[sid] === undefined) throw new SimError(`no such resource '${sid}'`);
+    }
+    for (const sid of Object.keys(changes).sort()) {
+      this.#modifyServiceEntry(sid, (entry) => {
+        const updated = { ...entry, ...(changes[sid].param ?? {}) } as RawServiceConfigEntry;
+        for (const key of changes[sid].delete ?? []) delete updated[key];
+        return updated;
+      });
+    }
   }
 
   setServiceState(sid: Sid, state: string): void {
-    this.#modifyServiceConfig((config) => {
-      const entry = config[sid];
+    this.#modifyServiceEntry(sid, (entry) => {
       if (entry === undefined) throw new SimError(`no such service '${sid}'`, false);
-      entry.state = state;
+      return { ...entry, state };
     });
   }
 
   addService(sid: Sid, entry: RawServiceConfigEntry, running: unknown): void {
-    this.#modifyServiceConfig((config) => {
-      if (config[sid] !== undefined) throw new SimError(`resource ID '${sid}' already defined`);
-      const colon = sid.indexOf(':');
-      config[sid] = { ...entry, type: sid.slice(0, colon), name: sid.slice(colon + 1) };
+    this.#modifyServiceEntry(sid, (existing) => {
+      if (existing !== undefined) throw new SimError(`resource ID '${sid}' already defined`);
+      return { ...entry };
     });
     const node = String(entry.node);
-    this.#running[node] = { ...(this.#running[node] ?? {}), [sid]: running };
+    (this.#running[node] ??= {})[sid] = running;
   }
 
   deleteService(sid: Sid): void {
-    this.#modifyServiceConfig((config) => {
-      if (config[sid] === undefined) throw new SimError(`no such service '${sid}'`, false);
-      delete config[sid];
+    this.#modifyServiceEntry(sid, (entry) => {
+      if (entry === undefined) throw new SimError(`no such service '${sid}'`, false);
+      return undefined;
     });
     delete this.#staticStats[sid];
   }
 
   changeServiceLocation(sid: Sid, currentNode: NodeName, newNode: NodeName): void {
-    this.#modifyServiceConfig((config) => {
-      const entry = config[sid];
+    this.#modifyServiceEntry(sid, (entry) => {
       if (entry === undefined) throw new SimError(`no such service '${sid}'`);
       if (currentNode !== entry.node) {
         throw new SimError(`current_node for '${sid}' does not match (${currentNode} != ${String(entry.node)})`);
       }
-      entry.node = newNode;
+      return { ...entry, node: newNode };
     });
   }
 
   serviceLock(sid: Sid): string | undefined {
-    this.readServiceConfig();
+    this.#checkServiceConfig();
     const entry = this.#serviceConfig[sid];
     if (entry === undefined) throw new SimError(`no such service '${sid}'`);
     const lock = entry.lock;
@@ -287,23 +323,24 @@ export class SimHardware {
   }
 
   lockService(sid: Sid, lock: string | undefined): void {
-    this.#modifyServiceConfig((config) => {
-      const entry = config[sid];
+    this.#modifyServiceEntry(sid, (entry) => {
       if (entry === undefined) throw new SimError(`no such service '${sid}'`);
-      entry.lock = lock || 'backup';
+      return { ...entry, lock: lock || 'backup' };
     });
   }
 
   /** Removes the service's lock (only `lock`, when given); returns what was removed. */
   unlockService(sid: Sid, lock?: string): string | undefined {
-    this.readServiceConfig();
+    this.#checkServiceConfig();
     const current = this.#serviceConfig[sid];
     if (current === undefined) throw new SimError(`no such service '${sid}'`);
     if (current.lock === undefined || current.lock === null) return undefined;
     if (lock !== undefined && current.lock !== lock) return undefined;
     const removed = String(current.lock);
-    this.#modifyServiceConfig((config) => {
-      delete config[sid].lock;
+    this.#modifyServiceEntry(sid, (entry) => {
+      const updated = { ...entry } as RawServiceConfigEntry;
+      delete updated.lock;
+      return updated;
     });
     return removed;
   }
@@ -315,13 +352,12 @@ export class SimHardware {
   }
 
   setRunning(node: NodeName, sid: Sid, running: boolean): void {
-    this.#running[node] = { ...(this.#running[node] ?? {}), [sid]: running ? 1 : 0 };
+    (this.#running[node] ??= {})[sid] = running ? 1 : 0;
   }
 
   forgetRunning(node: NodeName, sid: Sid): void {
-    const status = { ...(this.#running[node] ?? {}) };
-    delete status[sid];
-    this.#running[node] = status;
+    const status = this.#running[node];
+    if (status !== undefined) delete status[sid];
   }
 
   clearRunning(node: NodeName): void {
@@ -334,8 +370,28 @@ export class SimHardware {
     return this.#managerStatus;
   }
 
+  /**
+   * Stores a snapshot of the manager status. Service entries that did not
+   * change since the last write keep their frozen copy, so a write costs a
+   * serialisation per entry but a copy only of what changed.
+   */
   writeManagerStatus(status: ManagerStatus): void {
-    this.#managerStatus = snapshot(status);
+    const { service_status: services, ...rest } = status;
+    const stored: ManagerStatus = { ...snapshot(rest) };
+    if (services !== undefined) {
+      const entries: Record<Sid, ServiceStatusEntry> = {};
+      const cache = new Map<Sid, { json: string; entry: ServiceStatusEntry }>();
+      for (const sid of Object.keys(services)) {
+        const json = JSON.stringify(services[sid]);
+        let cached = this.#serviceStatusCache.get(sid);
+        if (cached?.json !== json) cached = { json, entry: deepFreeze(JSON.parse(json) as ServiceStatusEntry) };
+        cache.set(sid, cached);
+        entries[sid] = cached.entry;
+      }
+      this.#serviceStatusCache = cache;
+      stored.service_status = Object.freeze(entries);
+    }
+    this.#managerStatus = Object.freeze(stored);
   }
 
   readLrmStatus(node: NodeName): Readonly<LrmStatus> {
