@@ -81,14 +81,30 @@ function parseSeconds(value: string): number {
   return n;
 }
 
-export async function main(argv: readonly string[], kernel: ScoringKernel = typescriptScoringKernel): Promise<number> {
+type KernelChoice = 'auto' | 'native' | 'typescript';
+
+function parseKernelChoice(value: string): KernelChoice {
+  if (value === 'auto' || value === 'native' || value === 'typescript') return value;
+  throw new Error(`unknown kernel '${value}' (expected auto, native or typescript)`);
+}
+
+/**
+ * Runs the CLI. `nativeKernel` is the addon's scoring kernel when it loaded;
+ * both kernels give identical results, the native one is faster.
+ */
+export async function main(argv: readonly string[], nativeKernel?: ScoringKernel): Promise<number> {
   let status = 0;
   const program = new Command('ha-simulator')
     .description('Deterministic simulator for the HA manager, running regression scenario folders')
-    .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds);
+    .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds)
+    .option('--kernel <which>', 'scheduling kernel: auto, native or typescript', parseKernelChoice, 'auto');
 
   const simOptions = (): SimulateOptions => {
-    const { maxLoopDelay } = program.opts<{ maxLoopDelay?: number }>();
+    const { maxLoopDelay, kernel: choice } = program.opts<{ maxLoopDelay?: number; kernel: KernelChoice }>();
+    if (choice === 'native' && nativeKernel === undefined) {
+      throw new Error('the native addon is not loaded (build it with `npm run build:native`)');
+    }
+    const kernel = choice === 'typescript' ? typescriptScoringKernel : (nativeKernel ?? typescriptScoringKernel);
     return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}) };
   };
 
