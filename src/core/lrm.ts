@@ -12,7 +12,7 @@
 import type { HaEnv, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
 import { nodeServices, serviceIndex } from './service-counts.js';
-import { splitSid } from './manager/services.js';
+import { splitSid } from './sid.js';
 import {
   EXIT,
   LRM_STATES,

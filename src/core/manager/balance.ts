@@ -13,7 +13,7 @@ import {
 import type { CompiledRules } from '../rules/types.js';
 import type { NodeName, ServiceStatusEntry, Sid } from '../types.js';
 import { anyResourceMotionQueuedOrRunning, queueResourceMotion } from './commands.js';
-import { splitSid } from './services.js';
+import { splitSid } from '../sid.js';
 import { usageOf, type Manager } from './state.js';
 import { formatFixed } from '../format.js';
 

@@ -21,6 +21,7 @@ import {
   type Sid,
 } from '../types.js';
 import { leadingNumber } from '../format.js';
+import { splitSid } from '../sid.js';
 import { changeServiceState, usageOf, type Manager } from './state.js';
 
 /** A service's config as one round of the manager sees it (a private copy). */
@@ -353,12 +354,6 @@ async function removeLeftoverLocks(env: HaEnv, sid: Sid, fencedNode: NodeName): 
   if (removed !== undefined) {
     env.log('warning', `removed leftover lock '${removed}' from recovered service '${sid}' to allow its start.`);
   }
-}
-
-export function splitSid(sid: Sid): { type: string; name: string } {
-  const match = /^(\S+):(\S+)$/.exec(sid);
-  if (match === null) throw new Error(`unable to parse service id '${sid}'`);
-  return { type: match[1], name: match[2] };
 }
 
 function stepFreeze(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: ServiceStatusEntry): void {
