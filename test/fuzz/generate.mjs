@@ -147,7 +147,9 @@ function genServiceEntry(rng, nodes, groups) {
     [1, undefined],
   ]);
   if (state !== undefined) entry.state = state;
+  // A group that does not exist is worth a case: the reference still derives a rule from it.
   if (groups.length > 0 && rng.chance(0.6)) entry.group = rng.chance(0.05) ? 'nogroup' : rng.pick(groups).name;
+  else if (groups.length === 0 && rng.chance(0.02)) entry.group = 'nogroup';
   if (rng.chance(0.15)) entry.max_restart = rng.int(0, 3);
   if (rng.chance(0.15)) entry.max_relocate = rng.int(0, 3);
   if (rng.chance(0.1)) entry.failback = rng.pick([0, 1]);
@@ -172,7 +174,9 @@ function genRound(rng, m, opts) {
 
 function genCommand(rng, m, opts) {
   const node = () => rng.pick(m.nodes);
-  const sid = () => (m.sids.length > 0 && rng.chance(0.97) ? rng.pick(m.sids) : 'vm:999');
+  // An unknown service only where the reference answers without ending the
+  // run (queued CRM commands); elsewhere it belongs to the 'invalid' kind.
+  const sid = (unknownOk = false) => (m.sids.length === 0 || (unknownOk && rng.chance(0.05)) ? 'vm:999' : rng.pick(m.sids));
   const kind = rng.weighted([
     [10, 'power'],
     [6, 'network'],
@@ -193,7 +197,7 @@ function genCommand(rng, m, opts) {
     [3, 'service-lock'],
     [2, 'manual-migrate'],
     [2, 'version'],
-    [opts.allowInvalid ? 1 : 0, 'invalid'],
+    [opts.allowInvalid ? 8 : 0, 'invalid'],
   ]);
   switch (kind) {
     case 'power': {
@@ -227,8 +231,15 @@ function genCommand(rng, m, opts) {
       return `crm ${node()} ${rng.pick(['stop', 'start'])}`;
     case 'maintenance':
       return `crm ${node()} ${rng.pick(['enable-node-maintenance', 'disable-node-maintenance'])}`;
-    case 'disarm':
-      return rng.chance(0.6) ? `crm ${node()} disarm-ha ${rng.pick(['freeze', 'ignore'])}` : `crm ${node()} arm-ha`;
+    case 'disarm': {
+      if (rng.chance(0.4)) {
+        m.disarm = undefined;
+        return `crm ${node()} arm-ha`;
+      }
+      const mode = rng.pick(['freeze', 'ignore']);
+      m.disarm = mode;
+      return `crm ${node()} disarm-ha ${mode}`;
+    }
     case 'reboot':
       return `reboot ${node()}`;
     case 'shutdown': {
@@ -238,21 +249,27 @@ function genCommand(rng, m, opts) {
     }
     case 'restart-lrm':
       return `restart-lrm ${node()}`;
-    case 'service-state':
-      return `service ${sid()} ${rng.weighted([[5, 'started'], [2, 'stopped'], [2, 'disabled'], [1, 'ignored']])}`;
+    case 'service-state': {
+      if (m.sids.length === 0) return undefined;
+      const s = sid();
+      const state = rng.weighted([[5, 'started'], [2, 'stopped'], [2, 'disabled'], [1, 'ignored']]);
+      m.state[s] = state;
+      return `service ${s} ${state}`;
+    }
     case 'service-migrate': {
       const target = rng.chance(0.03) ? 'node9' : node();
-      return `service ${sid()} ${rng.pick(['migrate', 'migrate', 'relocate'])} ${target}`;
+      return `service ${sid(true)} ${rng.pick(['migrate', 'migrate', 'relocate'])} ${target}`;
     }
     case 'service-stop':
-      return `service ${sid()} stop ${rng.pick([0, 0, 1, 10, 30, 120])}`;
+      return `service ${sid(true)} stop ${rng.pick([0, 0, 1, 10, 30, 120])}`;
     case 'service-add': {
       const s = newSid(rng, m.nodes.length, new Set([...m.sids, ...m.everUsed]));
       m.sids.push(s);
       m.everUsed.add(s);
+      m.state[s] = 'started';
       const parts = [`service ${s} add ${node()}`];
       const more = rng.weighted([[4, 0], [3, 1], [2, 2]]);
-      if (more >= 1) parts.push(rng.pick(['started', 'stopped', 'disabled', 'ignored']));
+      if (more >= 1) parts.push((m.state[s] = rng.pick(['started', 'stopped', 'disabled', 'ignored'])));
       if (more >= 2) parts.push(rng.pick(['0', '1']));
       return parts.join(' ');
     }
@@ -267,8 +284,13 @@ function genCommand(rng, m, opts) {
       const verb = rng.chance(0.55) ? 'lock' : 'unlock';
       return `service ${sid()} ${verb}${lock ? ` ${lock}` : ''}`;
     }
-    case 'manual-migrate':
-      return `service ${sid()} manual-migrate ${node()}`;
+    case 'manual-migrate': {
+      // The reference refuses (and ends the run) unless the service is
+      // ignored or HA is disarmed in ignore mode: mostly pick such a case.
+      const eligible = m.disarm === 'ignore' ? m.sids : m.sids.filter((s) => m.state[s] === 'ignored');
+      if (eligible.length === 0 && rng.chance(0.9)) return undefined;
+      return `service ${eligible.length > 0 ? rng.pick(eligible) : sid()} manual-migrate ${node()}`;
+    }
     case 'version':
       return `pve-manager-version ${node()} set ${rng.pick(VERSIONS)}`;
     case 'invalid':
@@ -335,7 +357,8 @@ export function generateScenario(seed, options = {}) {
 
   // Cluster model for plausible commands.
   const allowInvalid = options.allowInvalid ?? rng.chance(0.1);
-  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false };
+  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false, state: {}, disarm: undefined };
+  for (const s of sids) m.state[s] = serviceConfig[s].state ?? 'disabled';
   for (const n of nodes) m.power[n] = 'off';
 
   const cmdlist = [];
