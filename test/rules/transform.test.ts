@@ -103,7 +103,7 @@ describe('transform and compile', () => {
 });
 
 describe('group migration', () => {
-  const groups: GroupsConfig = {
+  const groups = (): GroupsConfig => ({
     ids: {
       group1: { type: 'group', nodes: { node1: 1 }, restricted: 1 },
       group2: { type: 'group', nodes: { 'node2:2': 1, node3: 1 }, nofailback: 1, comment: 'from the old days' },
@@ -111,7 +111,7 @@ describe('group migration', () => {
     },
     order: { group1: 1, group2: 2, unused: 3 },
     digest: 'x',
-  };
+  });
 
   it('turns the failback flag of grouped resources into the group\'s nofailback', () => {
     const resources = {
@@ -120,18 +120,39 @@ describe('group migration', () => {
       'vm:3': { group: 'missing', failback: false },
       'vm:4': { failback: false },
     };
-    migrateGroupsToResources(groups, resources);
+    const config = groups();
+    migrateGroupsToResources(config, resources);
     expect(resources).toEqual({
       'vm:1': { group: 'group1', failback: true },
       'vm:2': { group: 'group2', failback: false },
       'vm:3': { group: 'missing', failback: true },
       'vm:4': { failback: false },
     });
+    // the reference's lookup creates the missing group, empty
+    expect(config.ids.missing).toEqual({ type: 'group', nodes: {} });
+  });
+
+  it('gives a resource of a missing group an empty rule that conflicts with its other node affinity rule', () => {
+    const config = groups();
+    const resources = { 'vm:1': { group: 'missing', failback: true } };
+    const rules = parseRulesConfig('node-affinity: na1\n\tresources vm:1\n\tnodes node2\n');
+    migrateGroupsToResources(config, resources);
+    migrateGroupsToRules(rules, config, resources);
+    expect(rules.ids['ha-group-missing']).toEqual({
+      type: 'node-affinity',
+      resources: { 'vm:1': 1 },
+      nodes: {},
+      comment: "Generated from HA group 'missing'.",
+    });
+    expect(transformRules(rules, NODES)).toEqual([
+      "Drop rule 'ha-group-missing', because resource 'vm:1' is already used in another node affinity rule.",
+      "Drop rule 'na1', because resource 'vm:1' is already used in another node affinity rule.",
+    ]);
   });
 
   it('adds one node affinity rule per used group', () => {
     const rules = parseRulesConfig('resource-affinity: keep\n\tresources vm:5,vm:6\n\taffinity positive\n');
-    migrateGroupsToRules(rules, groups, {
+    migrateGroupsToRules(rules, groups(), {
       'vm:1': { group: 'group1' },
       'vm:2': { group: 'group2' },
       'vm:3': { group: 'group2' },

@@ -55,7 +55,7 @@ async function migrateGroupsPersistently(env: HaEnv, m: Manager): Promise<boolea
     const { services } = await env.readServiceConfig();
     const resources: Record<Sid, ServiceConfig> = {};
     for (const sid of Object.keys(services)) resources[sid] = { ...services[sid] };
-    const groups = await env.readGroupConfig();
+    const groups = structuredClone(await env.readGroupConfig());
     const rules = await env.readRulesConfig();
 
     // Rules first, so users can edit the migrated rules even if a later step fails.

@@ -137,7 +137,8 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
   const sc: Record<Sid, ServiceConfig> = {};
   for (const sid of Object.keys(services)) sc[sid] = { ...services[sid] };
 
-  m.groups = await env.readGroupConfig();
+  // A private copy: the group migration below may add to it.
+  m.groups = structuredClone(await env.readGroupConfig());
 
   // While disarmed, the disarm handling owns the service status.
   if (!ms.disarm) addAndRemoveServices(env, m, sc);

@@ -16,17 +16,22 @@ function isSet(value: string | undefined): value is string {
 
 /**
  * Sets `failback` on every resource with a group: off when the group has
- * `nofailback`, on otherwise (also when the group does not exist).
- * Mutates `resources`.
+ * `nofailback`, on otherwise. Mutates `resources` — and `groups`: a group a
+ * resource names but the config lacks is added, empty, as the reference's
+ * lookup creates it on the fly. The manager round runs the rules migration
+ * after this one, so such a resource gets an empty node affinity rule there,
+ * whose only effect is on the rule checks (it conflicts with other node
+ * affinity rules of the resource).
  */
 export function migrateGroupsToResources(
-  groups: Readonly<GroupsConfig>,
+  groups: GroupsConfig,
   resources: Record<Sid, { group?: string; failback: boolean }>,
 ): void {
   for (const sid of sortedKeys(resources)) {
     const groupId = resources[sid].group;
     if (!isSet(groupId)) continue;
-    resources[sid].failback = !groups.ids[groupId]?.nofailback;
+    groups.ids[groupId] ??= { type: 'group', nodes: {} };
+    resources[sid].failback = !groups.ids[groupId].nofailback;
   }
 }
 

@@ -76,7 +76,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     },
     loopStartHook() {
       loopDelay = 0;
-      if (hw.time < curTime) throw new SimError('strange start time', false);
+      if (hw.time < curTime) throw new SimError('strange start time', 'TestEnv.pm line 94');
       curTime = hw.time;
     },
     loopEndHook() {

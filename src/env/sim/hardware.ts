@@ -28,16 +28,15 @@ const DEFAULT_NODE_MAXMEM = 131072 * MIB;
 const DEFAULT_NODE_VERSION = '9.0.0~2';
 
 /**
- * An error as the reference's simulator dies with it. `newline` says whether
- * the reference's message ends in a newline, which decides how its final
- * log line looks.
+ * An error as the reference's simulator dies with it. Where the reference's
+ * message has no trailing newline, Perl appends the location of the `die`,
+ * and that text ends up in the log (as the reference's own test harness runs
+ * it, relative to its test folder): `origin` names that location, e.g.
+ * `Hardware.pm line 939`.
  */
 export class SimError extends Error {
-  constructor(
-    message: string,
-    readonly newline = true,
-  ) {
-    super(message);
+  constructor(message: string, origin?: string) {
+    super(origin === undefined ? message : `${message} at ../PVE/HA/Sim/${origin}.`);
     this.name = 'SimError';
   }
 }
@@ -282,7 +281,7 @@ export class SimHardware {
 
   setServiceState(sid: Sid, state: string): void {
     this.#modifyServiceEntry(sid, (entry) => {
-      if (entry === undefined) throw new SimError(`no such service '${sid}'`, false);
+      if (entry === undefined) throw new SimError(`no such service '${sid}'`, 'Hardware.pm line 191');
       return { ...entry, state };
     });
   }
@@ -298,7 +297,7 @@ export class SimHardware {
 
   deleteService(sid: Sid): void {
     this.#modifyServiceEntry(sid, (entry) => {
-      if (entry === undefined) throw new SimError(`no such service '${sid}'`, false);
+      if (entry === undefined) throw new SimError(`no such service '${sid}'`, 'Hardware.pm line 261');
       return undefined;
     });
     delete this.#staticStats[sid];
@@ -494,14 +493,14 @@ export class SimHardware {
   watchdogUpdate(id: string): void {
     const wd = this.#watchdogs.get(id);
     if (wd === undefined) throw new SimError(`no such watchdog handle '${id}'`);
-    if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', false);
+    if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', 'Hardware.pm line 1161');
     wd.updateTime = this.time;
   }
 
   watchdogClose(id: string): void {
     const wd = this.#watchdogs.get(id);
     if (wd === undefined) throw new SimError(`no such watchdog handle '${id}'`);
-    if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', false);
+    if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', 'Hardware.pm line 1184');
     this.#watchdogs.delete(id);
   }
 
@@ -533,12 +532,12 @@ export class SimHardware {
   }
 
   setStaticStats(sid: Sid, stats: { maxcpu?: number; maxmem?: number }): void {
-    if (this.readServiceConfig()[sid] === undefined) throw new SimError(`no such service '${sid}'`, false);
+    if (this.readServiceConfig()[sid] === undefined) throw new SimError(`no such service '${sid}'`, 'Hardware.pm line 204');
     this.#staticStats[sid] = { ...(this.#staticStats[sid] ?? {}), ...stats };
   }
 
   setDynamicStats(sid: Sid, stats: { cpu?: number; mem?: number }): void {
-    if (this.readServiceConfig()[sid] === undefined) throw new SimError(`no such service '${sid}'`, false);
+    if (this.readServiceConfig()[sid] === undefined) throw new SimError(`no such service '${sid}'`, 'Hardware.pm line 223');
     this.#dynamicStats[sid] = { ...(this.#dynamicStats[sid] ?? {}), ...stats };
   }
 
@@ -599,10 +598,10 @@ export class SimHardware {
       const s = stats[node];
       if (s === undefined) continue;
       const { cpu, mem } = services[sid].usage;
-      if (cpu === undefined) throw new SimError(`unknown cpu load for '${sid}'`, false);
+      if (cpu === undefined) throw new SimError(`unknown cpu load for '${sid}'`, 'Hardware.pm line 1295');
       s.cpu = (s.cpu ?? 0) + cpu;
       if ((s.cpu ?? 0) > (s.maxcpu ?? 0)) this.log('warning', `overcommitted cpu on '${node}'`);
-      if (mem === undefined) throw new SimError(`unknown memory usage for '${sid}'`, false);
+      if (mem === undefined) throw new SimError(`unknown memory usage for '${sid}'`, 'Hardware.pm line 1300');
       s.mem = (s.mem ?? 0) + mem;
       if ((s.mem ?? 0) > (s.maxmem ?? 0)) this.log('warning', `overcommitted mem on '${node}'`);
     }
@@ -618,9 +617,9 @@ const EMPTY: Readonly<LrmStatus> = Object.freeze({});
  * max_relocate default to 1.
  */
 export function withSimDefaults(sid: Sid, entry: Readonly<RawServiceConfigEntry>): ServiceConfig {
-  if (!perlTrue(entry.node)) throw new SimError(`service '${sid}' without assigned node!`, false);
+  if (!perlTrue(entry.node)) throw new SimError(`service '${sid}' without assigned node!`, 'Hardware.pm line 107');
   const match = /^(vm|ct|fa):(\d+)$/.exec(sid);
-  if (match === null) throw new SimError('implement me', false);
+  if (match === null) throw new SimError('implement me', 'Hardware.pm line 113');
   let state = perlTrue(entry.state) ? String(entry.state) : 'disabled';
   if (state === 'enabled') state = 'started';
   const config: ServiceConfig = {

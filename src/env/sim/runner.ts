@@ -84,11 +84,11 @@ async function serviceCommand(sim: Simulation, sid: string, action: string, para
       return;
     case 'migrate':
     case 'relocate':
-      if (!param) throw new SimError(`sim_hardware_cmd: missing target node for '${action}' command`, false);
+      if (!param) throw new SimError(`sim_hardware_cmd: missing target node for '${action}' command`, 'Hardware.pm line 939');
       hw.queueCrmCommand(`${action} ${sid} ${param}`);
       return;
     case 'stop':
-      if (param === undefined) throw new SimError(`sim_hardware_cmd: missing timeout for '${action}' command`, false);
+      if (param === undefined) throw new SimError(`sim_hardware_cmd: missing timeout for '${action}' command`, 'Hardware.pm line 946');
       hw.queueCrmCommand(`${action} ${sid} ${param}`);
       return;
     case 'add':
@@ -96,7 +96,7 @@ async function serviceCommand(sim: Simulation, sid: string, action: string, para
       return;
     case 'set-static-stats':
     case 'set-dynamic-stats': {
-      if (params.length === 0) throw new SimError(`sim_hardware_cmd: missing target stat for '${action}' command`, false);
+      if (params.length === 0) throw new SimError(`sim_hardware_cmd: missing target stat for '${action}' command`, 'Hardware.pm line 959');
       const conversions: Record<string, (value: string) => number> =
         action === 'set-static-stats'
           ? { maxcpu: (v) => leadingNumber(v), maxmem: (v) => leadingNumber(v) * MIB }
@@ -105,10 +105,10 @@ async function serviceCommand(sim: Simulation, sid: string, action: string, para
       for (let i = 0; i < params.length; i += 2) {
         const target = params[i];
         const value = params[i + 1];
-        if (value === undefined) throw new SimError(`sim_hardware_cmd: missing value for '${action} ${target}' command`, false);
+        if (value === undefined) throw new SimError(`sim_hardware_cmd: missing value for '${action} ${target}' command`, 'Hardware.pm line 969');
         const convert = conversions[target];
         if (convert === undefined) {
-          throw new SimError(`sim_hardware_cmd: unknown target stat '${target}' for '${action}' command`, false);
+          throw new SimError(`sim_hardware_cmd: unknown target stat '${target}' for '${action}' command`, 'Hardware.pm line 972');
         }
         stats[target] = convert(value);
       }
@@ -117,7 +117,7 @@ async function serviceCommand(sim: Simulation, sid: string, action: string, para
       return;
     }
     case 'manual-migrate': {
-      if (!param) throw new SimError(`sim_hardware_cmd: missing target node for '${action}' command`, false);
+      if (!param) throw new SimError(`sim_hardware_cmd: missing target node for '${action}' command`, 'Hardware.pm line 986');
       const entry = hw.rawServiceEntry(sid);
       if (entry === undefined) throw new SimError(`sim_hardware_cmd: service '${sid}' not configured`);
       const current = hw.readServiceConfig()[sid].node;
@@ -169,7 +169,7 @@ async function crmCommand(sim: Simulation, node: NodeName, d: NodeDaemons, actio
       hw.queueCrmCommand(action);
       return;
     default:
-      throw new SimError(`sim_hardware_cmd: unknown action '${action}'`, false);
+      throw new SimError(`sim_hardware_cmd: unknown action '${action}'`, 'Hardware.pm line 924');
   }
 }
 
@@ -177,7 +177,7 @@ async function crmCommand(sim: Simulation, node: NodeName, d: NodeDaemons, actio
 export async function simHardwareCommand(sim: Simulation, command: string, source: string): Promise<void> {
   const { hw } = sim;
   const [cmd, objectId, action = '', ...params] = command.split(/\s+/);
-  if (!objectId) throw new SimError('sim_hardware_cmd: no node or service for command specified', false);
+  if (!objectId) throw new SimError('sim_hardware_cmd: no node or service for command specified', 'Hardware.pm line 812');
 
   if (cmd === 'service') {
     const sid = requireHaResourceId(objectId);
@@ -205,21 +205,21 @@ export async function simHardwareCommand(sim: Simulation, command: string, sourc
       return;
     case 'network':
       if (action !== 'on' && action !== 'off') {
-        throw new SimError(`sim_hardware_cmd: unknown network action '${action}'`, false);
+        throw new SimError(`sim_hardware_cmd: unknown network action '${action}'`, 'Hardware.pm line 867');
       }
       state.network = action;
       return;
     case 'pve-manager-version':
-      if (action !== 'set') throw new SimError(`sim_hardware_cmd: unknown version action '${action}'`, false);
+      if (action !== 'set') throw new SimError(`sim_hardware_cmd: unknown version action '${action}'`, 'Hardware.pm line 874');
       state['pve-manager-version'] = params[0];
       return;
     case 'cfs': {
       if (action !== 'rw' && action !== 'update') {
-        throw new SimError(`sim_hardware_cmd: unknown cfs action '${action}' for node '${node}'`, false);
+        throw new SimError(`sim_hardware_cmd: unknown cfs action '${action}' for node '${node}'`, 'Hardware.pm line 881');
       }
       const param = params[0] ?? '';
       if (param !== 'work' && param !== 'fail') {
-        throw new SimError(`sim_hardware_cmd: unknown cfs command '${param}' for '${action}' on node '${node}'`, false);
+        throw new SimError(`sim_hardware_cmd: unknown cfs command '${param}' for '${action}' on node '${node}'`, 'Hardware.pm line 883');
       }
       state.cfs[action] = param === 'work';
       return;
@@ -263,7 +263,7 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
       } else if (shutdown === 'shutdown') {
         await simHardwareCommand(sim, `power ${node} off`, 'shutdown');
       } else if (!d.crmStop) {
-        throw new SimError('unexpected CRM exit - not implemented', false);
+        throw new SimError('unexpected CRM exit - not implemented', 'TestHardware.pm line 156');
       }
       d.crmStop = false;
     }
@@ -280,14 +280,14 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
       d.lrm = undefined;
       const shutdown = hw.hw[node].shutdown;
       if (d.lrmRestart) {
-        if (shutdown) throw new SimError('lrm restart during shutdown - not implemented', false);
+        if (shutdown) throw new SimError('lrm restart during shutdown - not implemented', 'TestHardware.pm line 181');
         d.lrmRestart = false;
         d.lrm = createLrm(d.lrmEnv, sim.lrmProcess);
       } else if (shutdown) {
         // The LRM exits before the CRM, as on a real node.
         await simHardwareCommand(sim, `crm ${node} stop`, shutdown);
       } else {
-        throw new SimError('unexpected LRM exit - not implemented', false);
+        throw new SimError('unexpected LRM exit - not implemented', 'TestHardware.pm line 188');
       }
     }
   }
@@ -359,11 +359,12 @@ async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<
   }
 }
 
-/** The reference's final line for an error: its message, then a lone space line. */
+/**
+ * The reference's final line for an error: its message (which in Perl always
+ * ends in a newline), then a line holding a lone space.
+ */
 function exitMessage(err: unknown): string {
-  const text = errorText(err);
-  const newline = !(err instanceof SimError) || err.newline;
-  return `exit simulation - ${text}${newline ? '\n' : ''} `;
+  return `exit simulation - ${errorText(err)}\n `;
 }
 
 /**
