@@ -1,0 +1,59 @@
+// The cluster store the real daemons share: a small file system with the
+// semantics of the Proxmox cluster file system (pmxcfs) — atomic whole-file
+// writes, cluster-wide locks with a lease, membership and quorum. Two
+// implementations: a directory (pmxcfs's /etc/pve on a Proxmox node, or any
+// directory on a single machine) and etcd (clusters outside Proxmox).
+//
+// Paths are relative and '/'-separated (`ha/manager_status`); see layout.ts.
+
+import type { NodeName } from '../../core/types.js';
+import type { ClusterMembership } from '../env.js';
+
+/** Seconds a cluster lock lives without renewal (pmxcfs's fixed lock lifetime). */
+export const LOCK_LIFETIME_SECONDS = 120;
+
+export interface ClusterStore {
+  /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
+  readonly description: string;
+
+  /** The file's content, or undefined when it does not exist. */
+  read(path: string): Promise<string | undefined>;
+  /** Replaces the file atomically: readers see the old or the new content, never a mix. */
+  write(path: string, data: string): Promise<void>;
+  /** Removes the file; false when it did not exist. */
+  remove(path: string): Promise<boolean>;
+  /** Names of the entries directly below a directory path (files and subdirectories), sorted. */
+  list(dir: string): Promise<string[]>;
+  /**
+   * Moves a file atomically (the master moving a fenced node's guest config
+   * to the recovery node). Fails when `from` is missing or `to` exists.
+   */
+  rename(from: string, to: string): Promise<void>;
+  /**
+   * Read-modify-write of one file, serialised cluster-wide against every
+   * other update of the same file (the CLI appending to crm_commands while
+   * the master takes them, two admins editing resources.cfg). `change`
+   * returns the new content, or undefined to remove the file; the result is
+   * what was written.
+   */
+  update(path: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined>;
+
+  /**
+   * Takes the named lock for `holder`, or renews it when `holder` has it. A
+   * lock not renewed for LOCK_LIFETIME_SECONDS expires and can be taken by
+   * anyone. False when someone else holds it, or the store cannot tell
+   * (never true without certainty: the fencing guarantee rests on it).
+   */
+  lock(name: string, holder: NodeName): Promise<boolean>;
+  /** Releases the lock if `holder` has it; false otherwise. */
+  unlock(name: string, holder: NodeName): Promise<boolean>;
+
+  /** Every cluster member, online or not, and whether this partition is quorate. */
+  membership(): Promise<ClusterMembership>;
+  /** Announces `node` alive, for stores that derive membership from heartbeats. */
+  heartbeat(node: NodeName): Promise<void>;
+  /** Refreshes cached cluster state; false when it could not be brought up to date. */
+  refresh(): Promise<boolean>;
+
+  close(): Promise<void>;
+}
