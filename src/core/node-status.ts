@@ -7,7 +7,7 @@
 
 import type { ClusterMembership, HaEnv } from '../env/env.js';
 import type { FenceNotification } from '../env/env.js';
-import { NODE_STATES, type LrmMode, type ManagerStatus, type NodeName, type NodeState } from './types.js';
+import { NODE_STATES, type ReportedLrmMode, type ManagerStatus, type NodeName, type NodeState } from './types.js';
 
 /** How long a node must be gone before the master fences it. */
 export const FENCE_DELAY = 60;
@@ -94,7 +94,7 @@ export function updateNodeStatus(
   env: HaEnv,
   ns: NodeStatus,
   membership: ClusterMembership,
-  lrmModes: Readonly<Record<NodeName, LrmMode>>,
+  lrmModes: Readonly<Record<NodeName, ReportedLrmMode>>,
 ): void {
   for (const node of Object.keys(membership.nodes).sort()) {
     if (!membership.nodes[node]?.online) continue;

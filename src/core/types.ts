@@ -98,6 +98,13 @@ export const EXIT = {
   IGNORED: 8,
 } as const;
 
+/**
+ * A node's mode as the master reads it: 'unknown' when the node has no
+ * lrm_status at all (a node being removed), which the master must not take
+ * for 'active'.
+ */
+export type ReportedLrmMode = LrmMode | 'unknown';
+
 /** The LRM's report of one finished command, keyed by the command's uid. */
 export interface LrmResult {
   sid: Sid;
@@ -108,7 +115,7 @@ export interface LrmResult {
 /** lrm_status of one node: written by its LRM, read by the master. */
 export interface LrmStatus {
   state?: LrmState;
-  mode?: LrmMode;
+  mode?: ReportedLrmMode;
   results?: Record<string, LrmResult>;
   timestamp?: number;
 }

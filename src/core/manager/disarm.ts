@@ -4,7 +4,7 @@
 
 import type { HaEnv } from '../../env/env.js';
 import { listOnlineNodes } from '../node-status.js';
-import type { DisarmStatus, LrmMode, NodeName, ServiceStatusEntry, Sid } from '../types.js';
+import type { DisarmStatus, ReportedLrmMode, NodeName, ServiceStatusEntry, Sid } from '../types.js';
 import { flushMasterStatus, type Manager } from './state.js';
 
 /** Status fields kept while disarmed; the rest is runtime data to start afresh on re-arm. */
@@ -34,7 +34,7 @@ export async function handleDisarm(
   env: HaEnv,
   m: Manager,
   disarm: DisarmStatus,
-  lrmModes: Readonly<Record<NodeName, LrmMode>>,
+  lrmModes: Readonly<Record<NodeName, ReportedLrmMode>>,
 ): Promise<Set<Sid> | undefined> {
   const { ss, ns } = m;
   const mode: string = disarm.mode;

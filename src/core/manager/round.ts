@@ -15,7 +15,7 @@ import {
 import { createBasicUsage, type OnlineNodeUsage } from '../placement/usage.js';
 import { createDynamicUsage, createStaticUsage } from '../placement/usage-scheduled.js';
 import { compileRules, migrateGroupsToResources, migrateGroupsToRules, transformRules } from '../rules/index.js';
-import { SERVICE_STATES, type LrmMode, type LrmResult, type NodeName, type ServiceConfig, type ServiceState, type Sid } from '../types.js';
+import { SERVICE_STATES, type ReportedLrmMode, type LrmResult, type NodeName, type ServiceConfig, type ServiceState, type Sid } from '../types.js';
 import { handleDisarm } from './disarm.js';
 import { loadBalance } from './balance.js';
 import { updateCrmCommands } from './commands.js';
@@ -28,9 +28,9 @@ import { changeServiceState, flushMasterStatus, updateCrsSchedulerMode, type Man
 async function readLrmStatus(
   env: HaEnv,
   m: Manager,
-): Promise<{ results: Map<string, LrmResult>; modes: Record<NodeName, LrmMode> }> {
+): Promise<{ results: Map<string, LrmResult>; modes: Record<NodeName, ReportedLrmMode> }> {
   const results = new Map<string, LrmResult>();
-  const modes: Record<NodeName, LrmMode> = {};
+  const modes: Record<NodeName, ReportedLrmMode> = {};
   for (const node of listNodes(m.ns)) {
     const status = await env.readLrmStatus(node);
     modes[node] = status.mode || 'active';

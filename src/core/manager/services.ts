@@ -12,7 +12,7 @@ import {
 import { selectServiceNode, type NodePreference } from '../placement/select-node.js';
 import {
   EXIT,
-  type LrmMode,
+  type ReportedLrmMode,
   type LrmResult,
   type NodeName,
   type ServiceConfig,
@@ -30,7 +30,7 @@ export type RoundServiceConfig = ServiceConfig;
 export interface StepContext {
   env: HaEnv;
   m: Manager;
-  lrmModes: Readonly<Record<NodeName, LrmMode>>;
+  lrmModes: Readonly<Record<NodeName, ReportedLrmMode>>;
 }
 
 type Step = (

@@ -1,0 +1,199 @@
+// Running a CRM or LRM daemon for real: binds the node environment once
+// (store, clock, watchdog, resource drivers, worker pool), loops the core's
+// iterations until the daemon ends, and turns SIGTERM/SIGINT into the
+// daemon's shutdown request. The LRM daemon also publishes its node's figures
+// and version for the schedulers and the group migration.
+
+import { execFile } from 'node:child_process';
+
+import { createCrm, crmIteration, requestCrmShutdown } from '../../core/crm.js';
+import { errorText } from '../../core/errors.js';
+import { createLrm, lrmIteration, requestLrmShutdown } from '../../core/lrm.js';
+import type { ScoringKernel } from '../../core/scheduling/kernel.js';
+import type { NodeName, Sid } from '../../core/types.js';
+import type { WorkerPool } from '../../native/worker-pool-api.js';
+import type { Clock } from './clock.js';
+import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
+import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
+import { nodeStatsPath, nodeVersionPath } from './layout.js';
+import { measureHost, writeNodeFigures, type GuestFigures } from './node-figures.js';
+import type { ClusterStore } from './store.js';
+import type { WatchdogPort } from './watchdog.js';
+
+/** Seconds between two publications of the node's figures. */
+const FIGURES_INTERVAL = 10;
+/**
+ * What nodes running this HA stack report as their version: they all read
+ * rules, so the group migration's version check passes (it compares with
+ * pve-manager's first version that did).
+ */
+export const RULES_CAPABLE_VERSION = '9.0.0~16';
+
+export interface DaemonOptions {
+  daemon: 'crm' | 'lrm';
+  node: NodeName;
+  store: ClusterStore;
+  clock: Clock;
+  log: DaemonLog;
+  watchdog: WatchdogPort;
+  pool: WorkerPool;
+  scoringKernel: ScoringKernel;
+  /** Directory of the `exec` resource scripts. */
+  scriptsDir: string;
+  /** The agent command for Proxmox VE guests (vm, ct). */
+  pveAgent: string;
+  /** The version this node reports (the pve-manager version on Proxmox VE). */
+  version?: string;
+  isNodeShutdown?: () => Promise<{ shutdown: boolean; reboot: boolean }>;
+}
+
+export interface RunningDaemon {
+  readonly env: NodeEnv;
+  /** Asks the daemon to stop, as SIGTERM does. */
+  requestShutdown(): void;
+  /**
+   * Stops looping at once, without any shutdown handling: what a crash or a
+   * power cut does (locks stay held until they expire). For tests.
+   */
+  halt(): void;
+  /** Resolves when the daemon's loop has ended. */
+  readonly done: Promise<void>;
+}
+
+/** Shutdown and reboot jobs queued in systemd, as the reference checks them. */
+export function systemdShutdownState(): Promise<{ shutdown: boolean; reboot: boolean }> {
+  return new Promise((resolve) => {
+    execFile('/bin/systemctl', ['--full', 'list-jobs'], { timeout: 10_000 }, (err, stdout) => {
+      if (err !== null && !stdout) {
+        resolve({ shutdown: false, reboot: false });
+        return;
+      }
+      resolve({
+        shutdown: /^\d+\s+shutdown\.target\s+/m.test(stdout),
+        reboot: /^\d+\s+reboot\.target\s+/m.test(stdout),
+      });
+    });
+  });
+}
+
+/** Runs driver commands in the pool; they learn the node they act for from HA_MANAGER_NODE. */
+function commandRunner(pool: WorkerPool, node: NodeName): DriverContext['run'] {
+  let counter = 0;
+  return async (command, args, timeoutMs): Promise<CommandOutcome> => {
+    counter++;
+    try {
+      const result = await pool.run({
+        uid: `${node}-cmd-${counter}`,
+        command,
+        args,
+        env: { HA_MANAGER_NODE: node },
+        ...(timeoutMs > 0 ? { timeoutMs } : {}),
+      });
+      return {
+        exitCode: result.exitCode,
+        signal: result.signal,
+        timedOut: result.timedOut,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        spawnError: result.spawnError,
+      };
+    } catch (err) {
+      return { exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', spawnError: errorText(err) };
+    }
+  };
+}
+
+export function nodeDrivers(ctx: DriverContext, scriptsDir: string, pveAgent: string): Record<string, NodeResourceDriver> {
+  return {
+    exec: execDriver(ctx, scriptsDir),
+    vm: pveGuestDriver(ctx, 'vm', pveAgent),
+    ct: pveGuestDriver(ctx, 'ct', pveAgent),
+  };
+}
+
+/** Publishes the node's size and use, and which of its guests run with what use. */
+async function publishFigures(
+  env: NodeEnv,
+  store: ClusterStore,
+  clock: Clock,
+  drivers: Readonly<Record<string, NodeResourceDriver>>,
+): Promise<void> {
+  const { services } = await env.readServiceConfig();
+  const guests: Record<Sid, GuestFigures> = {};
+  for (const sid of Object.keys(services).sort()) {
+    const cd = services[sid];
+    if (cd.node !== env.nodename) continue;
+    const driver = drivers[cd.type];
+    if (driver === undefined) continue;
+    const running = await driver.checkRunning(cd.name);
+    const usage = running ? await driver.usage?.(cd.name) : undefined;
+    guests[sid] = { running, ...(usage !== undefined ? { usage } : {}) };
+  }
+  await store.write(nodeStatsPath(env.nodename), writeNodeFigures({ time: clock.seconds(), ...measureHost(), guests }));
+}
+
+/** Starts the daemon loop; the returned handle ends it. */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { daemon, node, store, clock, log } = options;
+  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log };
+  const drivers = nodeDrivers(ctx, options.scriptsDir, options.pveAgent);
+  const env = createNodeEnv({
+    node,
+    daemon,
+    store,
+    clock,
+    log,
+    watchdog: options.watchdog,
+    drivers,
+    scoringKernel: options.scoringKernel,
+    isNodeShutdown: options.isNodeShutdown ?? systemdShutdownState,
+  });
+
+  // A shutdown request is applied between iterations, never in the middle
+  // of one (an iteration awaits I/O, so a signal could otherwise land anywhere).
+  let shutdownRequested = false;
+  let shutdownApplied = false;
+  let halted = false;
+  const halt = (): void => {
+    halted = true;
+  };
+  const requestShutdown = (): void => {
+    shutdownRequested = true;
+  };
+
+  if (daemon === 'crm') {
+    const crm = await createCrm(env);
+    const done = (async () => {
+      for (;;) {
+        if (shutdownRequested && !shutdownApplied) {
+          shutdownApplied = true;
+          requestCrmShutdown(crm);
+        }
+        if (halted || !(await crmIteration(crm)) || halted) break;
+      }
+    })();
+    return { env, requestShutdown, halt, done };
+  }
+
+  await store.write(nodeVersionPath(node), `${options.version ?? RULES_CAPABLE_VERSION}\n`);
+  const lrm = createLrm(env);
+  let lastPublished = Number.NEGATIVE_INFINITY;
+  const done = (async () => {
+    for (;;) {
+      if (shutdownRequested && !shutdownApplied) {
+        shutdownApplied = true;
+        await requestLrmShutdown(lrm);
+      }
+      if (halted || !(await lrmIteration(lrm)) || halted) break;
+      if (clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
+        lastPublished = clock.seconds();
+        try {
+          await publishFigures(env, store, clock, drivers);
+        } catch (err) {
+          log('warning', `publishing node figures failed - ${errorText(err)}`);
+        }
+      }
+    }
+  })();
+  return { env, requestShutdown, halt, done };
+}

@@ -1,0 +1,172 @@
+// Resource drivers of the real daemons, one per resource type:
+//
+// - `exec`: a service run by a script, `<scripts>/<name> start|stop|status`
+//   (LSB style: `status` exits 0 while running), with an optional `stats`
+//   action printing `{"cpu":..,"mem":..,"maxcpu":..,"maxmem":..}` for the
+//   scheduler. It cannot live-migrate: moving it stops it here and moves its
+//   location marker; the target's LRM starts it there.
+// - `vm` / `ct`: Proxmox VE guests, driven through an agent command
+//   (`<agent> vm|ct start|shutdown|stop|migrate|status <vmid> ...`) that calls
+//   the node's API as the HA stack, so the API does not hand the request back
+//   to HA. Their location is the guest config file's directory.
+//
+// Every command is a child process with arguments (never a shell), run
+// through the worker pool with a timeout.
+
+import type { NodeName, Sid } from '../../core/types.js';
+import type { LogLevel, ResourceDriver, ServiceUsage } from '../env.js';
+import { removeGuestLock } from './guest-config.js';
+import { guestConfigPath } from './layout.js';
+import type { ClusterStore } from './store.js';
+
+export interface CommandOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stderr: string;
+  stdout: string;
+  spawnError: string | null;
+}
+
+export interface DriverContext {
+  node: NodeName;
+  store: ClusterStore;
+  run(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
+  log(level: LogLevel, msg: string): void;
+}
+
+export interface NodeResourceDriver extends ResourceDriver {
+  /** Measured use of a service running here, for the dynamic scheduler. */
+  usage?(name: string): Promise<ServiceUsage | undefined>;
+}
+
+const STATUS_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 10 * 60_000;
+/** The reference's default shutdown timeout, in seconds. */
+const DEFAULT_STOP_TIMEOUT = 60;
+
+/** Script names stay inside the scripts directory. */
+const SCRIPT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function describe(outcome: CommandOutcome): string {
+  if (outcome.spawnError !== null) return outcome.spawnError;
+  if (outcome.timedOut) return 'timed out';
+  if (outcome.signal !== null) return `killed by ${outcome.signal}`;
+  const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
+  return `exit code ${outcome.exitCode}${tail ? `: ${tail}` : ''}`;
+}
+
+function stopTimeoutMs(timeout: string | undefined): number {
+  const seconds = timeout === undefined ? DEFAULT_STOP_TIMEOUT : Number(timeout);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_STOP_TIMEOUT) * 1000 + 30_000;
+}
+
+function parseUsage(text: string): ServiceUsage | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object') return undefined;
+    const usage: ServiceUsage = {};
+    for (const key of ['cpu', 'mem', 'maxcpu', 'maxmem'] as const) {
+      const n = (value as Record<string, unknown>)[key];
+      if (typeof n === 'number' && Number.isFinite(n) && n >= 0) usage[key] = n;
+    }
+    return usage;
+  } catch {
+    return undefined;
+  }
+}
+
+export function execDriver(ctx: DriverContext, scriptsDir: string): NodeResourceDriver {
+  const script = (name: string): string => {
+    if (!SCRIPT_NAME.test(name)) throw new Error(`invalid exec resource name '${name}' (letters, digits, '.', '_', '-')`);
+    return `${scriptsDir}/${name}`;
+  };
+  const sidOf = (name: string): Sid => `exec:${name}`;
+
+  const checkRunning = async (name: string): Promise<boolean> => {
+    const outcome = await ctx.run(script(name), ['status'], STATUS_TIMEOUT_MS);
+    if (outcome.exitCode === 0) return true;
+    // LSB: 3 means "not running"; anything else is a failure to tell, logged
+    if (outcome.exitCode !== 3) ctx.log('warning', `status of ${sidOf(name)} failed - ${describe(outcome)}`);
+    return false;
+  };
+
+  const stop = async (name: string, timeout?: string): Promise<void> => {
+    const outcome = await ctx.run(script(name), timeout === undefined ? ['stop'] : ['stop', timeout], stopTimeoutMs(timeout));
+    if (outcome.exitCode !== 0) ctx.log('warning', `stop of ${sidOf(name)} failed - ${describe(outcome)}`);
+  };
+
+  return {
+    checkRunning,
+    async start(name) {
+      const outcome = await ctx.run(script(name), ['start'], START_TIMEOUT_MS);
+      if (outcome.exitCode !== 0) ctx.log('warning', `start of ${sidOf(name)} failed - ${describe(outcome)}`);
+    },
+    shutdown: stop,
+    async migrate(name, target) {
+      // A script service has no live migration: stop here, hand it over.
+      if (await checkRunning(name)) await stop(name);
+      if (await checkRunning(name)) return false;
+      const sid = sidOf(name);
+      await ctx.store.rename(guestConfigPath(ctx.node, sid), guestConfigPath(target, sid));
+      return true;
+    },
+    async removeLocks() {
+      return undefined; // script services have no guest locks
+    },
+    async usage(name) {
+      const outcome = await ctx.run(script(name), ['stats'], STATUS_TIMEOUT_MS);
+      return outcome.exitCode === 0 ? parseUsage(outcome.stdout) : undefined;
+    },
+  };
+}
+
+export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: string): NodeResourceDriver {
+  const checkVmid = (name: string): string => {
+    if (!/^[1-9][0-9]+$/.test(name)) throw new Error(`invalid VMID '${name}'`);
+    return name;
+  };
+  const agentRun = (action: string, name: string, args: readonly string[], timeoutMs: number) =>
+    ctx.run(agent, [type, action, checkVmid(name), ...args], timeoutMs);
+
+  const checkRunning = async (name: string): Promise<boolean> => {
+    const outcome = await agentRun('status', name, [], STATUS_TIMEOUT_MS);
+    return outcome.exitCode === 0;
+  };
+  const shutdown = async (name: string, timeout?: string): Promise<void> => {
+    const seconds = timeout ?? String(DEFAULT_STOP_TIMEOUT);
+    // A timeout of 0 asks for a hard stop, as in the reference.
+    const outcome =
+      Number(seconds) === 0
+        ? await agentRun('stop', name, [], STATUS_TIMEOUT_MS)
+        : await agentRun('shutdown', name, [seconds], stopTimeoutMs(seconds));
+    if (outcome.exitCode !== 0) ctx.log('warning', `shutdown of ${type}:${name} failed - ${describe(outcome)}`);
+  };
+
+  return {
+    checkRunning,
+    async start(name) {
+      const outcome = await agentRun('start', name, [], START_TIMEOUT_MS);
+      if (outcome.exitCode !== 0) ctx.log('warning', `start of ${type}:${name} failed - ${describe(outcome)}`);
+    },
+    shutdown,
+    async migrate(name, target, online) {
+      if (!online && (await checkRunning(name))) await shutdown(name);
+      const before = guestConfigPath(ctx.node, `${type}:${name}`);
+      const outcome = await agentRun('migrate', name, [target, online ? '1' : '0'], 0);
+      if (outcome.exitCode !== 0) ctx.log('warning', `migration of ${type}:${name} failed - ${describe(outcome)}`);
+      // moved when its config left this node
+      return (await ctx.store.read(before)) === undefined;
+    },
+    async removeLocks(name, locks, serviceNode) {
+      let removed: string | undefined;
+      await ctx.store.update(guestConfigPath(serviceNode, `${type}:${name}`), (text) => {
+        if (text === undefined) return undefined;
+        const result = removeGuestLock(text, locks);
+        removed = result.removed;
+        return result.text;
+      });
+      return removed;
+    },
+  };
+}

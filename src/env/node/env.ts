@@ -1,0 +1,427 @@
+// The real daemons' environment: HaEnv over a cluster store, a clock, the
+// watchdog, the resource drivers and the worker pool. One per daemon
+// (crm or lrm) and node; bound once by the daemon's entry point.
+//
+// Mirrors the reference's production environment where the behaviour is
+// observable (lock handling and its log lines, the local node counting as
+// online, missing lrm_status meaning mode 'unknown', max_workers from
+// datacenter.cfg), and adds one guard: the watchdog is only fed while the
+// daemon's lock lease is safely ahead of expiry.
+
+import { randomBytes } from 'node:crypto';
+
+import { parseDatacenterConfig } from '../../config/datacenter-config.js';
+import { parseGroupsConfig } from '../../config/groups-config.js';
+import type { ConfigIssue } from '../../config/issues.js';
+import { formatIssue } from '../../config/issues.js';
+import { parseLrmStatus } from '../../config/lrm-status.js';
+import { parseManagerStatus, writeManagerStatus } from '../../config/manager-status.js';
+import {
+  DEFAULT_RESOURCE_TYPES,
+  parseResourcesConfig,
+  resourcesToServiceConfig,
+  writeResourcesConfig,
+  type ResourceTypeSpec,
+} from '../../config/resources-config.js';
+import { parseRulesConfig, setRuleDefaults, writeRulesConfig } from '../../config/rules-config.js';
+import { errorText } from '../../core/errors.js';
+import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
+import type { ScoringKernel } from '../../core/scheduling/kernel.js';
+import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
+import { fenceWindowMs, safeToFeed, type Lease } from '../../native/lease.js';
+import type {
+  ClusterMembership,
+  ClusterServiceStats,
+  FenceNotification,
+  HaEnv,
+  LogLevel,
+  NodeUsageStats,
+  ServiceConfigChange,
+  ServiceConfigSnapshot,
+  ServiceUsage,
+} from '../env.js';
+import type { Clock } from './clock.js';
+import type { NodeResourceDriver } from './drivers.js';
+import { guestStaticStats } from './guest-config.js';
+import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
+import { parseNodeFigures, type NodeFigures } from './node-figures.js';
+import type { ClusterStore } from './store.js';
+import type { WatchdogPort } from './watchdog.js';
+
+const MIB = 1024 ** 2;
+/** Sizes assumed for a script service that publishes none. */
+const DEFAULT_EXEC_USAGE = { maxcpu: 1, maxmem: 256 * MIB } as const;
+/** Warn when one loop iteration takes longer (seconds), as the reference does. */
+const SLOW_LOOP_SECONDS = 30;
+const DEFAULT_MAX_WORKERS = 4;
+
+/** Resource types the daemons know: Proxmox guests and script services. */
+export const NODE_RESOURCE_TYPES: Readonly<Record<string, ResourceTypeSpec>> = {
+  ...DEFAULT_RESOURCE_TYPES,
+  exec: {
+    checkName: (name) =>
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? undefined : `invalid script name '${name}' (letters, digits, '.', '_', '-')`,
+  },
+};
+
+export type DaemonLog = (level: LogLevel, msg: string) => void;
+
+export interface NodeEnvOptions {
+  node: NodeName;
+  daemon: 'crm' | 'lrm';
+  store: ClusterStore;
+  clock: Clock;
+  log: DaemonLog;
+  watchdog: WatchdogPort;
+  drivers: Readonly<Record<string, NodeResourceDriver>>;
+  scoringKernel: ScoringKernel;
+  /** Whether the machine is shutting down or rebooting (e.g. from systemd's job list). */
+  isNodeShutdown: () => Promise<{ shutdown: boolean; reboot: boolean }>;
+  /** Called for fencing notifications, after they are logged. */
+  notify?: (notification: FenceNotification) => void;
+  /** Milliseconds from a watchdog feed to the node's reset, plus margin (see src/native/lease.ts). */
+  fenceWindowMs?: number;
+  /** Lock lifetime granted by the store (milliseconds). */
+  lockLifetimeMs?: number;
+}
+
+export interface NodeEnv extends HaEnv {
+  readonly daemon: 'crm' | 'lrm';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** datacenter.cfg's `max_workers`, from its other lines; 4 when unset or invalid. */
+function maxWorkersOf(lines: readonly string[]): number {
+  for (const line of lines) {
+    const match = /^max_workers:\s*(\d+)$/.exec(line);
+    if (match !== null && Number(match[1]) > 0) return Number(match[1]);
+  }
+  return DEFAULT_MAX_WORKERS;
+}
+
+/** A service id from a guest file name in a node's directory, if it is one. */
+function sidOfGuestFile(dir: string, file: string): Sid | undefined {
+  if (dir === 'qemu-server' || dir === 'lxc') {
+    const match = /^([1-9][0-9]+)\.conf$/.exec(file);
+    return match === null ? undefined : `${dir === 'lxc' ? 'ct' : 'vm'}:${match[1]}`;
+  }
+  return /^[a-z]+:\S+$/.test(file) ? file : undefined;
+}
+
+const GUEST_DIRS = ['qemu-server', 'lxc', 'ha-resources'] as const;
+
+export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
+  const { node, daemon, store, clock, watchdog } = options;
+  const windowMs = options.fenceWindowMs ?? fenceWindowMs();
+  const lockLifetimeMs = options.lockLifetimeMs ?? 120_000;
+  const source = `${node}/${daemon}`;
+
+  let loopStart = 0;
+  let serviceConfigCache: ServiceConfigSnapshot | undefined;
+  let locationsCache: Map<Sid, NodeName> | undefined;
+  let maxWorkers = DEFAULT_MAX_WORKERS;
+  const reportedIssues = new Set<string>();
+  const heldLocks = new Map<string, boolean>();
+  /** The lease of the lock this daemon's watchdog protects. */
+  let lease: Lease | undefined;
+  let watchdogWarned = false;
+
+  const log: DaemonLog = (level, msg) => options.log(level, msg);
+
+  const reportIssues = (issues: readonly ConfigIssue[]): void => {
+    for (const issue of issues) {
+      const text = formatIssue(issue);
+      if (reportedIssues.has(text)) continue;
+      reportedIssues.add(text);
+      log('err', text);
+    }
+  };
+
+  const invalidate = (): void => {
+    serviceConfigCache = undefined;
+    locationsCache = undefined;
+  };
+
+  /** Where every guest lives, from the directories its config or marker file is in. */
+  const guestLocations = async (): Promise<Map<Sid, NodeName>> => {
+    if (locationsCache !== undefined) return locationsCache;
+    const locations = new Map<Sid, NodeName>();
+    for (const member of await store.list('nodes')) {
+      for (const dir of GUEST_DIRS) {
+        for (const file of await store.list(`nodes/${member}/${dir}`)) {
+          const sid = sidOfGuestFile(dir, file);
+          if (sid !== undefined) locations.set(sid, member);
+        }
+      }
+    }
+    locationsCache = locations;
+    return locations;
+  };
+
+  const readFigures = async (): Promise<Record<NodeName, NodeFigures>> => {
+    const figures: Record<NodeName, NodeFigures> = {};
+    for (const member of await store.list('nodes')) {
+      const parsed = parseNodeFigures(await store.read(nodeStatsPath(member)));
+      if (parsed !== undefined) figures[member] = parsed;
+    }
+    return figures;
+  };
+
+  /** Takes or renews a lock, logging when it is gained or lost (as the reference does). */
+  const takeLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
+    const requestedAt = clock.millis();
+    let got = false;
+    let problem = '';
+    try {
+      got = await store.lock(name, node);
+    } catch (err) {
+      problem = errorText(err);
+    }
+    const had = heldLocks.get(name) ?? false;
+    heldLocks.set(name, got);
+    if (got !== had) {
+      if (got) log('info', `successfully acquired lock '${name}'`);
+      else log('err', `lost lock '${name}${problem ? ` - ${problem}` : ''}`);
+    }
+    if (protectsWatchdog) {
+      // The lease counts from the request, not the reply: a slow store only
+      // shortens the time left, never lengthens it.
+      lease = got
+        ? { acquiredAtMs: lease?.acquiredAtMs ?? requestedAt, renewedAtMs: requestedAt, lifetimeMs: lockLifetimeMs }
+        : undefined;
+    }
+    return got;
+  };
+
+  const releaseLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
+    heldLocks.delete(name);
+    if (protectsWatchdog) lease = undefined;
+    return store.unlock(name, node);
+  };
+
+  const readResources = async () => {
+    const issues: ConfigIssue[] = [];
+    const resources = parseResourcesConfig((await store.read(PATHS.resources)) ?? '', PATHS.resources, issues, NODE_RESOURCE_TYPES);
+    reportIssues(issues);
+    return resources;
+  };
+
+  const env: NodeEnv = {
+    nodename: node,
+    daemon,
+    getTime: () => clock.seconds(),
+    log,
+    sendNotification(notification) {
+      log('notice', `${notification.prefix}: ${notification.status}`);
+      options.notify?.(notification);
+    },
+    sleep: (seconds) => clock.sleep(seconds),
+    async sleepUntil(time) {
+      const left = time - clock.seconds();
+      if (left > 0) await clock.sleep(left);
+    },
+    loopStartHook() {
+      loopStart = clock.seconds();
+      invalidate();
+    },
+    loopEndHook() {
+      const took = clock.seconds() - loopStart;
+      if (took > SLOW_LOOP_SECONDS) log('warning', `loop took too long (${took} seconds)`);
+    },
+
+    async readManagerStatus(): Promise<Readonly<ManagerStatus>> {
+      const text = await store.read(PATHS.managerStatus);
+      if (text === undefined || text.trim() === '') return deepFreeze({});
+      return deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
+    },
+    async writeManagerStatus(status) {
+      await store.write(PATHS.managerStatus, writeManagerStatus(status));
+    },
+    async readLrmStatus(of = node): Promise<Readonly<LrmStatus>> {
+      const text = await store.read(lrmStatusPath(of));
+      // A node without an lrm_status may have been deleted: its mode is not known.
+      if (text === undefined) return deepFreeze({ mode: 'unknown' });
+      if (text.trim() === '') return deepFreeze({});
+      return deepFreeze(parseLrmStatus(text, lrmStatusPath(of)));
+    },
+    async writeLrmStatus(status) {
+      await store.write(lrmStatusPath(node), `${JSON.stringify(status)}\n`);
+    },
+
+    async readServiceConfig() {
+      if (serviceConfigCache !== undefined) return serviceConfigCache;
+      const resources = await readResources();
+      const locations = await guestLocations();
+      const { services, unlocated } = resourcesToServiceConfig(resources, (sid) => locations.get(sid));
+      for (const sid of unlocated) reportIssues([{ file: PATHS.resources, message: `resource '${sid}' has no guest on any node` }]);
+      serviceConfigCache = { services: deepFreeze(services), digest: resources.digest };
+      return serviceConfigCache;
+    },
+    async updateServiceConfig(changes: Readonly<Record<Sid, ServiceConfigChange>>) {
+      await store.update(PATHS.resources, (text) => {
+        const resources = parseResourcesConfig(text ?? '', PATHS.resources, undefined, NODE_RESOURCE_TYPES);
+        for (const sid of Object.keys(changes).sort()) {
+          const entry = resources.ids[sid];
+          if (entry === undefined) throw new Error(`no such resource '${sid}'`);
+          const { param = {}, delete: remove = [] } = changes[sid];
+          if (param.state !== undefined) entry.state = param.state;
+          if (param.failback !== undefined) entry.failback = param.failback ? 1 : 0;
+          for (const key of remove) delete (entry as unknown as Record<string, unknown>)[key];
+        }
+        return writeResourcesConfig(resources, NODE_RESOURCE_TYPES);
+      });
+      invalidate();
+    },
+    async readRulesConfig(): Promise<RulesConfig> {
+      const issues: ConfigIssue[] = [];
+      const rules = parseRulesConfig((await store.read(PATHS.rules)) ?? '', PATHS.rules, issues);
+      reportIssues(issues);
+      for (const rule of Object.values(rules.ids)) setRuleDefaults(rule);
+      return rules;
+    },
+    async writeRulesConfig(rules) {
+      await store.write(PATHS.rules, writeRulesConfig(rules));
+    },
+    async readGroupConfig(): Promise<GroupsConfig> {
+      const issues: ConfigIssue[] = [];
+      const groups = parseGroupsConfig((await store.read(PATHS.groups)) ?? '', PATHS.groups, issues);
+      reportIssues(issues);
+      return groups;
+    },
+    async deleteGroupConfig() {
+      if (!(await store.remove(PATHS.groups))) throw new Error(`failed to remove group config: ${PATHS.groups} does not exist`);
+    },
+    async stealService(sid, currentNode, newNode) {
+      await store.rename(guestConfigPath(currentNode, sid), guestConfigPath(newNode, sid));
+      invalidate();
+    },
+
+    async queueCrmCommand(cmd) {
+      await store.update(PATHS.crmCommands, (text) => `${text ?? ''}${cmd.replace(/\n$/, '')}\n`);
+    },
+    async anyPendingCrmCommand() {
+      return ((await store.read(PATHS.crmCommands)) ?? '').length > 0;
+    },
+    async readCrmCommands() {
+      let taken = '';
+      await store.update(PATHS.crmCommands, (text) => {
+        taken = text ?? '';
+        return '';
+      });
+      return taken;
+    },
+
+    getHaManagerLock: () => takeLock(MANAGER_LOCK, daemon === 'crm'),
+    releaseHaManagerLock: () => releaseLock(MANAGER_LOCK, daemon === 'crm'),
+    getHaAgentLock: (of = node) => takeLock(agentLock(of), daemon === 'lrm' && of === node),
+    releaseHaAgentLock: () => releaseLock(agentLock(node), daemon === 'lrm'),
+
+    async quorate() {
+      try {
+        return (await store.membership()).quorate;
+      } catch {
+        return false;
+      }
+    },
+    async getNodeInfo(): Promise<ClusterMembership> {
+      const membership = await store.membership();
+      // The local node always counts as up, as in the reference.
+      return { nodes: { ...membership.nodes, [node]: { online: true } }, quorate: membership.quorate };
+    },
+    async clusterStateUpdate() {
+      try {
+        await store.heartbeat(node);
+        const ok = await store.refresh();
+        await env.getDatacenterSettings(); // also refreshes max_workers
+        return ok;
+      } catch (err) {
+        log('warning', `cluster file system update failed - ${errorText(err)}`);
+        return false;
+      }
+    },
+    isNodeShutdown: () => options.isNodeShutdown(),
+
+    async watchdogOpen() {
+      watchdog.open();
+      log('info', 'watchdog active');
+      return `${source}:watchdog`;
+    },
+    async watchdogUpdate() {
+      if (lease === undefined || !safeToFeed(lease, clock.millis(), windowMs)) {
+        // Feeding now could outlive the lock: let the watchdog run out instead.
+        if (!watchdogWarned) log('err', 'watchdog not updated - the lock lease is too close to expiry');
+        watchdogWarned = true;
+        return;
+      }
+      watchdogWarned = false;
+      watchdog.update();
+    },
+    async watchdogClose() {
+      watchdog.close(true);
+      log('info', 'watchdog closed (disabled)');
+    },
+
+    getMaxWorkers: () => maxWorkers,
+    resourceDriver: (type) => (Object.hasOwn(options.drivers, type) ? options.drivers[type] : undefined),
+
+    async getDatacenterSettings(): Promise<DatacenterSettings> {
+      const issues: ConfigIssue[] = [];
+      let config;
+      try {
+        config = parseDatacenterConfig((await store.read(PATHS.datacenter)) ?? '', PATHS.datacenter, issues);
+      } catch (err) {
+        log('err', `unable to get HA settings from datacenter.cfg - ${errorText(err)}`);
+        return { ha: {}, crs: {} };
+      }
+      reportIssues(issues);
+      maxWorkers = maxWorkersOf(config.other);
+      return config.settings;
+    },
+
+    async getServiceStats(mode) {
+      const locations = await guestLocations();
+      const figures = await readFigures();
+      const stats: Record<Sid, ClusterServiceStats> = {};
+      for (const [sid, where] of [...locations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const guest = figures[where]?.guests[sid];
+        const running = guest?.running === true;
+        let usage: ServiceUsage = {};
+        if (mode !== 'basic') {
+          const type = sid.slice(0, sid.indexOf(':'));
+          const sizes =
+            type === 'vm' || type === 'ct'
+              ? guestStaticStats(type, (await store.read(guestConfigPath(where, sid))) ?? '')
+              : {
+                  maxcpu: guest?.usage?.maxcpu ?? DEFAULT_EXEC_USAGE.maxcpu,
+                  maxmem: guest?.usage?.maxmem ?? DEFAULT_EXEC_USAGE.maxmem,
+                };
+          usage = mode === 'static' ? sizes : { ...sizes, cpu: guest?.usage?.cpu ?? 0, mem: guest?.usage?.mem ?? 0 };
+        }
+        stats[sid] = { node: where, state: running ? 'started' : 'stopped', running, usage };
+      }
+      return stats;
+    },
+    async getNodeStats(mode) {
+      const stats: Record<NodeName, NodeUsageStats> = {};
+      for (const [member, f] of Object.entries(await readFigures())) {
+        stats[member] = mode === 'static' ? { maxcpu: f.maxcpu, maxmem: f.maxmem } : { maxcpu: f.maxcpu, maxmem: f.maxmem, cpu: f.cpu, mem: f.mem };
+      }
+      return stats;
+    },
+    async getNodeVersion(of) {
+      return (await store.read(nodeVersionPath(of)))?.trim() || undefined;
+    },
+    scoringKernel: options.scoringKernel,
+    newUid: () => randomBytes(16).toString('base64').slice(0, 22),
+  };
+  return env;
+}
+
+export type { ServiceConfig };
