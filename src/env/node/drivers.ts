@@ -151,7 +151,8 @@ export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: str
     },
     shutdown,
     async migrate(name, target, online) {
-      if (!online && (await checkRunning(name))) await shutdown(name);
+      // Containers cannot migrate live: they are stopped first either way.
+      if ((type === 'ct' || !online) && (await checkRunning(name))) await shutdown(name);
       const before = guestConfigPath(ctx.node, `${type}:${name}`);
       const outcome = await agentRun('migrate', name, [target, online ? '1' : '0'], 0);
       if (outcome.exitCode !== 0) ctx.log('warning', `migration of ${type}:${name} failed - ${describe(outcome)}`);
