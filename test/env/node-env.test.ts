@@ -128,7 +128,7 @@ describe('node environment', () => {
     expect(await store.read('nodes/node3/qemu-server/100.conf')).toBe('lock: backup\n');
     expect((await env.readServiceConfig()).services['vm:100'].node).toBe('node3');
     await env.updateServiceConfig({ 'vm:100': { param: { state: 'stopped', failback: false }, delete: ['group'] } });
-    expect(await store.read('ha/resources.cfg')).toBe('vm: 100\n\tfailback 0\n\tstate stopped\n');
+    expect(await store.read('ha/resources.cfg')).toBe('vm: 100\n\tfailback 0\n\tstate stopped\n\n');
   });
 
   it('takes max_workers from datacenter.cfg', async () => {
