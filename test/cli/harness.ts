@@ -1,0 +1,73 @@
+// Runs ha-manager in-process against a memory store, with a fixed clock and
+// time zone, capturing what it prints.
+
+import { GUEST_RESOURCE_TYPES, type CliContext, type CliResourceType } from '../../src/cli/ha-manager/context.js';
+import { runHaManager } from '../../src/cli/ha-manager/program.js';
+import { createMemoryStore, type MemoryStore } from '../../src/env/node/memory-store.js';
+import { guestConfigPath, lrmStatusPath, PATHS } from '../../src/env/node/layout.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HarnessOptions {
+  nodes?: string[];
+  /** Seconds since the epoch. */
+  now?: number;
+  nodename?: string;
+  utf8?: boolean;
+  columns?: number;
+  resourceTypes?: Record<string, CliResourceType>;
+}
+
+/** 2024-03-05 12:00:00 UTC, a Tuesday. */
+export const NOW = 1709640000;
+
+export interface Harness {
+  store: MemoryStore;
+  now: number;
+  run(...args: string[]): Promise<RunResult>;
+  read(path: string): Promise<string | undefined>;
+  write(path: string, data: string): Promise<void>;
+  /** A guest config: `vm` and `ct` resources are located by it. */
+  guest(node: string, sid: string): Promise<void>;
+  managerStatus(status: object): Promise<void>;
+  lrmStatus(node: string, status: object): Promise<void>;
+}
+
+export function createHarness(options: HarnessOptions = {}): Harness {
+  const nodes = options.nodes ?? ['node1', 'node2', 'node3'];
+  const store = createMemoryStore({ nodes });
+  const harness: Harness = {
+    store,
+    now: options.now ?? NOW,
+    async run(...args) {
+      let stdout = '';
+      let stderr = '';
+      const ctx: CliContext = {
+        store,
+        nodename: options.nodename ?? nodes[0],
+        now: () => harness.now,
+        timeZone: 'UTC',
+        resourceTypes: options.resourceTypes ?? GUEST_RESOURCE_TYPES,
+        terminal: { utf8: options.utf8 ?? false, ...(options.columns !== undefined ? { columns: options.columns } : {}) },
+        stdout: (text) => {
+          stdout += text;
+        },
+        stderr: (text) => {
+          stderr += text;
+        },
+      };
+      const code = await runHaManager(args, ctx);
+      return { code, stdout, stderr };
+    },
+    read: (path) => store.read(path),
+    write: (path, data) => store.write(path, data),
+    guest: (node, sid) => store.write(guestConfigPath(node, sid), ''),
+    managerStatus: (status) => store.write(PATHS.managerStatus, JSON.stringify(status)),
+    lrmStatus: (node, status) => store.write(lrmStatusPath(node), JSON.stringify(status)),
+  };
+  return harness;
+}
