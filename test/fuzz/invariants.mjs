@@ -63,6 +63,7 @@ export function checkMonotonicTime(log) {
 export function checkSingleRunner(log) {
   const errors = [];
   const running = new Map(); // sid -> Set(node)
+  const powered = new Map(); // node -> on?
   const at = (sid) => {
     if (!running.has(sid)) running.set(sid, new Set());
     return running.get(sid);
@@ -84,11 +85,13 @@ export function checkSingleRunner(log) {
       else if ((m = /^service (\S+) - end (?:migrate|relocate) to node '(\S+)'$/.exec(l.msg))) at(m[1]).delete(node);
       continue;
     }
-    if ((m = /^execute power (\S+) off$/.exec(l.msg))) {
-      for (const nodes of running.values()) nodes.delete(m[1]);
+    if ((m = /^execute power (\S+) (on|off)$/.exec(l.msg))) {
+      powered.set(m[1], m[2] === 'on');
+      if (m[2] === 'off') for (const nodes of running.values()) nodes.delete(m[1]);
     } else if ((m = /^execute service (\S+) add (\S+)(?: \S+)?(?: (\S+))?$/.exec(l.msg))) {
-      // The reference's "running" flag is a Perl truth value.
-      if (m[3] !== undefined && m[3] !== '0' && m[3] !== '') start(m[1], m[2], l);
+      // The reference's "running" flag is a Perl truth value. On a node that
+      // is off it only marks a status file nobody acts on (nodes start off).
+      if (m[3] !== undefined && m[3] !== '0' && m[3] !== '' && powered.get(m[2])) start(m[1], m[2], l);
     } else if ((m = /^execute service (\S+) manual-migrate (\S+)$/.exec(l.msg))) {
       const nodes = at(m[1]);
       if (nodes.size > 0) {
