@@ -33,7 +33,7 @@ export async function moveResource(ctx: CliContext, kind: MotionKind, input: str
   const together = affinity.positive[sid] ?? {};
   const separate = affinity.negative[sid] ?? {};
 
-  // A resource kept apart from this one blocks the target it is on or heading to.
+  // A resource kept apart from this one blocks the node it is on, unless it is leaving it.
   const blocking: Sid[] = [];
   if (managerState === 'online') {
     for (const csid of Object.keys(separate).sort()) {
