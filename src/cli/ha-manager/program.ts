@@ -37,7 +37,7 @@ const SID_HELP = 'HA resource id <type>:<name> (e.g. vm:100), or a guest id (e.g
 function addResourceSettings(command: Command, ctx: CliContext): Command {
   return command
     .addOption(new Option('--type <type>', 'resource type (must match the id)').argParser(enumParser(Object.keys(ctx.resourceTypes))))
-    .addOption(new Option('--state <state>', 'requested state').argParser(enumParser(RESOURCE_STATE_SETTINGS)))
+    .addOption(new Option('--state <state>', 'requested state: started, stopped, disabled or ignored (enabled means started)').argParser(enumParser(RESOURCE_STATE_SETTINGS)))
     .addOption(new Option('--group <group>', 'HA group (deprecated: use node affinity rules)').argParser(parseConfigId))
     .addOption(new Option('--max_restart <count>', 'restarts on the same node after a failed start').argParser(integerParser(0)))
     .addOption(new Option('--max_relocate <count>', 'moves to another node after failed starts').argParser(integerParser(0)))
@@ -104,7 +104,14 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (text) => ctx.stdout(text),
       writeErr: (text) => ctx.stderr(text),
     })
-    .showHelpAfterError("(run 'ha-manager help' for the commands, 'ha-manager <command> --help' for one)");
+    .showHelpAfterError("(run 'ha-manager help' for the commands, 'ha-manager <command> --help' for one)")
+    .addHelpText(
+      'after',
+      '\nThe cluster store: --store <spec> before the command, else $HA_MANAGER_STORE,\n' +
+        'else /etc/pve on a Proxmox VE node. <spec> is dir:<path>, <path>, or\n' +
+        'etcd:<url>[,<url>...][?prefix=/path].\n' +
+        'Exit status: 0 done, 1 refused or failed, 2 wrong arguments.',
+    );
 
   program
     .command('status')
