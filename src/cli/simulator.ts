@@ -35,6 +35,7 @@ export async function loadScenario(dir: string): Promise<SimScenario> {
     datacenter: scenario.datacenter as SimScenario['datacenter'],
     staticServiceStats: scenario.staticServiceStats,
     dynamicServiceStats: scenario.dynamicServiceStats,
+    serviceStatus: scenario.serviceStatus,
   };
 }
 

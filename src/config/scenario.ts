@@ -13,7 +13,7 @@ import { parseScenarioDatacenterConfig } from './datacenter-config.js';
 import { FenceConfigError, parseFenceConfig, type FenceConfig } from './fence-config.js';
 import { parseGroupsConfig } from './groups-config.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
-import { JsonIssues, describeJson, parseJsonDocument, type JsonObject } from './json-source.js';
+import { JsonIssues, describeJson, parseJsonDocument, type JsonObject, type JsonValue } from './json-source.js';
 import { parseManagerStatus } from './manager-status.js';
 import { perlTrue } from './pve-text.js';
 import { parseRulesConfig } from './rules-config.js';
@@ -77,6 +77,22 @@ export interface Scenario {
   rules?: RulesConfig;
   groups?: GroupsConfig;
   fence?: FenceConfig;
+  /** Guests already running at the start, per node (`service_status_<node>`): sid → truth value. */
+  serviceStatus?: Record<NodeName, Record<Sid, JsonValue>>;
+}
+
+/** The nodes a scenario has: its hardware_status's, or the simulator's default three. */
+export function scenarioNodes(hardwareStatus: HardwareStatus | undefined): NodeName[] {
+  return hardwareStatus === undefined ? ['node1', 'node2', 'node3'] : Object.keys(hardwareStatus).sort();
+}
+
+/** Parses a `service_status_<node>` file: an object of sid → value (truthy: running). */
+export function parseServiceStatusFile(text: string, file: string): Record<Sid, JsonValue> {
+  const doc = parseJsonDocument(text, file);
+  const check = new JsonIssues(doc);
+  const root = check.object([], doc.value);
+  check.settle();
+  return { ...(root ?? {}) };
 }
 
 /** Parses cmdlist: a JSON array of rounds, each an array of command strings. */
@@ -209,7 +225,11 @@ function fenceIssues(err: FenceConfigError): ConfigIssue[] {
  * Parses the texts of a scenario folder (`dir` only names the files in
  * issues). Throws one ConfigError with the issues of every file.
  */
-export function parseScenario(dir: string, raw: Partial<Record<ScenarioFileName, string>>): Scenario {
+export function parseScenario(
+  dir: string,
+  raw: Partial<Record<ScenarioFileName, string>>,
+  serviceStatusTexts: Readonly<Record<NodeName, string>> = {},
+): Scenario {
   const scenario: Scenario = { dir, raw };
   const issues: ConfigIssue[] = [];
   const attempt = (name: ScenarioFileName, parse: (text: string, file: string) => void) => {
@@ -235,6 +255,17 @@ export function parseScenario(dir: string, raw: Partial<Record<ScenarioFileName,
   attempt('groups', (t, f) => (scenario.groups = parseGroupsConfig(t, f)));
   attempt('fence.cfg', (t, f) => (scenario.fence = parseFenceConfig(t, f)));
 
+  for (const node of Object.keys(serviceStatusTexts).sort()) {
+    const file = join(dir, `service_status_${node}`);
+    try {
+      scenario.serviceStatus ??= {};
+      scenario.serviceStatus[node] = parseServiceStatusFile(serviceStatusTexts[node], file);
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
   return scenario;
 }
@@ -248,12 +279,26 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
-/** Reads and parses a scenario folder; see parseScenario. */
+/**
+ * Reads and parses a scenario folder; see parseScenario. Initial running
+ * guests are read for the scenario's nodes only, as the simulator does.
+ */
 export async function readScenario(dir: string): Promise<Scenario> {
   const raw: Partial<Record<ScenarioFileName, string>> = {};
   for (const name of SCENARIO_FILES) {
     const text = await readIfPresent(join(dir, name));
     if (text !== undefined) raw[name] = text;
   }
-  return parseScenario(dir, raw);
+  let hardware: HardwareStatus | undefined;
+  try {
+    hardware = raw.hardware_status === undefined ? undefined : parseHardwareStatus(raw.hardware_status, join(dir, 'hardware_status'));
+  } catch {
+    hardware = undefined; // reported by parseScenario
+  }
+  const serviceStatus: Record<NodeName, string> = {};
+  for (const node of scenarioNodes(hardware)) {
+    const text = await readIfPresent(join(dir, `service_status_${node}`));
+    if (text !== undefined) serviceStatus[node] = text;
+  }
+  return parseScenario(dir, raw, serviceStatus);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +72,23 @@ describe('scenario files', () => {
     expect(scenario.cmdlist).toEqual([['power node1 on']]);
     expect(scenario.groups?.ids.g1.nodes).toEqual({ node1: 1 });
     expect(scenario.serviceConfig).toBeUndefined();
+  });
+});
+
+describe('initial running guests', () => {
+  it('reads service_status_<node> for the scenario nodes only, as truth values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-status-'));
+    try {
+      writeFileSync(join(dir, 'cmdlist'), '[]');
+      writeFileSync(join(dir, 'hardware_status'), '{ "node1": { "power": "off", "network": "off" } }');
+      writeFileSync(join(dir, 'service_status_node1'), '{ "vm:101": 1, "vm:102": 0 }');
+      writeFileSync(join(dir, 'service_status_node9'), '{ "vm:103": 1 }');
+      const scenario = await readScenario(dir);
+      expect(scenario.serviceStatus).toEqual({ node1: { 'vm:101': 1, 'vm:102': 0 } });
+      writeFileSync(join(dir, 'service_status_node1'), '[1]');
+      await expect(readScenario(dir)).rejects.toThrow(/service_status_node1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
