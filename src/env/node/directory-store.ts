@@ -1,0 +1,164 @@
+// The cluster store as a directory, in one of two modes chosen when it is
+// opened:
+//
+// - pmxcfs: the root is a mounted Proxmox cluster file system (it has
+//   `.members`), normally /etc/pve. pmxcfs replicates every file, times the
+//   locks and knows membership and quorum; the store makes the calls the
+//   reference's production environment makes (store-pmxcfs.ts).
+// - plain: any other directory (a temp dir, storage the daemons of one
+//   machine share). The store provides what pmxcfs would: atomic durable
+//   writes, lease locks (store-lease-locks.ts), serialised updates under a
+//   guard (store-guard.ts), and membership from heartbeats
+//   (store-heartbeats.ts).
+//
+// In both, paths are relative to the root; files are written through a
+// temporary file and a rename (store-files.ts).
+
+import * as fs from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import type { NodeName } from '../../core/types.js';
+import type { ClusterStore } from './store.js';
+import { createRootFiles } from './store-files.js';
+import { withGuard } from './store-guard.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS, heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
+import { createLeaseLocks } from './store-lease-locks.js';
+import { RESERVED_SEGMENT, filePath } from './store-paths.js';
+import {
+  cfsLockIdFor,
+  cfsQuorate,
+  cfsReachable,
+  createCfsLocks,
+  nodeCfsLockFs,
+  readCfsMembership,
+  withCfsLock,
+  type CfsLockFs,
+} from './store-pmxcfs.js';
+
+export type DirectoryStoreMode = 'pmxcfs' | 'plain';
+
+export interface DirectoryStoreOptions {
+  /** Milliseconds: lock leases and heartbeats run on it. Default: Date.now. */
+  clock?: () => number;
+  /** Plain mode: a member whose heartbeat is older than this is offline (default 10 s). */
+  heartbeatTimeoutMs?: number;
+  /**
+   * Longest wait for exclusive access (plain mode: a lock's or a file's
+   * guard; pmxcfs: the cfs lock of an update). Past it `lock` answers false
+   * and `update` fails. Default 10 s, cfs_lock's default.
+   */
+  waitTimeoutMs?: number;
+  /** pmxcfs mode: the local node, always online (default: `nodename` from `.members`). */
+  node?: NodeName;
+  /** pmxcfs mode: the lock calls, for tests that fake pmxcfs on a plain directory. */
+  cfsLockFs?: CfsLockFs;
+  /** pmxcfs mode: pause between attempts to take a busy cfs lock (default 100 ms). */
+  cfsRetryMs?: number;
+}
+
+export interface DirectoryStore extends ClusterStore {
+  readonly mode: DirectoryStoreMode;
+  /** Absolute path of the root directory. */
+  readonly root: string;
+}
+
+/** A pmxcfs mount is recognised by the member list pmxcfs serves at its root. */
+export async function isPmxcfsRoot(root: string): Promise<boolean> {
+  return fs.stat(join(root, '.members')).then(
+    (stat) => stat.isFile(),
+    () => false,
+  );
+}
+
+export async function openDirectoryStore(root: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
+  const absolute = resolvePath(root);
+  const stat = await fs.stat(absolute).catch(() => undefined);
+  if (stat === undefined) {
+    throw new Error(`store directory '${absolute}' does not exist: create it first (the store does not, so a mistyped path cannot start a second, empty cluster)`);
+  }
+  if (!stat.isDirectory()) throw new Error(`store directory '${absolute}' is not a directory`);
+  // Key the per-process lock table by the real path, so two spellings of one root agree.
+  const real = await fs.realpath(absolute);
+  return (await isPmxcfsRoot(real)) ? openPmxcfs(real, options) : openPlain(real, options);
+}
+
+function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStore {
+  const clock = options.clock ?? Date.now;
+  const cfs = options.cfsLockFs ?? nodeCfsLockFs;
+  const files = createRootFiles(root, { durable: false, noReplace: 'check' });
+  const locks = createCfsLocks(root, clock, cfs);
+  const lockOptions = {
+    timeoutMs: options.waitTimeoutMs ?? 10_000,
+    retryMs: options.cfsRetryMs ?? 100,
+    quorate: () => cfsQuorate(root),
+  };
+
+  return {
+    mode: 'pmxcfs',
+    root,
+    description: `directory ${root} (pmxcfs)`,
+    read: files.read,
+    write: files.write,
+    remove: files.remove,
+    list: files.list,
+    rename: files.rename,
+    async update(path, change) {
+      const normal = filePath(path);
+      return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, async () => {
+        const next = change(await files.read(normal));
+        if (next === undefined) await files.remove(normal);
+        else await files.write(normal, next);
+        return next;
+      });
+    },
+    lock: locks.lock,
+    unlock: locks.unlock,
+    membership: () => readCfsMembership(root, options.node),
+    async heartbeat() {
+      // corosync and pmxcfs know who is up
+    },
+    refresh: () => cfsReachable(root),
+    async close() {},
+  };
+}
+
+function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore {
+  const clock = options.clock ?? Date.now;
+  const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const files = createRootFiles(root, { durable: true, noReplace: 'link' });
+  const locks = createLeaseLocks(root, { clock, guardTimeoutMs: waitTimeoutMs, durable: true });
+
+  return {
+    mode: 'plain',
+    root,
+    description: `directory ${root}`,
+    read: files.read,
+    write: files.write,
+    remove: files.remove,
+    list: files.list,
+    rename: files.rename,
+    async update(path, change) {
+      const normal = filePath(path);
+      const guard = join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`);
+      return withGuard(guard, { timeoutMs: waitTimeoutMs, what: `an update of '${files.resolve(normal)}'` }, async () => {
+        const next = change(await files.read(normal));
+        if (next === undefined) await files.remove(normal);
+        else await files.write(normal, next);
+        return next;
+      });
+    },
+    lock: locks.lock,
+    unlock: locks.unlock,
+    membership: async () => readHeartbeatMembership(root, clock(), heartbeatTimeoutMs),
+    async heartbeat(node) {
+      await files.write(heartbeatPath(node), `${clock()}\n`);
+    },
+    async refresh() {
+      return fs.stat(root).then(
+        (stat) => stat.isDirectory(),
+        () => false,
+      );
+    },
+    async close() {},
+  };
+}

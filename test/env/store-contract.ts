@@ -1,0 +1,211 @@
+// The behaviour every ClusterStore implementation owes its users, as one
+// suite each implementation's test file runs against its own store.
+
+import { describe, expect, it } from 'vitest';
+import type { ClusterStore } from '../../src/env/node/store.js';
+
+export interface ContractSubject {
+  store: ClusterStore;
+  /** A second handle on the same cluster store (another daemon's view), if the store has such a thing. */
+  peer?: ClusterStore;
+  /** Lets a lock lease run out: advances an injected clock, or waits out a short real lease. */
+  expireLocks(): Promise<void>;
+  /** Lets most of a lease pass without it running out. */
+  ageLocks(): Promise<void>;
+  /** Present when membership comes from heartbeats: lets every heartbeat go stale. */
+  staleHeartbeats?: () => Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractFeatures {
+  /** Membership comes from heartbeats (not set by the owner, as in the memory store). */
+  heartbeats: boolean;
+  /**
+   * Quorum is a majority of the heartbeating members (directory store), not
+   * the backing store's own quorum (etcd: quorate whenever it answers).
+   */
+  quorumFromHeartbeats: boolean;
+}
+
+export function storeContract(name: string, features: ContractFeatures, setup: () => Promise<ContractSubject>): void {
+  // Every test has a store of its own, so the tests run concurrently: the
+  // ones that wait out real leases (etcd) overlap.
+  const test = (title: string, body: (store: ClusterStore, subject: ContractSubject) => Promise<void>) =>
+    it(title, async () => {
+      const subject = await setup();
+      try {
+        await body(subject.store, subject);
+      } finally {
+        await subject.cleanup();
+      }
+    });
+
+  describe.concurrent(`${name}: cluster store contract`, () => {
+
+    describe('files', () => {
+      test('reads back what was written, undefined for a missing file, and the empty file as empty', async (store) => {
+        expect(await store.read('ha/manager_status')).toBeUndefined();
+        await store.write('ha/manager_status', '{"master_node":"a"}');
+        expect(await store.read('ha/manager_status')).toBe('{"master_node":"a"}');
+        await store.write('ha/manager_status', 'ünïcode ✓\nsecond line\n');
+        expect(await store.read('ha/manager_status')).toBe('ünïcode ✓\nsecond line\n');
+        await store.write('ha/empty', '');
+        expect(await store.read('ha/empty')).toBe('');
+      });
+
+      test('normalises paths: doubled and leading ./ segments name the same file', async (store) => {
+        await store.write('ha//x', 'one');
+        expect(await store.read('./ha/x')).toBe('one');
+        expect(await store.list('ha/')).toEqual(['x']);
+      });
+
+      test('removes a file once: true, then false', async (store) => {
+        await store.write('nodes/a/lrm_status', '{}');
+        expect(await store.remove('nodes/a/lrm_status')).toBe(true);
+        expect(await store.read('nodes/a/lrm_status')).toBeUndefined();
+        expect(await store.remove('nodes/a/lrm_status')).toBe(false);
+        expect(await store.remove('never/was')).toBe(false);
+      });
+
+      test('lists the names directly below a directory, files and subdirectories, sorted', async (store) => {
+        await store.write('nodes/b/lrm_status', '1');
+        await store.write('nodes/a/qemu-server/100.conf', '2');
+        await store.write('nodes/a/lrm_status', '3');
+        await store.write('nodes/c', 'a file among directories');
+        await store.write('ha/resources.cfg', '4');
+        expect(await store.list('nodes')).toEqual(['a', 'b', 'c']);
+        expect(await store.list('nodes/a')).toEqual(['lrm_status', 'qemu-server']);
+        expect(await store.list('nodes/a/qemu-server')).toEqual(['100.conf']);
+        expect(await store.list('')).toEqual(['ha', 'nodes']);
+        expect(await store.list('missing/dir')).toEqual([]);
+      });
+
+      test('renames a file: the content moves, the source is gone', async (store) => {
+        await store.write('nodes/a/qemu-server/100.conf', 'memory: 512\n');
+        await store.rename('nodes/a/qemu-server/100.conf', 'nodes/b/qemu-server/100.conf');
+        expect(await store.read('nodes/b/qemu-server/100.conf')).toBe('memory: 512\n');
+        expect(await store.read('nodes/a/qemu-server/100.conf')).toBeUndefined();
+        expect(await store.list('nodes/b/qemu-server')).toEqual(['100.conf']);
+      });
+
+      test('refuses to rename a missing source or onto an existing target, and changes nothing', async (store) => {
+        await expect(store.rename('nodes/a/qemu-server/1.conf', 'nodes/b/qemu-server/1.conf')).rejects.toThrow(/no such file/);
+        expect(await store.read('nodes/b/qemu-server/1.conf')).toBeUndefined();
+        await store.write('from', 'source');
+        await store.write('to', 'target');
+        await expect(store.rename('from', 'to')).rejects.toThrow(/target exists/);
+        expect(await store.read('from')).toBe('source');
+        expect(await store.read('to')).toBe('target');
+      });
+
+      test("refuses paths that climb out of the store with '..'", async (store) => {
+        await expect(store.write('../outside', 'x')).rejects.toThrow(/'\.\.' is not allowed/);
+        await expect(store.read('ha/../../etc/passwd')).rejects.toThrow(/'\.\.' is not allowed/);
+        await expect(store.list('..')).rejects.toThrow(/'\.\.' is not allowed/);
+        await expect(store.rename('a', '../b')).rejects.toThrow(/'\.\.' is not allowed/);
+      });
+    });
+
+    describe('update', () => {
+      test('passes the current content, writes the result, and removes the file on undefined', async (store) => {
+        const seen: (string | undefined)[] = [];
+        expect(await store.update('ha/crm_commands', (text) => (seen.push(text), `${text ?? ''}stop vm:100\n`))).toBe('stop vm:100\n');
+        expect(await store.update('ha/crm_commands', (text) => (seen.push(text), `${text ?? ''}stop vm:101\n`))).toBe(
+          'stop vm:100\nstop vm:101\n',
+        );
+        expect(seen.at(-2)).toBeUndefined();
+        expect(seen.at(-1)).toBe('stop vm:100\n');
+        expect(await store.read('ha/crm_commands')).toBe('stop vm:100\nstop vm:101\n');
+        expect(await store.update('ha/crm_commands', () => undefined)).toBeUndefined();
+        expect(await store.read('ha/crm_commands')).toBeUndefined();
+      });
+
+      test('loses no update when many updaters append to one file at once', async (store, subject) => {
+        const writers = [store, subject.peer ?? store];
+        const lines = Array.from({ length: 40 }, (_, i) => `line ${i}`);
+        await Promise.all(
+          lines.map((line, i) => writers[i % writers.length].update('ha/crm_commands', (text) => `${text ?? ''}${line}\n`)),
+        );
+        const text = (await store.read('ha/crm_commands')) ?? '';
+        expect(text.split('\n').filter(Boolean).sort()).toEqual([...lines].sort());
+      });
+
+      test('takes the queued commands and leaves an empty queue, as the master reads crm_commands', async (store) => {
+        await store.write('ha/crm_commands', 'migrate vm:100 b\n');
+        let taken = '';
+        await store.update('ha/crm_commands', (text) => {
+          taken = text ?? '';
+          return '';
+        });
+        expect(taken).toBe('migrate vm:100 b\n');
+        expect(await store.read('ha/crm_commands')).toBe('');
+      });
+    });
+
+    describe('locks', () => {
+      test('gives a free lock to the first holder, renews it for that holder and refuses everyone else', async (store, subject) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        expect(await store.lock('ha_manager_lock', 'b')).toBe(false);
+        expect(await (subject.peer ?? store).lock('ha_manager_lock', 'c')).toBe(false);
+        // Another lock is independent.
+        expect(await store.lock('ha_agent_b_lock', 'b')).toBe(true);
+      });
+
+      test('releases only for the holder', async (store, subject) => {
+        expect(await store.lock('ha_agent_a_lock', 'a')).toBe(true);
+        expect(await store.unlock('ha_agent_a_lock', 'b')).toBe(false);
+        expect(await store.lock('ha_agent_a_lock', 'b')).toBe(false);
+        expect(await store.unlock('ha_agent_a_lock', 'a')).toBe(true);
+        expect(await store.unlock('ha_agent_a_lock', 'a')).toBe(false);
+        expect(await (subject.peer ?? store).lock('ha_agent_a_lock', 'b')).toBe(true);
+      });
+
+      test('keeps a renewed lock past the first lease, and lets an abandoned one expire and be taken over', async (store, subject) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await subject.ageLocks();
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true); // renewed
+        await subject.ageLocks();
+        expect(await store.lock('ha_manager_lock', 'b')).toBe(false); // the renewal counts, not the first take
+        await subject.expireLocks();
+        expect(await (subject.peer ?? store).lock('ha_manager_lock', 'b')).toBe(true);
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(false); // the old holder lost it
+        expect(await store.unlock('ha_manager_lock', 'a')).toBe(false);
+        expect(await store.lock('ha_manager_lock', 'b')).toBe(true);
+      });
+    });
+
+    describe('cluster state', () => {
+      test('refreshes', async (store) => {
+        expect(await store.refresh()).toBe(true);
+      });
+
+      if (features.heartbeats) {
+        test('derives members and who is online from heartbeats', async (store, subject) => {
+          const heartbeatsStale = subject.staleHeartbeats;
+          if (heartbeatsStale === undefined) throw new Error('this store should derive membership from heartbeats');
+          // With heartbeat quorum, nobody at all is no majority.
+          expect(await store.membership()).toEqual({ nodes: {}, quorate: !features.quorumFromHeartbeats });
+          await store.heartbeat('a');
+          await store.heartbeat('b');
+          await (subject.peer ?? store).heartbeat('c');
+          expect(await store.membership()).toEqual({
+            nodes: { a: { online: true }, b: { online: true }, c: { online: true } },
+            quorate: true,
+          });
+          await heartbeatsStale();
+          await store.heartbeat('a');
+          expect(await store.membership()).toEqual({
+            nodes: { a: { online: true }, b: { online: false }, c: { online: false } },
+            quorate: !features.quorumFromHeartbeats, // one of three
+          });
+          await store.heartbeat('c');
+          expect(await (subject.peer ?? store).membership()).toEqual({
+            nodes: { a: { online: true }, b: { online: false }, c: { online: true } },
+            quorate: true,
+          });
+        });
+      }
+    });
+  });
+}

@@ -1,0 +1,356 @@
+// The directory store in plain mode (no pmxcfs underneath): the shared
+// contract, then what the store itself must guarantee — atomic writes,
+// lease locks that never have two holders (also across processes racing for
+// an expired lock), updates serialised across processes, guards that a dead
+// process does not block forever, heartbeat membership.
+
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
+import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
+import { storeContract } from './store-contract.js';
+
+const LIFETIME_MS = LOCK_LIFETIME_SECONDS * 1000;
+
+function tempRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'ha-store-dir-'));
+}
+
+/** A settable clock, in milliseconds. */
+function manualClock(start = Date.parse('2025-01-01T00:00:00Z')) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms), set: (ms: number) => void (now = ms) };
+}
+
+storeContract('directory (plain)', { heartbeats: true, quorumFromHeartbeats: true }, async () => {
+  const root = tempRoot();
+  const clock = manualClock();
+  const store = await openDirectoryStore(root, { clock: clock.now });
+  const peer = await openDirectoryStore(root, { clock: clock.now });
+  return {
+    store,
+    peer,
+    ageLocks: async () => clock.advance(LIFETIME_MS * 0.75),
+    expireLocks: async () => clock.advance(LIFETIME_MS + 1_000),
+    staleHeartbeats: async () => clock.advance(10_001),
+    async cleanup() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+});
+
+describe.concurrent('directory store, plain mode', () => {
+  const withStore = async (
+    body: (store: DirectoryStore, root: string, clock: ReturnType<typeof manualClock>) => Promise<void>,
+    options: DirectoryStoreOptions = {},
+  ): Promise<void> => {
+    const root = tempRoot();
+    const clock = manualClock();
+    try {
+      await body(await openDirectoryStore(root, { clock: clock.now, ...options }), root, clock);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('opens in plain mode, refusing a missing root or a file', async () => {
+    await withStore(async (store, root) => {
+      expect(store.mode).toBe('plain');
+      expect(store.description).toBe(`directory ${store.root}`);
+      await expect(openDirectoryStore(join(root, 'missing'))).rejects.toThrow(/does not exist: create it first/);
+      await fs.writeFile(join(root, 'file'), '');
+      await expect(openDirectoryStore(join(root, 'file'))).rejects.toThrow(/is not a directory/);
+    });
+  });
+
+  it('refuses absolute paths and the reserved .ha-store, and hides .ha-store from the root listing', async () => {
+    await withStore(async (store) => {
+      await expect(store.write('/etc/passwd', 'x')).rejects.toThrow(/absolute paths are not allowed/);
+      await expect(store.read('.ha-store/guards')).rejects.toThrow(/reserved/);
+      await store.update('ha/crm_commands', () => 'x\n'); // leaves a guard directory behind
+      expect(existsSync(join(store.root, '.ha-store'))).toBe(true);
+      expect(await store.list('')).toEqual(['ha']);
+    });
+  });
+
+  it('writes atomically: a reader never sees a torn file, and no temporary file stays behind', async () => {
+    await withStore(async (store) => {
+      const big = (c: string): string => c.repeat(1 << 20);
+      await store.write('ha/manager_status', big('a'));
+      let writing = true;
+      const torn: string[] = [];
+      const reader = (async () => {
+        while (writing) {
+          const text = (await store.read('ha/manager_status')) ?? '';
+          if (text !== big('a') && text !== big('b')) torn.push(`${text.length} bytes, starting ${text.slice(0, 1)}`);
+        }
+      })();
+      for (let i = 0; i < 20; i++) await store.write('ha/manager_status', big(i % 2 === 0 ? 'b' : 'a'));
+      writing = false;
+      await reader;
+      expect(torn).toEqual([]);
+      expect(await fs.readdir(join(store.root, 'ha'))).toEqual(['manager_status']);
+    });
+  });
+
+  it('keeps a lock as priv/lock/<name> holding the holder, with the lease on its mtime', async () => {
+    await withStore(async (store, root, clock) => {
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      const dir = join(root, 'priv/lock/ha_manager_lock');
+      expect(await fs.readFile(join(dir, 'holder'), 'utf8')).toBe('a\n');
+      expect((await fs.stat(dir)).mtimeMs).toBe(clock.now());
+      clock.advance(10_000);
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      expect((await fs.stat(dir)).mtimeMs).toBe(clock.now());
+      clock.advance(LIFETIME_MS); // exactly the lifetime: not yet expired
+      expect(await store.lock('ha_manager_lock', 'b')).toBe(false);
+      clock.advance(1);
+      expect(await store.lock('ha_manager_lock', 'b')).toBe(true);
+      expect(await fs.readFile(join(dir, 'holder'), 'utf8')).toBe('b\n');
+      expect(await store.unlock('ha_manager_lock', 'b')).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+    });
+  });
+
+  it('treats a lock directory without a holder as held until its lease runs out', async () => {
+    await withStore(async (store, root, clock) => {
+      const dir = join(root, 'priv/lock/foreign');
+      await fs.mkdir(dir, { recursive: true });
+      await fs.utimes(dir, clock.now() / 1000, clock.now() / 1000);
+      expect(await store.lock('foreign', 'a')).toBe(false);
+      expect(await store.unlock('foreign', 'a')).toBe(false);
+      clock.advance(LIFETIME_MS + 1);
+      expect(await store.lock('foreign', 'a')).toBe(true);
+    });
+  });
+
+  it('refuses invalid lock and holder names', async () => {
+    await withStore(async (store) => {
+      await expect(store.lock('../escape', 'a')).rejects.toThrow(/invalid lock name/);
+      await expect(store.lock('ok', 'a/b')).rejects.toThrow(/invalid lock holder/);
+    });
+  });
+
+  it('lets exactly one of two concurrent renames of one file win, the file ending in one place', async () => {
+    await withStore(async (store) => {
+      for (let round = 0; round < 20; round++) {
+        await store.write(`nodes/a/qemu-server/${round}.conf`, `${round}`);
+        const outcomes = await Promise.allSettled(
+          ['b', 'c', 'd'].map((node) => store.rename(`nodes/a/qemu-server/${round}.conf`, `nodes/${node}/qemu-server/${round}.conf`)),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const copies = [];
+        for (const node of ['a', 'b', 'c', 'd']) {
+          const text = await store.read(`nodes/${node}/qemu-server/${round}.conf`);
+          if (text !== undefined) copies.push(text);
+        }
+        expect(copies).toEqual([`${round}`]);
+      }
+    });
+  });
+
+  it('names the path in errors', async () => {
+    await withStore(async (store) => {
+      await store.write('ha/dir/file', 'x');
+      await expect(store.read('ha/dir')).rejects.toThrow(`cannot read '${join(store.root, 'ha/dir')}': it is a directory`);
+      await expect(store.write('ha/dir', 'x')).rejects.toThrow(join(store.root, 'ha/dir'));
+      await expect(store.rename('ha/dir', 'ha/other')).rejects.toThrow(/the source is a directory/);
+    });
+  });
+
+  describe('guards', () => {
+    const guardDir = (root: string, name: string): string => join(root, '.ha-store/guards', `lock-${name}`);
+    const claim = (host: string, pid: number, start: string): string => [encodeURIComponent(host), pid, start, 'feedc0de'].join('~');
+
+    it('removes the claim of a dead process and goes on', async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      if (dead === undefined) throw new Error('no pid for the helper process');
+      await withStore(async (store, root) => {
+        await fs.mkdir(guardDir(root, 'ha_manager_lock'), { recursive: true });
+        const stale = join(guardDir(root, 'ha_manager_lock'), claim(hostname(), dead, '0'));
+        await fs.writeFile(stale, '');
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        expect(existsSync(stale)).toBe(false);
+      });
+    });
+
+    it('waits for a live claim, and answers false (lock) or fails (update) when it is not let go in time', async () => {
+      await withStore(
+        async (store, root) => {
+          await fs.mkdir(guardDir(root, 'ha_manager_lock'), { recursive: true });
+          const live = join(guardDir(root, 'ha_manager_lock'), claim(hostname(), process.pid, '0'));
+          await fs.writeFile(live, '');
+          const started = Date.now();
+          expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
+          expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+          expect(existsSync(live)).toBe(true);
+          const fileGuard = join(root, '.ha-store/guards', `file-${encodeURIComponent('ha/crm_commands')}`);
+          await fs.mkdir(fileGuard, { recursive: true });
+          await fs.writeFile(join(fileGuard, claim(hostname(), process.pid, '0')), '');
+          await expect(store.update('ha/crm_commands', () => 'x')).rejects.toThrow(/cannot get exclusive access for an update of/);
+          expect(await store.read('ha/crm_commands')).toBeUndefined();
+          // Let go: the next attempt gets through.
+          await fs.unlink(live);
+          expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        },
+        { waitTimeoutMs: 200 },
+      );
+    });
+
+    it.runIf(existsSync('/proc/self/stat'))('takes a claim whose pid now belongs to another process as dead', async () => {
+      await withStore(async (store, root) => {
+        await fs.mkdir(guardDir(root, 'l'), { recursive: true });
+        const reused = join(guardDir(root, 'l'), claim(hostname(), process.pid, '1'));
+        await fs.writeFile(reused, '');
+        expect(await store.lock('l', 'a')).toBe(true);
+        expect(existsSync(reused)).toBe(false);
+      });
+    });
+
+    it('trusts a claim from another host until it is old', async () => {
+      await withStore(
+        async (store, root) => {
+          await fs.mkdir(guardDir(root, 'l'), { recursive: true });
+          const foreign = join(guardDir(root, 'l'), claim('some-other-host', 4242, '77'));
+          await fs.writeFile(foreign, '');
+          expect(await store.lock('l', 'a')).toBe(false);
+          const old = (Date.now() - 121_000) / 1000;
+          await fs.utimes(foreign, old, old);
+          expect(await store.lock('l', 'a')).toBe(true);
+        },
+        { waitTimeoutMs: 100 },
+      );
+    });
+  });
+
+  describe('heartbeats', () => {
+    it('stores the beat as wall-clock milliseconds and judges it with the store clock', async () => {
+      await withStore(async (store, root, clock) => {
+        await store.heartbeat('a');
+        expect(await fs.readFile(join(root, 'nodes/a/ha-heartbeat'), 'utf8')).toBe(`${clock.now()}\n`);
+        await fs.mkdir(join(root, 'nodes/b'), { recursive: true }); // a member that never beat
+        expect(await store.membership()).toEqual({ nodes: { a: { online: true }, b: { online: false } }, quorate: false });
+        clock.advance(10_000);
+        expect((await store.membership()).nodes.a.online).toBe(true);
+        clock.advance(1);
+        expect((await store.membership()).nodes.a.online).toBe(false);
+        // A clock that stepped back: a beat far in the future is not trusted.
+        await store.heartbeat('a');
+        clock.advance(-20_000);
+        expect((await store.membership()).nodes.a.online).toBe(false);
+        clock.advance(15_000);
+        expect((await store.membership()).nodes.a.online).toBe(true);
+      });
+    });
+
+    it('honours a configured timeout', async () => {
+      await withStore(
+        async (store, _root, clock) => {
+          await store.heartbeat('a');
+          clock.advance(2_500);
+          expect(await store.membership()).toEqual({ nodes: { a: { online: false } }, quorate: false });
+        },
+        { heartbeatTimeoutMs: 2_000 },
+      );
+    });
+  });
+});
+
+describe('directory store across processes', () => {
+  const CHILDREN = 5;
+  let root: string;
+  let children: ChildProcess[];
+  let store: DirectoryStore;
+  let nextId = 0;
+
+  const ask = (child: ChildProcess, message: Record<string, unknown>): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      const onMessage = (reply: { id?: number; result?: unknown; error?: string }) => {
+        if (reply.id !== id) return;
+        child.off('message', onMessage);
+        if (reply.error !== undefined) reject(new Error(reply.error));
+        else resolve(reply.result);
+      };
+      child.on('message', onMessage);
+      child.send({ id, ...message });
+    });
+
+  beforeAll(async () => {
+    root = tempRoot();
+    store = await openDirectoryStore(root);
+    children = Array.from({ length: CHILDREN }, () =>
+      fork(new URL('./store-child.mjs', import.meta.url).pathname, [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve, reject) => {
+            child.once('message', () => resolve());
+            child.once('exit', (code) => reject(new Error(`store child exited with ${code} before it was ready`)));
+          }),
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(
+      (children ?? []).map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill();
+          }),
+      ),
+    );
+    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('never lets two processes win an expired lock they race for, the old holder among them (40 rounds)', async () => {
+    for (let round = 0; round < 40; round++) {
+      const name = `race_${round}`;
+      const dir = join(root, 'priv/lock', name);
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(join(dir, 'holder'), 'p0\n');
+      const expired = (Date.now() - LIFETIME_MS - 5_000) / 1000;
+      await fs.utimes(dir, expired, expired);
+      const results = (await Promise.all(children.map((child, i) => ask(child, { op: 'lock', name, holder: `p${i}` })))) as boolean[];
+      const winners = results.flatMap((won, i) => (won ? [`p${i}`] : []));
+      expect(winners, `round ${round}`).toHaveLength(1);
+      expect(await fs.readFile(join(dir, 'holder'), 'utf8')).toBe(`${winners[0]}\n`);
+      // The winner's lease is fresh: nobody else gets it now.
+      expect(await store.lock(name, 'parent')).toBe(false);
+    }
+  });
+
+  it('never lets two processes win a free lock they race for (40 rounds)', async () => {
+    for (let round = 0; round < 40; round++) {
+      const name = `free_${round}`;
+      const results = (await Promise.all(children.map((child, i) => ask(child, { op: 'lock', name, holder: `p${i}` })))) as boolean[];
+      expect(results.filter(Boolean), `round ${round}`).toHaveLength(1);
+    }
+  });
+
+  it('loses no update when several processes append to one file at once', async () => {
+    const perChild = 30;
+    await Promise.all([
+      ...children.map((child, i) => ask(child, { op: 'append', path: 'ha/crm_commands', count: perChild, tag: `p${i}` })),
+      (async () => {
+        for (let i = 0; i < perChild; i++) await store.update('ha/crm_commands', (text) => `${text ?? ''}parent ${i}\n`);
+      })(),
+    ]);
+    const lines = ((await store.read('ha/crm_commands')) ?? '').split('\n').filter(Boolean);
+    const expected = ['parent', ...children.map((_, i) => `p${i}`)].flatMap((tag) => Array.from({ length: perChild }, (_, i) => `${tag} ${i}`));
+    expect(lines.sort()).toEqual(expected.sort());
+    // Each process's own appends stay in order.
+    for (const tag of ['parent', 'p0']) {
+      const own = ((await store.read('ha/crm_commands')) ?? '').split('\n').filter((line) => line.startsWith(`${tag} `));
+      expect(own).toEqual(Array.from({ length: perChild }, (_, i) => `${tag} ${i}`));
+    }
+  });
+});

@@ -1,0 +1,28 @@
+// The in-memory store against the shared contract; its membership is set by
+// its owner rather than derived from heartbeats.
+
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/env/node/memory-store.js';
+import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
+import { storeContract } from './store-contract.js';
+
+storeContract('memory', { heartbeats: false, quorumFromHeartbeats: false }, async () => {
+  let now = 1_000_000;
+  const store = createMemoryStore({ clock: () => now });
+  return {
+    store,
+    ageLocks: async () => void (now += LOCK_LIFETIME_SECONDS * 750),
+    expireLocks: async () => void (now += LOCK_LIFETIME_SECONDS * 1000 + 1_000),
+    cleanup: () => store.close(),
+  };
+});
+
+describe('memory store membership', () => {
+  it('reports the nodes it was given as online and quorate, then what its owner sets', async () => {
+    const store = createMemoryStore({ nodes: ['a', 'b'] });
+    expect(await store.membership()).toEqual({ nodes: { a: { online: true }, b: { online: true } }, quorate: true });
+    store.setMembership({ nodes: { a: { online: true }, b: { online: false } }, quorate: false });
+    await store.heartbeat('b'); // no effect: membership is the owner's
+    expect(await store.membership()).toEqual({ nodes: { a: { online: true }, b: { online: false } }, quorate: false });
+  });
+});
