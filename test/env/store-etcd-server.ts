@@ -1,0 +1,130 @@
+// Throwaway etcd servers for the etcd store tests: on loopback, with a temp
+// data dir and free ports, killed afterwards.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The etcd binary on PATH, or undefined (the etcd tests are then skipped). */
+export function findEtcd(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'etcd');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EtcdMember {
+  name: string;
+  clientUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  members: EtcdMember[];
+  /** Client URLs of all members. */
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`etcd at ${url} exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const reply = await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) });
+      if (reply.ok && ((await reply.json()) as { health?: string }).health === 'true') return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy within ${timeoutMs} ms:\n${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts an etcd cluster of `size` members on loopback and waits until every member is healthy. */
+export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> {
+  const dataRoot = mkdtempSync(join(tmpdir(), 'ha-etcd-'));
+  const specs = [];
+  for (let i = 0; i < size; i++) {
+    specs.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
+  }
+  const initialCluster = specs.map((spec) => `${spec.name}=${spec.peer}`).join(',');
+  const children: ChildProcess[] = [];
+  const outputs: string[] = [];
+  const members: EtcdMember[] = [];
+  try {
+    for (const [i, spec] of specs.entries()) {
+      outputs[i] = '';
+      const child = spawn(
+        binary,
+        [
+          '--name', spec.name,
+          '--data-dir', join(dataRoot, spec.name),
+          '--listen-client-urls', spec.client,
+          '--advertise-client-urls', spec.client,
+          '--listen-peer-urls', spec.peer,
+          '--initial-advertise-peer-urls', spec.peer,
+          '--initial-cluster', initialCluster,
+          '--initial-cluster-state', 'new',
+          '--heartbeat-interval', '50',
+          '--election-timeout', '500',
+          '--logger', 'zap',
+          '--log-level', 'error',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const keep = (chunk: Buffer): void => {
+        outputs[i] = (outputs[i] + chunk.toString()).slice(-4000);
+      };
+      child.stdout?.on('data', keep);
+      child.stderr?.on('data', keep);
+      children.push(child);
+      members.push({ name: spec.name, clientUrl: spec.client, stop: () => stopProcess(child) });
+    }
+    await Promise.all(
+      children.map((child, i) => waitHealthy(specs[i].client, child, () => outputs[i], 15_000)),
+    );
+  } catch (err) {
+    await Promise.all(children.map(stopProcess));
+    rmSync(dataRoot, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    members,
+    urls: specs.map((spec) => spec.client),
+    async stop() {
+      await Promise.all(children.map(stopProcess));
+      rmSync(dataRoot, { recursive: true, force: true });
+    },
+  };
+}

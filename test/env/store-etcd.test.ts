@@ -1,0 +1,149 @@
+// The etcd store against real etcd servers started for the test (Debian's
+// etcd-server, installed by scripts/setup). Without an etcd binary these
+// tests are reported as skipped, with the reason in their name.
+
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEtcdStore, type EtcdStore, type EtcdStoreOptions } from '../../src/env/node/etcd-store.js';
+import { storeContract } from './store-contract.js';
+import { findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
+
+const etcdBinary = findEtcd();
+const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
+if (etcdBinary === undefined) console.warn(`etcd store tests ${missing}`);
+
+const LOCK_TTL = 2; // seconds; etcd's shortest lease with these election settings
+const ALIVE_TTL = 2;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let prefixes = 0;
+const nextPrefix = (): string => `/t${++prefixes}-${process.pid}/`;
+
+describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined ? ` (${missing})` : ''}`, () => {
+  let cluster: EtcdCluster;
+  const open = (extra: Partial<EtcdStoreOptions> = {}): EtcdStore =>
+    createEtcdStore({
+      endpoints: cluster.urls,
+      lockTtlSeconds: LOCK_TTL,
+      aliveTtlSeconds: ALIVE_TTL,
+      timeoutMs: 2_000,
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    cluster = await startEtcd(etcdBinary ?? 'etcd');
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  storeContract('etcd', { heartbeats: true, quorumFromHeartbeats: false }, async () => {
+    const prefix = nextPrefix();
+    const store = open({ prefix });
+    const peer = open({ prefix });
+    return {
+      store,
+      peer,
+      // A renewal resets the lease; etcd checks for expired leases twice a second.
+      ageLocks: () => sleep(1_300),
+      expireLocks: () => sleep(LOCK_TTL * 1000 + 1_000),
+      staleHeartbeats: () => sleep(ALIVE_TTL * 1000 + 1_000),
+      async cleanup() {
+        await store.close();
+        await peer.close();
+      },
+    };
+  });
+
+  describe.concurrent('keys and leases', () => {
+    let raw: Etcd3;
+    beforeAll(() => {
+      raw = new Etcd3({ hosts: cluster.urls });
+    });
+    afterAll(() => raw.close());
+
+    it('keeps files as keys below the prefix, and its own records below .ha-store', async () => {
+      const prefix = nextPrefix();
+      const store = open({ prefix });
+      await store.write('ha/manager_status', '{}');
+      expect(await raw.get(`${prefix}ha/manager_status`).string()).toBe('{}');
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      const lock = (await raw.get(`${prefix}.ha-store/lock/ha_manager_lock`).exec()).kvs[0];
+      expect(lock.value.toString()).toBe('a');
+      expect(lock.lease).not.toBe('0');
+      await store.heartbeat('a');
+      expect(await raw.get(`${prefix}.ha-store/members/a`).string()).toBe('a');
+      expect(await raw.get(`${prefix}.ha-store/alive/a`).exists()).toBe(true);
+      expect(await store.list('')).toEqual(['ha']);
+      await expect(store.write('.ha-store/lock/ha_manager_lock', 'b')).rejects.toThrow(/reserved/);
+      await store.close();
+    });
+
+    it('keeps stores with different prefixes apart', async () => {
+      const one = open({ prefix: nextPrefix() });
+      const two = open({ prefix: nextPrefix() });
+      await one.write('ha/x', 'one');
+      expect(await two.read('ha/x')).toBeUndefined();
+      expect(await one.lock('l', 'a')).toBe(true);
+      expect(await two.lock('l', 'b')).toBe(true);
+      await one.close();
+      await two.close();
+    });
+
+    it('renews on one lease per lock and holder, and refreshes it', async () => {
+      const prefix = nextPrefix();
+      const store = open({ prefix });
+      const key = `${prefix}.ha-store/lock/ha_manager_lock`;
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      const lease = (await raw.get(key).exec()).kvs[0].lease;
+      await sleep(1_200);
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      expect((await raw.get(key).exec()).kvs[0].lease).toBe(lease);
+      const ttl = await raw.leaseClient.leaseTimeToLive({ ID: lease });
+      // Refreshed: at least a whole second left (unrefreshed, 0.8 s would be; etcd rounds down).
+      expect(Number(ttl.TTL)).toBeGreaterThanOrEqual(1);
+      await store.close();
+    });
+
+    it('lets a restarted holder re-assert its lock, moving it onto a lease of its own', async () => {
+      const prefix = nextPrefix();
+      const before = open({ prefix });
+      expect(await before.lock('ha_agent_a_lock', 'a')).toBe(true);
+      await before.close(); // the process ends without releasing
+      const after = open({ prefix });
+      expect(await after.lock('ha_agent_a_lock', 'b')).toBe(false);
+      expect(await after.lock('ha_agent_a_lock', 'a')).toBe(true);
+      // The key outlives the old process's lease as long as the new one renews.
+      await sleep(1_300);
+      expect(await after.lock('ha_agent_a_lock', 'a')).toBe(true);
+      await sleep(1_300);
+      expect(await after.lock('ha_agent_a_lock', 'b')).toBe(false);
+      await after.close();
+    });
+
+    it('lets exactly one of many clients racing for a free lock win', async () => {
+      const prefix = nextPrefix();
+      const stores = Array.from({ length: 6 }, () => open({ prefix }));
+      for (let round = 0; round < 10; round++) {
+        const results = await Promise.all(stores.map((store, i) => store.lock(`race_${round}`, `n${i}`)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      }
+      await Promise.all(stores.map((store) => store.close()));
+    });
+
+    it('moves a file in one transaction: of two racing renames of one source, one wins', async () => {
+      const prefix = nextPrefix();
+      const one = open({ prefix });
+      const two = open({ prefix });
+      for (let round = 0; round < 5; round++) {
+        await one.write(`src${round}`, 'x');
+        const outcomes = await Promise.allSettled([one.rename(`src${round}`, `a${round}`), two.rename(`src${round}`, `b${round}`)]);
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const placed = [await one.read(`a${round}`), await one.read(`b${round}`)].filter((v) => v !== undefined);
+        expect(placed).toEqual(['x']);
+      }
+      await one.close();
+      await two.close();
+    });
+  });
+});
