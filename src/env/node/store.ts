@@ -34,7 +34,10 @@ export interface ClusterStore {
    * other update of the same file (the CLI appending to crm_commands while
    * the master takes them, two admins editing resources.cfg). `change`
    * returns the new content, or undefined to remove the file; the result is
-   * what was written.
+   * what was written. `change` may run more than once (a store that retries
+   * on a concurrent write, as etcd's does): keep it free of other effects
+   * than remembering its input, and the last call's input is what was
+   * replaced.
    */
   update(path: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined>;
 
