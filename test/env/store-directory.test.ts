@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
 import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../../src/env/node/store-heartbeats.js';
 import { storeContract } from './store-contract.js';
 
 const LIFETIME_MS = LOCK_LIFETIME_SECONDS * 1000;
@@ -36,7 +37,7 @@ storeContract('directory (plain)', { heartbeats: true, quorumFromHeartbeats: tru
     peer,
     ageLocks: async () => clock.advance(LIFETIME_MS * 0.75),
     expireLocks: async () => clock.advance(LIFETIME_MS + 1_000),
-    staleHeartbeats: async () => clock.advance(10_001),
+    staleHeartbeats: async () => clock.advance(DEFAULT_HEARTBEAT_TIMEOUT_MS + 1),
     async cleanup() {
       rmSync(root, { recursive: true, force: true });
     },
@@ -234,13 +235,13 @@ describe.concurrent('directory store, plain mode', () => {
         expect(await fs.readFile(join(root, 'nodes/a/ha-heartbeat'), 'utf8')).toBe(`${clock.now()}\n`);
         await fs.mkdir(join(root, 'nodes/b'), { recursive: true }); // a member that never beat
         expect(await store.membership()).toEqual({ nodes: { a: { online: true }, b: { online: false } }, quorate: false });
-        clock.advance(10_000);
+        clock.advance(DEFAULT_HEARTBEAT_TIMEOUT_MS);
         expect((await store.membership()).nodes.a.online).toBe(true);
         clock.advance(1);
         expect((await store.membership()).nodes.a.online).toBe(false);
         // A clock that stepped back: a beat far in the future is not trusted.
         await store.heartbeat('a');
-        clock.advance(-20_000);
+        clock.advance(-DEFAULT_HEARTBEAT_TIMEOUT_MS - 10_000);
         expect((await store.membership()).nodes.a.online).toBe(false);
         clock.advance(15_000);
         expect((await store.membership()).nodes.a.online).toBe(true);

@@ -39,7 +39,7 @@ export type DirectoryStoreMode = 'pmxcfs' | 'plain';
 export interface DirectoryStoreOptions {
   /** Milliseconds: lock leases and heartbeats run on it. Default: Date.now. */
   clock?: () => number;
-  /** Plain mode: a member whose heartbeat is older than this is offline (default 10 s). */
+  /** Plain mode: a member whose heartbeat is older than this is offline (default 30 s). */
   heartbeatTimeoutMs?: number;
   /**
    * Longest wait for exclusive access (plain mode: a lock's or a file's

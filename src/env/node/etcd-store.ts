@@ -30,9 +30,15 @@ export interface EtcdStoreOptions {
   timeoutMs?: number;
   /** Longest `update` keeps retrying against concurrent writers (default 10 s). */
   updateTimeoutMs?: number;
-  /** Lease of a lock (default LOCK_LIFETIME_SECONDS; shorter only for tests). */
+  /**
+   * Lease of a lock, in etcd's (real) seconds: default LOCK_LIFETIME_SECONDS.
+   * Shorter for tests, or for daemons on a scaled clock (120 / scale).
+   */
   lockTtlSeconds?: number;
-  /** Lease of a node's liveness key; it is offline this long after its last heartbeat (default 10 s). */
+  /**
+   * Lease of a node's liveness key: it is offline this long after its last
+   * heartbeat (default 30 s, three daemon rounds, as in the directory store).
+   */
   aliveTtlSeconds?: number;
 }
 
@@ -78,7 +84,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
   const lockTtl = options.lockTtlSeconds ?? LOCK_LIFETIME_SECONDS;
-  const aliveTtl = options.aliveTtlSeconds ?? 10;
+  const aliveTtl = options.aliveTtlSeconds ?? 30;
   const where = `etcd ${endpoints.join(',')}`;
   const description = `${where} (prefix ${prefix})`;
 
