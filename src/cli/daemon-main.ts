@@ -1,0 +1,159 @@
+// ha-crm and ha-lrm: the daemons of one node. Binds the environment once —
+// the cluster store, the clock, the watchdog (watchdog-mux), the resource
+// drivers, the worker pool and the scoring kernel — then runs until a
+// SIGTERM/SIGINT has been handled the daemon's way (the LRM stops or freezes
+// its services first, per the shutdown policy).
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Command } from 'commander';
+import pino from 'pino';
+
+import { errorText } from '../core/errors.js';
+import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
+import type { LogLevel } from '../env/env.js';
+import { createClock } from '../env/node/clock.js';
+import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
+import { openStore } from '../env/node/open-store.js';
+import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
+import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
+import { createWorkerPool } from '../native/worker-pool.js';
+import { nativeScoringKernel } from '../native/scoring-kernel.js';
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_SCRIPTS_DIR = '/etc/ha-manager/resources';
+export const DEFAULT_PVE_AGENT = join(PACKAGE_ROOT, 'share', 'pve-ha-agent');
+
+interface DaemonCliOptions {
+  node: string;
+  store?: string;
+  watchdogSocket: string;
+  watchdog: boolean;
+  scripts: string;
+  pveAgent: string;
+  logFormat: 'json' | 'text';
+  timeScale: number;
+  epoch?: number;
+}
+
+const PINO_LEVEL: Record<string, 'fatal' | 'error' | 'warn' | 'info' | 'debug'> = {
+  crit: 'fatal',
+  err: 'error',
+  warning: 'warn',
+  warn: 'warn',
+  notice: 'info',
+  info: 'info',
+  debug: 'debug',
+};
+
+/** Daemon logging through pino: JSON lines, or `<time> <level> <node>/<daemon>: <msg>` text. */
+function daemonLogger(source: string, format: 'json' | 'text'): (level: LogLevel, msg: string) => void {
+  const text = {
+    write(line: string) {
+      const record = JSON.parse(line) as { time: number; ha_level: string; msg: string };
+      process.stdout.write(`${new Date(record.time).toISOString()} ${record.ha_level} ${source}: ${record.msg}\n`);
+    },
+  };
+  const logger = pino({ base: { source }, level: 'debug' }, format === 'text' ? text : process.stdout);
+  return (level, msg) => {
+    // The reference's levels; one of its calls passes a mangled level, read as info.
+    const name = level.trim();
+    logger[PINO_LEVEL[name] ?? 'info']({ ha_level: PINO_LEVEL[name] ? name : 'info' }, msg.replace(/\n$/, ''));
+  };
+}
+
+/** The pve-manager version on a Proxmox VE node; else what every node of this stack reports. */
+function nodeVersion(): Promise<string> {
+  return new Promise((resolve) => {
+    if (!existsSync('/usr/bin/pveversion')) {
+      resolve(RULES_CAPABLE_VERSION);
+      return;
+    }
+    execFile('/usr/bin/pveversion', [], { timeout: 10_000 }, (err, stdout) => {
+      const match = /pve-manager\/(\S+?)\//.exec(stdout);
+      resolve(err === null && match !== null ? match[1] : RULES_CAPABLE_VERSION);
+    });
+  });
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`expected a positive number, got '${value}'`);
+  return n;
+}
+
+export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[]): Promise<number> {
+  const program = new Command(`ha-${daemon}`)
+    .description(
+      daemon === 'crm'
+        ? 'cluster resource manager: whoever holds the manager lock decides for all HA services'
+        : "local resource manager: runs this node's HA services as the master decides",
+    )
+    .option('--node <name>', 'this node', hostname().split('.')[0])
+    .option('--store <spec>', 'cluster store: dir:<path> or etcd:<url>[,...][?prefix=/p] (default: $HA_MANAGER_STORE, else /etc/pve)')
+    .option('--watchdog-socket <path>', 'watchdog-mux socket', DEFAULT_WATCHDOG_MUX_SOCKET)
+    .option('--no-watchdog', 'run without a watchdog: NOT SAFE, fencing cannot work (tests and demonstrations only)')
+    .option('--scripts <dir>', 'directory of the exec resource scripts', DEFAULT_SCRIPTS_DIR)
+    .option('--pve-agent <path>', 'agent command for Proxmox VE guests (vm, ct)', DEFAULT_PVE_AGENT)
+    .option('--log-format <format>', 'json or text', (v: string) => {
+      if (v !== 'json' && v !== 'text') throw new Error(`expected json or text, got '${v}'`);
+      return v;
+    }, 'text')
+    .option('--time-scale <factor>', 'run time faster by this factor (tests and demonstrations)', positiveNumber, 1)
+    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster must share it', positiveNumber);
+  program.parse([...argv]);
+  const options = program.opts<DaemonCliOptions>();
+
+  const source = `${options.node}/${daemon}`;
+  const log = daemonLogger(source, options.logFormat);
+  const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
+  const store = await openStore(options.store, { clock: clock.millis, node: options.node });
+  if (!options.watchdog) {
+    log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
+  }
+  const watchdog = options.watchdog ? muxWatchdog(options.watchdogSocket) : recordingWatchdog();
+  const pool = createWorkerPool({});
+  log('info', `starting, cluster store ${store.description}, worker pool ${pool.implementation}`);
+
+  const running = await startDaemon({
+    daemon,
+    node: options.node,
+    store,
+    clock,
+    log,
+    watchdog,
+    pool,
+    scoringKernel: nativeScoringKernel() ?? typescriptScoringKernel,
+    scriptsDir: options.scripts,
+    pveAgent: options.pveAgent,
+    version: await nodeVersion(),
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log('info', `received ${signal}, shutting down`);
+    running.requestShutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await running.done;
+  } finally {
+    await pool.close();
+    await store.close();
+  }
+  log('info', 'exit');
+  return 0;
+}
+
+export async function start(daemon: 'crm' | 'lrm'): Promise<void> {
+  try {
+    process.exitCode = await runDaemonCli(daemon, process.argv);
+  } catch (err) {
+    process.stderr.write(`ha-${daemon}: ${errorText(err)}\n`);
+    process.exitCode = 1;
+  }
+}
