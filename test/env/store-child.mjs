@@ -5,10 +5,11 @@
 // argv: <store root>   messages in: { id, op: 'lock' | 'append' | 'exit', ... }
 // messages out: { ready: true } once loaded, then { id, result } or { id, error }.
 
+import { fileURLToPath } from 'node:url';
 import { runnerImport } from 'vite';
 
 const root = process.argv[2];
-const { module } = await runnerImport(new URL('../../src/env/node/directory-store.ts', import.meta.url).pathname, {
+const { module } = await runnerImport(fileURLToPath(new URL('../../src/env/node/directory-store.ts', import.meta.url)), {
   configFile: false,
   logLevel: 'silent',
 });

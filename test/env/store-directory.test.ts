@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
 import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
@@ -285,7 +286,7 @@ describe('directory store across processes', () => {
     root = tempRoot();
     store = await openDirectoryStore(root);
     children = Array.from({ length: CHILDREN }, () =>
-      fork(new URL('./store-child.mjs', import.meta.url).pathname, [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
     await Promise.all(
       children.map(

@@ -118,11 +118,11 @@ async function acquire(dir: string, options: GuardOptions, deadline: number): Pr
       if (await claimIsDead(dir, other)) await fs.unlink(join(dir, other)).catch(() => undefined);
       else live++;
     }
-    if (live === 0) continue;
     if (Date.now() >= deadline) {
       throw new Error(`cannot get exclusive access for ${options.what} within ${options.timeoutMs} ms: busy (${others.join(', ')} in ${dir})`);
     }
-    await sleep(1 + Math.random() * Math.min(2 ** attempt, 20));
+    // Only dead claims in the way: go again at once.
+    if (live > 0) await sleep(1 + Math.random() * Math.min(2 ** attempt, 20));
   }
 }
 
