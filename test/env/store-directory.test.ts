@@ -313,8 +313,8 @@ describe('directory store across processes', () => {
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   });
 
-  it('never lets two processes win an expired lock they race for, the old holder among them (40 rounds)', async () => {
-    for (let round = 0; round < 40; round++) {
+  it('never lets two processes win an expired lock they race for, the old holder among them (100 rounds)', async () => {
+    for (let round = 0; round < 100; round++) {
       const name = `race_${round}`;
       const dir = join(root, 'priv/lock', name);
       await fs.mkdir(dir, { recursive: true });
