@@ -1,0 +1,91 @@
+// Process entry of ha-manager: binds the cluster store (`--store <spec>`
+// before the command, else HA_MANAGER_STORE, else /etc/pve on a Proxmox VE
+// node), the node name, the clock and the terminal, then runs the command
+// line and maps the outcome to the exit status.
+
+import { hostname } from 'node:os';
+
+import type { CliContext } from './ha-manager/context.js';
+import { cliResourceTypes } from './ha-manager/context.js';
+import { runHaManager } from './ha-manager/program.js';
+import { NODE_RESOURCE_TYPES } from '../env/node/env.js';
+import { openStore } from '../env/node/open-store.js';
+import type { ClusterStore } from '../env/node/store.js';
+
+/** Splits leading `--store <spec>` / `--store=<spec>` off the arguments. */
+function takeStoreOption(args: readonly string[]): { spec?: string; rest: string[] } {
+  const rest = [...args];
+  let spec: string | undefined;
+  for (;;) {
+    if (rest[0] === '--store' && rest.length > 1) {
+      spec = rest[1];
+      rest.splice(0, 2);
+    } else if (rest[0]?.startsWith('--store=')) {
+      spec = rest[0].slice('--store='.length);
+      rest.shift();
+    } else {
+      return spec === undefined ? { rest } : { spec, rest };
+    }
+  }
+}
+
+/**
+ * A store opened on first use, so that `help` works without one and a
+ * store that cannot be opened fails like any other command.
+ */
+function lazyStore(spec: string | undefined, node: string): { store: ClusterStore; close(): Promise<void> } {
+  let opened: Promise<ClusterStore> | undefined;
+  const get = (): Promise<ClusterStore> => (opened ??= openStore(spec, { node }));
+  const store: ClusterStore = {
+    description: spec ?? 'default store',
+    read: async (path) => (await get()).read(path),
+    write: async (path, data) => (await get()).write(path, data),
+    remove: async (path) => (await get()).remove(path),
+    list: async (dir) => (await get()).list(dir),
+    rename: async (from, to) => (await get()).rename(from, to),
+    update: async (path, change) => (await get()).update(path, change),
+    lock: async (name, holder) => (await get()).lock(name, holder),
+    unlock: async (name, holder) => (await get()).unlock(name, holder),
+    membership: async () => (await get()).membership(),
+    heartbeat: async (name) => (await get()).heartbeat(name),
+    refresh: async () => (await get()).refresh(),
+    close: async () => {
+      // a store that failed to open has been reported already and has nothing to close
+      const store = await opened?.catch(() => undefined);
+      await store?.close();
+    },
+  };
+  return { store, close: () => store.close() };
+}
+
+/** The locale's character set decides the table borders, as for the reference. */
+function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  return /utf-?8/i.test(locale);
+}
+
+export async function start(): Promise<void> {
+  const { spec, rest } = takeStoreOption(process.argv.slice(2));
+  // PVE's node name: the host name up to the first dot.
+  const nodename = process.env.HA_MANAGER_NODE || hostname().split('.')[0];
+  const { store, close } = lazyStore(spec, nodename);
+  const ctx: CliContext = {
+    store,
+    nodename,
+    now: () => Math.floor(Date.now() / 1000),
+    resourceTypes: cliResourceTypes(NODE_RESOURCE_TYPES),
+    terminal: {
+      utf8: localeIsUtf8(process.env),
+      ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    },
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+  try {
+    process.exitCode = await runHaManager(rest, ctx);
+  } finally {
+    await close().catch((err: unknown) => {
+      process.stderr.write(`ha-manager: closing the store failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
+  }
+}
