@@ -60,7 +60,7 @@ function addRuleFilters(command: Command, run: (filter: RuleFilter, output: List
       .option('--resource <sid>', 'only rules with this resource'),
   ).action(async (options: RuleFilter & ListOutputOptions) => {
     const { type, resource, ...output } = options;
-    await run({ ...(type !== undefined ? { type } : {}), ...(resource !== undefined ? { resource } : {}) }, output);
+    await run({ type, resource }, output);
   });
 }
 
