@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { CliContext } from './ha-manager/context.js';
 import { cliResourceTypes } from './ha-manager/context.js';
 import { runHaManager } from './ha-manager/program.js';
-import { NODE_RESOURCE_TYPES } from '../env/node/env.js';
+import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
 import { openStore } from '../env/node/open-store.js';
 import type { ClusterStore } from '../env/node/store.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { cliResourceTypes } from '../../src/cli/ha-manager/context.js';
-import { NODE_RESOURCE_TYPES } from '../../src/env/node/env.js';
+import { NODE_RESOURCE_TYPES } from '../../src/env/node/resource-types.js';
 import { PATHS } from '../../src/env/node/layout.js';
 import { createHarness, type Harness } from './harness.js';
 

@@ -16,13 +16,7 @@ import type { ConfigIssue } from '../../config/issues.js';
 import { formatIssue } from '../../config/issues.js';
 import { parseLrmStatus } from '../../config/lrm-status.js';
 import { parseManagerStatus, writeManagerStatus } from '../../config/manager-status.js';
-import {
-  DEFAULT_RESOURCE_TYPES,
-  parseResourcesConfig,
-  resourcesToServiceConfig,
-  writeResourcesConfig,
-  type ResourceTypeSpec,
-} from '../../config/resources-config.js';
+import { parseResourcesConfig, resourcesToServiceConfig, writeResourcesConfig } from '../../config/resources-config.js';
 import { parseRulesConfig, setRuleDefaults, writeRulesConfig } from '../../config/rules-config.js';
 import { errorText } from '../../core/errors.js';
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
@@ -45,6 +39,7 @@ import type { NodeResourceDriver } from './drivers.js';
 import { guestStaticStats } from './guest-config.js';
 import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
+import { NODE_RESOURCE_TYPES } from './resource-types.js';
 import type { ClusterStore } from './store.js';
 import type { WatchdogPort } from './watchdog.js';
 
@@ -54,15 +49,6 @@ const DEFAULT_EXEC_USAGE = { maxcpu: 1, maxmem: 256 * MIB } as const;
 /** Warn when one loop iteration takes longer (seconds), as the reference does. */
 const SLOW_LOOP_SECONDS = 30;
 const DEFAULT_MAX_WORKERS = 4;
-
-/** Resource types the daemons know: Proxmox guests and script services. */
-export const NODE_RESOURCE_TYPES: Readonly<Record<string, ResourceTypeSpec>> = {
-  ...DEFAULT_RESOURCE_TYPES,
-  exec: {
-    checkName: (name) =>
-      /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? undefined : `invalid script name '${name}' (letters, digits, '.', '_', '-')`,
-  },
-};
 
 export type DaemonLog = (level: LogLevel, msg: string) => void;
 

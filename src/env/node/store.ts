@@ -22,7 +22,7 @@ export interface ClusterStore {
   write(path: string, data: string): Promise<void>;
   /** Removes the file; false when it did not exist. */
   remove(path: string): Promise<boolean>;
-  /** Names of the entries directly below a directory path (files and subdirectories), sorted. */
+  /** Names of the entries directly below a directory path (files and subdirectories), sorted; [] when it does not exist. */
   list(dir: string): Promise<string[]>;
   /**
    * Moves a file atomically (the master moving a fenced node's guest config
