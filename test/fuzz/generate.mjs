@@ -327,13 +327,16 @@ export function generateScenario(seed, options = {}) {
   const nodeCount = rng.int(3, 5);
   const nodes = Array.from({ length: nodeCount }, (_, i) => `node${i + 1}`);
 
+  const groups = rng.chance(0.25) ? genGroups(rng, nodes) : [];
+
+  // With groups, often a cluster new enough to migrate them to rules for good.
+  const clusterVersion = groups.length > 0 && rng.chance(0.4) ? rng.pick(['9.0.0~16', '9.0.1', '9.1-1']) : undefined;
   const hardware = {};
   for (const n of nodes) {
     hardware[n] = { power: 'off', network: 'off' };
-    if (rng.chance(0.05)) hardware[n]['pve-manager-version'] = rng.pick(VERSIONS);
+    if (clusterVersion !== undefined && rng.chance(0.9)) hardware[n]['pve-manager-version'] = clusterVersion;
+    else if (rng.chance(0.05)) hardware[n]['pve-manager-version'] = rng.pick(VERSIONS);
   }
-
-  const groups = rng.chance(0.25) ? genGroups(rng, nodes) : [];
 
   const serviceCount = rng.int(1, 8);
   const used = new Set();
@@ -374,7 +377,16 @@ export function generateScenario(seed, options = {}) {
     cmdlist.push(round);
   }
 
+  // Rarely, guests already running when the simulation starts.
+  const serviceStatus = {};
+  if (rng.chance(0.05)) {
+    for (const s of sids) {
+      if (rng.chance(0.5)) (serviceStatus[serviceConfig[s].node] ??= {})[s] = 1;
+    }
+  }
+
   const files = {};
+  for (const [n, status] of Object.entries(serviceStatus)) files[`service_status_${n}`] = `${JSON.stringify(status, null, 4)}\n`;
   files.cmdlist = `[\n${cmdlist.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
   files.hardware_status = `${JSON.stringify(hardware, null, 4)}\n`;
   files.manager_status = '{}\n';

@@ -102,8 +102,12 @@ class OracleServer {
   }
 }
 
-/** Perl hash seeds (hex) to retry a differing case with. */
-const HASH_SEEDS = ['deadbeef', '12345678abcdef', '99aa77', 'fedcba9876', '5a5a5a5a', 'c0ffee'];
+/**
+ * Reruns of a differing case with Perl's default per-run hash randomisation
+ * (as the reference runs anywhere but in our fixed-seed oracle): the chance
+ * of missing one of two equally likely orders is 2^-8.
+ */
+const HASH_SEEDS = Array.from({ length: 8 }, () => 'random');
 
 async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
