@@ -12,8 +12,11 @@ const etcdBinary = findEtcd();
 const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
 if (etcdBinary === undefined) console.warn(`etcd store tests ${missing}`);
 
-const LOCK_TTL = 2; // seconds; etcd's shortest lease with these election settings
-const ALIVE_TTL = 2;
+const LOCK_TTL = 3; // seconds
+const ALIVE_TTL = 2; // etcd's shortest lease with these election settings
+// Two of these outlast an unrenewed lease (etcd revokes up to 0.5 s late);
+// one leaves a renewed lease over a second to spare, for a loaded machine.
+const AGE_MS = 1_900;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let prefixes = 0;
@@ -45,7 +48,7 @@ describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined 
       store,
       peer,
       // A renewal resets the lease; etcd checks for expired leases twice a second.
-      ageLocks: () => sleep(1_300),
+      ageLocks: () => sleep(AGE_MS),
       expireLocks: () => sleep(LOCK_TTL * 1000 + 1_000),
       staleHeartbeats: () => sleep(ALIVE_TTL * 1000 + 1_000),
       async cleanup() {
@@ -96,12 +99,12 @@ describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined 
       const key = `${prefix}.ha-store/lock/ha_manager_lock`;
       expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
       const lease = (await raw.get(key).exec()).kvs[0].lease;
-      await sleep(1_200);
+      await sleep(AGE_MS);
       expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
       expect((await raw.get(key).exec()).kvs[0].lease).toBe(lease);
       const ttl = await raw.leaseClient.leaseTimeToLive({ ID: lease });
-      // Refreshed: at least a whole second left (unrefreshed, 0.8 s would be; etcd rounds down).
-      expect(Number(ttl.TTL)).toBeGreaterThanOrEqual(1);
+      // Refreshed: at least two whole seconds left (unrefreshed, 1.1 s would be; etcd rounds down).
+      expect(Number(ttl.TTL)).toBeGreaterThanOrEqual(LOCK_TTL - 1);
       await store.close();
     });
 
@@ -114,9 +117,9 @@ describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined 
       expect(await after.lock('ha_agent_a_lock', 'b')).toBe(false);
       expect(await after.lock('ha_agent_a_lock', 'a')).toBe(true);
       // The key outlives the old process's lease as long as the new one renews.
-      await sleep(1_300);
+      await sleep(AGE_MS);
       expect(await after.lock('ha_agent_a_lock', 'a')).toBe(true);
-      await sleep(1_300);
+      await sleep(AGE_MS);
       expect(await after.lock('ha_agent_a_lock', 'b')).toBe(false);
       await after.close();
     });

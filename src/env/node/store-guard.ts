@@ -85,6 +85,16 @@ async function claimIsDead(dir: string, name: string): Promise<boolean> {
   return stat !== undefined && Date.now() - stat.mtimeMs > FOREIGN_CLAIM_STALE_MS;
 }
 
+/** Removes a dead claim; true when it is gone (also when someone else removed it first). */
+async function removeClaim(path: string): Promise<boolean> {
+  try {
+    await fs.unlink(path);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT';
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** In this process, one contender per guard at a time: others queue here instead of spinning. */
@@ -113,16 +123,18 @@ async function acquire(dir: string, options: GuardOptions, deadline: number): Pr
     }
     if (others.length === 0) return mine;
     await fs.unlink(mine);
-    let live = 0;
+    let blocked = false;
     for (const other of others) {
-      if (await claimIsDead(dir, other)) await fs.unlink(join(dir, other)).catch(() => undefined);
-      else live++;
+      if (!(await claimIsDead(dir, other))) blocked = true;
+      else if (!(await removeClaim(join(dir, other)))) blocked = true;
     }
+    // Only dead claims were in the way and they are gone: go again at once,
+    // however late (that is progress, not waiting).
+    if (!blocked) continue;
     if (Date.now() >= deadline) {
       throw new Error(`cannot get exclusive access for ${options.what} within ${options.timeoutMs} ms: busy (${others.join(', ')} in ${dir})`);
     }
-    // Only dead claims in the way: go again at once.
-    if (live > 0) await sleep(1 + Math.random() * Math.min(2 ** attempt, 20));
+    await sleep(1 + Math.random() * Math.min(2 ** attempt, 20));
   }
 }
 
