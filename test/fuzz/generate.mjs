@@ -310,12 +310,42 @@ function genCommand(rng, m, opts) {
         `service vm:999 delete`,
         `service vm:999 manual-migrate ${node()}`,
         `service ${sid()} add ${node()}`,
+        `service vm:998 add node9`,
         `service foo started`,
         `frobnicate ${node()} now`,
         `pve-manager-version ${node()} get`,
       ]);
   }
   return undefined;
+}
+
+/** One config oddity (see generateScenario), applied to the finished files. */
+function addOddity(rng, files, sids, haveGroups) {
+  const sc = JSON.parse(files.service_config);
+  const sid = rng.pick(sids);
+  const dc = files['datacenter.cfg'] !== undefined ? JSON.parse(files['datacenter.cfg']) : {};
+  const odd = rng.pick(['state', 'key', 'null', 'policy', 'scheduler', 'rule', 'group']);
+  if (odd === 'state') sc[sid].state = rng.pick(['bogus', 'running', '']);
+  else if (odd === 'key') sc[sid].note = 'extra';
+  else if (odd === 'null') sc[sid][rng.pick(['state', 'group', 'max_restart'])] = null;
+  else if (odd === 'policy') dc.ha = { shutdown_policy: rng.pick(['xyz', '', 'MIGRATE']) };
+  else if (odd === 'scheduler') dc.crs = { ha: 'bogus' };
+  else if (odd === 'rule') {
+    const extra = rng.pick([
+      `node-affinity: odd1\n\tresources ${sid}\n\tnodes node2\n\tstrict 2\n`,
+      `node-affinity: odd1\n\tresources ${sid}\n`,
+      `resource-affinity: odd1\n\tresources ${sid},vm:999\n\taffinity sideways\n`,
+      `node-affinity: odd1\n\tresources ${sid}\n\tnodes node2:x\n`,
+      `weird-rule: odd1\n\tresources ${sid}\n`,
+    ]);
+    files.rules_config = files.rules_config !== undefined ? `${files.rules_config}\n${extra}` : extra;
+  } else if (odd === 'group') {
+    const extra = rng.pick(['group: oddgroup\n\tcomment no nodes\n', 'group: oddgroup\n\tnodes node1\n\trestricted 2\n']);
+    files.groups = files.groups !== undefined ? `${files.groups}\n${extra}` : extra;
+    if (!haveGroups || rng.chance(0.5)) sc[sid].group = 'oddgroup';
+  }
+  files.service_config = `${JSON.stringify(sc, null, 4)}\n`;
+  if (Object.keys(dc).length > 0) files['datacenter.cfg'] = `${JSON.stringify(dc, null, 4)}\n`;
 }
 
 /**
@@ -394,6 +424,9 @@ export function generateScenario(seed, options = {}) {
   if (groups.length > 0) files.groups = groups.map((g) => g.text).join('\n');
   if (rules.length > 0) files.rules_config = rules.join('\n');
   if (datacenter !== undefined) files['datacenter.cfg'] = `${JSON.stringify(datacenter, null, 4)}\n`;
+  // Rarely, one oddity in the config files: the reference does not validate
+  // them up front, it warns or copes at run time, and so must we.
+  if ((options.oddities ?? true) && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);
   files.README = `fuzz scenario, seed ${seed}\n`;
   return { seed, files };
 }

@@ -5,6 +5,7 @@
 //
 //   node test/fuzz/run.mjs [--count N] [--start S] [--seeds a,b,...] [--jobs J]
 //                          [--out DIR] [--oracle PATH] [--sim PATH] [--hash-check]
+//                          [--check-reference] [--mask die-location] [--no-oddities] [--quiet]
 //
 // Without an oracle it still runs our simulator on every seed and reports
 // crashes (a non-zero exit or a log that does not end the reference's way).
@@ -40,6 +41,7 @@ function parseArgs(argv) {
     // Known, reported divergences to mask so that new classes stand out.
     mask: [],
     quiet: false,
+    oddities: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,6 +63,7 @@ function parseArgs(argv) {
     else if (a === '--check-reference') opts.checkReference = true;
     else if (a === '--mask') opts.mask = val().split(',');
     else if (a === '--quiet') opts.quiet = true;
+    else if (a === '--no-oddities') opts.oddities = false;
     else throw new Error(`unknown argument '${a}'`);
   }
   return opts;
@@ -113,7 +116,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
   const dir = join(work, 'scenario');
   try {
-    writeScenario(dir, generateScenario(seed).files);
+    writeScenario(dir, generateScenario(seed, { oddities: opts.oddities }).files);
     const [ours, ref] = await Promise.all([
       run(process.execPath, [opts.sim, 'run', dir]),
       !haveOracle ? Promise.resolve(undefined) : server !== undefined ? server.run(dir) : run(opts.oracle, [dir]),
