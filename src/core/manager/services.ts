@@ -102,6 +102,34 @@ function stepMoving(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: Serv
   if (isNodeOfflineDelayed(env, m.ns, sd.node)) changeServiceState(env, m, sid, 'fence');
 }
 
+/**
+ * Carries out a queued migrate or relocate request, unless its target is not
+ * online or already the service's node (those are logged and dropped).
+ * `announce` logs the move first, as the reference does for running services.
+ * True when the service changed state.
+ */
+function startMove(
+  ctx: StepContext,
+  sid: Sid,
+  sd: ServiceStatusEntry,
+  cmd: 'migrate' | 'relocate',
+  target: NodeName,
+  announce: boolean,
+): boolean {
+  const { env, m } = ctx;
+  if (!isNodeOnline(m.ns, target)) {
+    env.log('err', `ignore service '${sid}' ${cmd} request - node '${target}' not online`);
+    return false;
+  }
+  if (sd.node === target) {
+    env.log('info', `ignore service '${sid}' ${cmd} request - service already on node '${target}'`);
+    return false;
+  }
+  if (announce) env.log('info', `${cmd} service '${sid}' to node '${target}'`);
+  changeServiceState(env, m, sid, cmd, { node: sd.node, target });
+  return true;
+}
+
 function stepStopped(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: ServiceStatusEntry): void {
   const { env, m } = ctx;
   const ns = m.ns;
@@ -115,15 +143,7 @@ function stepStopped(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: Ser
   if (sd.cmd !== undefined) {
     const [cmd, arg] = sd.cmd;
     if (cmd === 'migrate' || cmd === 'relocate') {
-      const target = arg;
-      if (!isNodeOnline(ns, target)) {
-        env.log('err', `ignore service '${sid}' ${cmd} request - node '${target}' not online`);
-      } else if (sd.node === target) {
-        env.log('info', `ignore service '${sid}' ${cmd} request - service already on node '${target}'`);
-      } else {
-        changeServiceState(env, m, sid, cmd, { node: sd.node, target });
-        return;
-      }
+      if (startMove(ctx, sid, sd, cmd, arg, false)) return;
     } else if (cmd === 'stop') {
       env.log('info', `ignore service '${sid}' ${cmd} request - service already stopped`);
     } else {
@@ -196,15 +216,7 @@ async function stepStarted(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, s
   if (sd.cmd !== undefined) {
     const [cmd, arg] = sd.cmd;
     if (cmd === 'migrate' || cmd === 'relocate') {
-      const target = arg;
-      if (!isNodeOnline(ns, target)) {
-        env.log('err', `ignore service '${sid}' ${cmd} request - node '${target}' not online`);
-      } else if (sd.node === target) {
-        env.log('info', `ignore service '${sid}' ${cmd} request - service already on node '${target}'`);
-      } else {
-        env.log('info', `${cmd} service '${sid}' to node '${target}'`);
-        changeServiceState(env, m, sid, cmd, { node: sd.node, target });
-      }
+      startMove(ctx, sid, sd, cmd, arg, true);
     } else if (cmd === 'stop') {
       const timeout = arg;
       if (leadingNumber(timeout) === 0) {
