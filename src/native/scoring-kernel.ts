@@ -6,8 +6,7 @@
 // compares sids, is the TypeScript kernel's own selection function.
 
 import {
-  checkCandidates,
-  checkLimit,
+  checkMigrationInputs,
   checkNodeUsages,
   checkResourceStats,
   nodeNameKeys,
@@ -58,12 +57,6 @@ function isSchedulingAddon(addon: unknown): addon is SchedulingAddon {
   if (typeof addon !== 'object' || addon === null) return false;
   const functions = addon as Record<string, unknown>;
   return ADDON_FUNCTIONS.every((name) => typeof functions[name] === 'function');
-}
-
-function checkMigrationInputs(nodes: readonly NodeUsage[], candidates: readonly MigrationCandidate[], limit: number): void {
-  checkNodeUsages(nodes);
-  checkCandidates(candidates);
-  checkLimit(limit);
 }
 
 function bestMigrations(

@@ -82,6 +82,17 @@ export function checkCandidates(candidates: readonly MigrationCandidate[]): void
   }
 }
 
+/** The checks every migration scoring runs first, in both kernels. */
+export function checkMigrationInputs(
+  nodes: readonly NodeUsage[],
+  candidates: readonly MigrationCandidate[],
+  limit: number,
+): void {
+  checkNodeUsages(nodes);
+  checkCandidates(candidates);
+  checkLimit(limit);
+}
+
 export function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 0) {
     throw new Error(`limit must be a non-negative integer, got ${String(limit)}`);
@@ -279,9 +290,7 @@ function scoreBestBalancingMigrations(
   candidates: readonly MigrationCandidate[],
   limit: number,
 ): ScoredMigration[] {
-  checkNodeUsages(nodes);
-  checkCandidates(candidates);
-  checkLimit(limit);
+  checkMigrationInputs(nodes, candidates, limit);
   const base = migrationBase(nodes);
   const loads = base.loads.slice();
   const scored = candidates.map((candidate) => ({
@@ -329,9 +338,7 @@ function scoreBestBalancingMigrationsTopsis(
   candidates: readonly MigrationCandidate[],
   limit: number,
 ): ScoredMigration[] {
-  checkNodeUsages(nodes);
-  checkCandidates(candidates);
-  checkLimit(limit);
+  checkMigrationInputs(nodes, candidates, limit);
   const base = migrationBase(nodes);
   const baseCpu = Float64Array.from(nodes, (node) => cpuLoad(node.stats));
   const baseMem = Float64Array.from(nodes, (node) => memLoad(node.stats));
