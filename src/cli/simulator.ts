@@ -5,11 +5,16 @@
 //   ha-simulator regen DIR...     (re)write log.expect of the given scenarios
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import { Command } from 'commander';
 
-import { readScenario } from '../config/scenario.js';
+import { parseScenarioDatacenterConfig } from '../config/datacenter-config.js';
+import { parseGroupsConfig } from '../config/groups-config.js';
+import { ConfigError, formatIssue } from '../config/issues.js';
+import { parseRulesConfig } from '../config/rules-config.js';
+import { parseScenario, readScenarioTexts } from '../config/scenario.js';
+import { parseScenarioServiceConfig } from '../config/service-config.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import { runSimulation } from '../env/sim/runner.js';
@@ -21,22 +26,71 @@ export interface SimulateOptions {
   maxLoopDelay?: number;
 }
 
-/** Reads a scenario folder into what the simulator starts from. */
-export async function loadScenario(dir: string): Promise<SimScenario> {
-  const scenario = await readScenario(dir);
+/**
+ * Files the reference's simulator reads leniently: plain JSON whose content
+ * it interprets at run time (service_config, datacenter.cfg), and section
+ * configs whose bad sections it skips with a warning (rules_config, groups).
+ * Their problems are warnings here too; the run goes on with what they hold.
+ */
+const LENIENT_FILES = ['service_config', 'datacenter.cfg', 'rules_config', 'groups'] as const;
+
+/** Plain JSON, as the reference reads it: invalid JSON ends the run before it starts. */
+function parseJsonFile(text: string | undefined, file: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON - ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Checks a leniently read file with its strict parser; problems become warnings. */
+function warnAbout(text: string | undefined, check: (text: string) => unknown, warn: (msg: string) => void): void {
+  if (text === undefined) return;
+  try {
+    check(text);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const issue of err.issues) warn(formatIssue(issue));
+  }
+}
+
+/**
+ * Reads a scenario folder into what the simulator starts from. Problems in
+ * the leniently read files are passed to `warn` (default: stderr) and the
+ * run goes ahead, as with the reference.
+ */
+export async function loadScenario(dir: string, warn: (msg: string) => void = defaultWarn): Promise<SimScenario> {
+  const { raw, serviceStatus } = await readScenarioTexts(dir);
+  const strict = { ...raw };
+  for (const name of LENIENT_FILES) delete strict[name];
+  const scenario = parseScenario(dir, strict, serviceStatus);
   if (scenario.cmdlist === undefined) throw new Error(`${join(dir, 'cmdlist')}: missing (every scenario needs one)`);
+
+  const serviceFile = join(dir, 'service_config');
+  const datacenterFile = join(dir, 'datacenter.cfg');
+  warnAbout(raw.service_config, (t) => parseScenarioServiceConfig(t, serviceFile), warn);
+  warnAbout(raw['datacenter.cfg'], (t) => parseScenarioDatacenterConfig(t, datacenterFile), warn);
+  warnAbout(raw.rules_config, (t) => parseRulesConfig(t, join(dir, 'rules_config')), warn);
+  warnAbout(raw.groups, (t) => parseGroupsConfig(t, join(dir, 'groups')), warn);
+
   return {
+    label: basename(resolve(dir)),
     cmdlist: scenario.cmdlist,
     hardwareStatus: scenario.hardwareStatus,
     managerStatus: scenario.managerStatus,
-    serviceConfig: scenario.serviceConfig as SimScenario['serviceConfig'],
-    rulesConfig: scenario.raw.rules_config,
-    groups: scenario.raw.groups,
-    datacenter: scenario.datacenter as SimScenario['datacenter'],
+    serviceConfig: parseJsonFile(raw.service_config, serviceFile) as SimScenario['serviceConfig'],
+    rulesConfig: raw.rules_config,
+    groups: raw.groups,
+    datacenter: parseJsonFile(raw['datacenter.cfg'], datacenterFile) as SimScenario['datacenter'],
     staticServiceStats: scenario.staticServiceStats,
     dynamicServiceStats: scenario.dynamicServiceStats,
     serviceStatus: scenario.serviceStatus,
   };
+}
+
+function defaultWarn(msg: string): void {
+  process.stderr.write(`ha-simulator: warning: ${msg}\n`);
 }
 
 /** Runs the scenario in `dir` and returns its log. */

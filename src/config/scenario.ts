@@ -279,11 +279,23 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
+/** The texts of a scenario folder's files, and of the nodes' initial running guests. */
+export interface ScenarioTexts {
+  raw: Partial<Record<ScenarioFileName, string>>;
+  serviceStatus: Record<NodeName, string>;
+}
+
 /**
  * Reads and parses a scenario folder; see parseScenario. Initial running
  * guests are read for the scenario's nodes only, as the simulator does.
  */
 export async function readScenario(dir: string): Promise<Scenario> {
+  const { raw, serviceStatus } = await readScenarioTexts(dir);
+  return parseScenario(dir, raw, serviceStatus);
+}
+
+/** Reads the files of a scenario folder without parsing them (see readScenario). */
+export async function readScenarioTexts(dir: string): Promise<ScenarioTexts> {
   const raw: Partial<Record<ScenarioFileName, string>> = {};
   for (const name of SCENARIO_FILES) {
     const text = await readIfPresent(join(dir, name));
@@ -300,5 +312,5 @@ export async function readScenario(dir: string): Promise<Scenario> {
     const text = await readIfPresent(join(dir, `service_status_${node}`));
     if (text !== undefined) serviceStatus[node] = text;
   }
-  return parseScenario(dir, raw, serviceStatus);
+  return { raw, serviceStatus };
 }

@@ -21,3 +21,12 @@ export function leadingNumber(text: string): number {
   const match = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)/.exec(text);
   return match === null ? 0 : Number(match[1]);
 }
+
+/**
+ * Truth as Perl sees a config value: undefined, null, false, 0, '' and '0'
+ * are false. Settings read from JSON keep their original types, so "0" must
+ * stay false as it does in the reference.
+ */
+export function isPerlTrue(value: unknown): boolean {
+  return !(value === undefined || value === null || value === false || value === 0 || value === '' || value === '0');
+}

@@ -10,6 +10,7 @@ import type { ServiceConfig, Sid } from '../types.js';
 import { hasMinVersion } from '../version.js';
 import type { ServiceConfigChange } from '../../env/env.js';
 import { errorText } from '../errors.js';
+import { isPerlTrue } from '../format.js';
 import type { Manager } from './state.js';
 
 /** The first pve-manager version whose HA stack understands rules. */
@@ -40,7 +41,8 @@ async function assertClusterCanMigrateGroups(env: HaEnv, m: Manager): Promise<vo
     if (lrm.mode !== 'active') throw new Error(`lrm '${node}' is not in mode 'active'`);
 
     const version = await env.getNodeVersion(node);
-    if (!version) throw new Error(`could not retrieve version from node '${node}'`);
+    // Perl truth: a version of "0" counts as none, as in the reference.
+    if (version === undefined || !isPerlTrue(version)) throw new Error(`could not retrieve version from node '${node}'`);
     env.log('notice', `ha groups migration: node '${node}' has version '${version}'`);
     if (!hasMinVersion(version, HA_RULES_MIN_VERSION)) {
       throw new Error(`node '${node}' needs at least pve-manager version '${HA_RULES_MIN_VERSION}'`);
@@ -84,7 +86,9 @@ async function migrateGroupsPersistently(env: HaEnv, m: Manager): Promise<boolea
 
 export async function tryPersistentGroupMigration(env: HaEnv, m: Manager): Promise<void> {
   const groups = await env.readGroupConfig();
-  if (Object.keys(groups.ids).length < 1) return;
+  // A section the parser dropped still counts as a group (the reference keeps
+  // its id, without a value), so the migration keeps being attempted.
+  if (Object.keys(groups.ids).length < 1 && Object.keys(groups.order).length < 1) return;
 
   m.groupMigrationRound -= 1;
   if (m.groupMigrationRound > 0) return;

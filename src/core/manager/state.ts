@@ -2,6 +2,7 @@
 // machine's single setter.
 
 import type { HaEnv } from '../../env/env.js';
+import { isPerlTrue } from '../format.js';
 import type { CompiledRules, GroupsConfig } from '../rules/types.js';
 import { createNodeStatus, type NodeStatus } from '../node-status.js';
 import type { OnlineNodeUsage } from '../placement/usage.js';
@@ -98,9 +99,9 @@ export async function createManager(env: HaEnv): Promise<Manager> {
 export async function updateCrsSchedulerMode(env: HaEnv, m: Manager): Promise<void> {
   const { crs } = await env.getDatacenterSettings();
   const settings = m.crs;
-  settings.rebalanceOnRequestStart = Boolean(crs['ha-rebalance-on-start']);
+  settings.rebalanceOnRequestStart = isPerlTrue(crs['ha-rebalance-on-start']);
   settings.autoRebalance = {
-    enable: Boolean(crs['ha-auto-rebalance']),
+    enable: isPerlTrue(crs['ha-auto-rebalance']),
     threshold: crs['ha-auto-rebalance-threshold'] ?? 0.3,
     method: crs['ha-auto-rebalance-method'] ?? 'bruteforce',
     holdDuration: crs['ha-auto-rebalance-hold-duration'] ?? 3,
@@ -108,7 +109,7 @@ export async function updateCrsSchedulerMode(env: HaEnv, m: Manager): Promise<vo
   };
 
   const oldMode = settings.scheduler;
-  const newMode = crs.ha || 'basic';
+  const newMode = isPerlTrue(crs.ha) ? String(crs.ha) : 'basic';
   if (oldMode === undefined) {
     if (newMode !== 'basic') env.log('info', `using scheduler mode '${newMode}'`);
   } else if (newMode === oldMode) {

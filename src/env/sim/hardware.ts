@@ -108,6 +108,7 @@ export class SimHardware {
   #groupsText: string | undefined;
   #groupsParsed: { text: string; groups: GroupsConfig } | undefined;
   readonly #datacenter: SimScenario['datacenter'];
+  readonly #label: string;
   #staticStats: Record<Sid, StaticStats>;
   #dynamicStats: Record<Sid, DynamicStats>;
   #uidCounter = 0;
@@ -121,6 +122,7 @@ export class SimHardware {
     this.#rulesText = scenario.rulesConfig;
     this.#groupsText = scenario.groups;
     this.#datacenter = scenario.datacenter;
+    this.#label = scenario.label ?? 'scenario';
 
     const initialConfig: Record<Sid, RawServiceConfigEntry> = scenario.serviceConfig
       ? (JSON.parse(JSON.stringify(scenario.serviceConfig)) as Record<Sid, RawServiceConfigEntry>)
@@ -292,6 +294,11 @@ export class SimHardware {
       return { ...entry };
     });
     const node = String(entry.node);
+    if (!this.nodes.includes(node)) {
+      // The reference then reads that node's service status file, which a node
+      // unknown to the hardware does not have.
+      throw new SimError(`can't open '${this.#label}/status/service_status_${node}' - No such file or directory`);
+    }
     (this.#running[node] ??= {})[sid] = running;
   }
 

@@ -18,6 +18,11 @@ export interface SimNodeHardware {
 export type RawServiceConfigEntry = Record<string, unknown> & { node?: string; state?: string };
 
 export interface SimScenario {
+  /**
+   * The scenario folder's name, as the reference's tester is given it; it
+   * shows in the one error message that prints a status file's path.
+   */
+  label?: string;
   /** Rounds of commands; one round runs every fifth loop. */
   cmdlist: string[][];
   hardwareStatus?: Record<NodeName, SimNodeHardware>;
