@@ -134,11 +134,36 @@ export function checkSingleMaster(log) {
   return errors;
 }
 
+/**
+ * Each service's state changes chain up: a change starts from the state the
+ * previous change (by whichever master) ended in. The chain restarts when a
+ * master adds the service anew or drops it from its state. (A disarm in
+ * freeze mode freezes services silently: 'freeze' may follow anything.)
+ */
+export function checkStateChain(log) {
+  const errors = [];
+  const last = new Map();
+  for (const l of parseLog(log)) {
+    if (l.msg === undefined || !/\/crm$/.test(l.source)) continue;
+    let m;
+    if ((m = /^service '(\S+)': state changed from '(\S+)' to '(\S+)'/.exec(l.msg))) {
+      const prev = last.get(m[1]);
+      // Disarming in freeze mode freezes services without a state-change line.
+      if (prev !== undefined && prev !== m[2] && m[2] !== 'freeze') errors.push(`line ${l.index + 1}: ${m[1]} changes from '${m[2]}' but was '${prev}'`);
+      last.set(m[1], m[3]);
+    } else if ((m = /^(?:adding new service|removing stale service) '(\S+)'/.exec(l.msg))) {
+      last.delete(m[1]);
+    }
+  }
+  return errors;
+}
+
 export const ALL_CHECKS = {
   framing: checkFraming,
   'monotonic-time': checkMonotonicTime,
   'single-runner': checkSingleRunner,
   'single-master': checkSingleMaster,
+  'state-chain': checkStateChain,
 };
 
 /** All violations of all checks, each prefixed with its check's name. */
