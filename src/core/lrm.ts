@@ -300,13 +300,20 @@ function activeServiceCount(lrm: Lrm): number {
  * could race its handling of the first failure — except 'stopped', which is
  * always enforced, master or not.
  */
-function queueResourceCommand(lrm: Lrm, sid: Sid, uid: string | undefined, state: string, params?: CommandParams): void {
+function queueResourceCommand(
+  lrm: Lrm,
+  sid: Sid,
+  uid: string | undefined,
+  state: string,
+  paramsFrom?: Pick<ServiceStatusEntry, 'target' | 'timeout'>,
+): void {
   if (state !== 'stopped' && uid && lrm.results[uid] !== undefined) return;
   const existing = lrm.workers.get(sid);
   if (existing !== undefined) {
     if (existing.started) return;
     lrm.workers.delete(sid);
   }
+  const params = paramsFrom && { target: paramsFrom.target, timeout: paramsFrom.timeout };
   lrm.workers.set(sid, { sid, uid, state, startTries: 0, started: false, ...(params ? { params } : {}) });
 }
 
@@ -336,6 +343,7 @@ async function runWorkers(lrm: Lrm): Promise<number> {
   const { services } = await env.readServiceConfig();
 
   while (env.getTime() - start <= WORKER_POLL_SECONDS) {
+    if (lrm.workers.size === 0) break;
     let count = await checkActiveWorkers(lrm);
 
     const waiting = [...lrm.workers.values()]
@@ -554,7 +562,7 @@ async function manageResources(lrm: Lrm): Promise<number> {
     // recovery: the master must first move it (possibly back to this very
     // node); freeze: hands off; request_start: only picks a node.
     if (requested === 'recovery' || requested === 'freeze' || requested === 'request_start') continue;
-    queueResourceCommand(lrm, sid, sd.uid, requested, { target: sd.target, timeout: sd.timeout });
+    queueResourceCommand(lrm, sid, sd.uid, requested, sd);
   }
 
   return runWorkers(lrm);

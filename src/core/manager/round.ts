@@ -22,7 +22,7 @@ import { updateCrmCommands } from './commands.js';
 import { errorText } from '../errors.js';
 import { tryPersistentGroupMigration } from './group-migration.js';
 import { FREEZABLE_ON_RESTART, SERVICE_STEPS, type StepContext } from './services.js';
-import { changeServiceState, flushMasterStatus, updateCrsSchedulerMode, type Manager } from './state.js';
+import { changeServiceState, flushMasterStatus, sortedSids, updateCrsSchedulerMode, type Manager } from './state.js';
 
 /** Reads every known node's LRM status: all results by uid, and each node's mode. */
 async function readLrmStatus(
@@ -78,7 +78,7 @@ async function recomputeOnlineNodeUsage(env: HaEnv, m: Manager): Promise<void> {
     usage = createBasicUsage(onlineNodes);
   }
 
-  for (const sid of Object.keys(m.ss).sort()) usage.addServiceUsage(sid, m.ss[sid]);
+  for (const sid of sortedSids(m)) usage.addServiceUsage(sid, m.ss[sid]);
 
   // Guests not managed by HA load their nodes too; where they go is unknown.
   const stats = serviceStats ?? {};
@@ -103,15 +103,17 @@ function addAndRemoveServices(env: HaEnv, m: Manager, sc: Readonly<Record<Sid, S
     // Assume it runs where it is configured, so adding it never moves it.
     m.ss[sid] = { state: cd.state === 'started' ? 'request_start' : 'request_stop', node: cd.node, uid: env.newUid() };
     m.serviceChangedAt[sid] = env.getTime();
+    m.sortedSids = undefined;
   }
 
-  for (const sid of Object.keys(m.ss).sort()) {
+  for (const sid of sortedSids(m)) {
     const cd = sc[sid];
     if (cd !== undefined && cd.state !== 'ignored') continue;
     const reason = cd !== undefined ? 'ignored state requested' : 'no config';
     env.log('info', `removing stale service '${sid}' (${reason})`);
     delete m.ss[sid];
     delete m.serviceChangedAt[sid];
+    m.sortedSids = undefined;
   }
 }
 
@@ -133,9 +135,10 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
   await tryPersistentGroupMigration(env, m);
 
   const { services, digest: servicesDigest } = await env.readServiceConfig();
-  // This round's private copy: group settings and recoveries are applied to it.
-  const sc: Record<Sid, ServiceConfig> = {};
-  for (const sid of Object.keys(services)) sc[sid] = { ...services[sid] };
+  // This round's own view: group settings and recoveries are applied to it,
+  // so the entries they change are copied; the others stay shared.
+  const sc = { ...services } as Record<Sid, ServiceConfig>;
+  for (const sid in sc) if (sc[sid].group !== undefined) sc[sid] = { ...sc[sid] };
 
   // A private copy: the group migration below may add to it.
   m.groups = structuredClone(await env.readGroupConfig());
@@ -181,7 +184,7 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
   for (;;) {
     let repeat = false;
 
-    for (const sid of Object.keys(ss).sort()) {
+    for (const sid of sortedSids(m)) {
       if (deferred !== undefined && !deferred.has(sid)) continue;
       const sd = ss[sid];
       if (sd === undefined) continue;
@@ -189,7 +192,9 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
       const lrmResult = sd.uid !== undefined ? lrmResults.get(sd.uid) : undefined;
       const lastState = sd.state;
 
-      await SERVICE_STEPS[lastState](ctx, sid, cd, sd, lrmResult, sc);
+      // Most steps are synchronous; only wait for those that did I/O.
+      const pending: unknown = SERVICE_STEPS[lastState](ctx, sid, cd, sd, lrmResult, sc);
+      if (pending instanceof Promise) await pending;
 
       if (lrmModes[sd.node] === 'restart' && FREEZABLE_ON_RESTART.has(sd.state)) {
         changeServiceState(env, m, sid, 'freeze');
@@ -199,7 +204,7 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
     }
 
     const fenced = new Map<NodeName, boolean>();
-    for (const sid of Object.keys(ss).sort()) {
+    for (const sid of sortedSids(m)) {
       const sd = ss[sid];
       if (sd.state !== 'fence') continue;
       let acknowledged = fenced.get(sd.node);

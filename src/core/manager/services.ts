@@ -192,7 +192,17 @@ function recordServiceFailedOnNode(sd: ServiceStatusEntry, node: NodeName): void
   sd.failed_nodes = [...(sd.failed_nodes ?? []), node];
 }
 
-async function stepStarted(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: ServiceStatusEntry, lrmResult: LrmResult | undefined): Promise<void> {
+/**
+ * Synchronous unless a stop request must update the config: the master runs
+ * this for every started service every pass, and an await costs each time.
+ */
+function stepStarted(
+  ctx: StepContext,
+  sid: Sid,
+  cd: RoundServiceConfig,
+  sd: ServiceStatusEntry,
+  lrmResult: LrmResult | undefined,
+): Promise<void> | undefined {
   const { env, m } = ctx;
   const ns = m.ns;
 
@@ -215,6 +225,7 @@ async function stepStarted(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, s
 
   if (sd.cmd !== undefined) {
     const [cmd, arg] = sd.cmd;
+    let configUpdate: Promise<void> | undefined;
     if (cmd === 'migrate' || cmd === 'relocate') {
       startMove(ctx, sid, sd, cmd, arg, true);
     } else if (cmd === 'stop') {
@@ -225,12 +236,12 @@ async function stepStarted(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, s
         env.log('info', `request graceful stop with timeout '${timeout}' for service '${sid}'`);
       }
       changeServiceState(env, m, sid, 'request_stop', { timeout });
-      await env.updateServiceConfig({ [sid]: { param: { state: 'stopped' } } });
+      configUpdate = env.updateServiceConfig({ [sid]: { param: { state: 'stopped' } } });
     } else {
       env.log('err', `unknown command '${String(cmd)}' for service '${sid}'`);
     }
     delete sd.cmd;
-    return;
+    return configUpdate;
   }
 
   let preference: NodePreference = 'none';

@@ -58,6 +58,14 @@ export interface Manager {
   /** Rounds until the next attempt to migrate HA groups to rules. */
   groupMigrationRound: number;
   allLrmsDisarmed: boolean;
+  /** The sids of `ss`, sorted; dropped whenever services are added or removed. */
+  sortedSids?: Sid[];
+}
+
+/** The managed services in sid order (the order every pass over them runs in). */
+export function sortedSids(m: Manager): readonly Sid[] {
+  m.sortedSids ??= Object.keys(m.ss).sort();
+  return m.sortedSids;
 }
 
 /** Rounds to wait after taking over before the first HA group migration attempt. */

@@ -21,6 +21,23 @@ import type { OnlineNodeUsage } from './usage.js';
  */
 export type NodePreference = 'none' | 'best-score' | 'try-next';
 
+/** The online node set of a usage, built once per usage (one per manager round). */
+const onlineSets = new WeakMap<OnlineNodeUsage, ReadonlySet<NodeName>>();
+
+function onlineNodesOf(usage: OnlineNodeUsage): ReadonlySet<NodeName> {
+  let nodes = onlineSets.get(usage);
+  if (nodes === undefined) {
+    nodes = new Set(usage.listNodes());
+    onlineSets.set(usage, nodes);
+  }
+  return nodes;
+}
+
+function hasRules(rules: CompiledRules, sid: Sid): boolean {
+  const affinity = rules['resource-affinity'];
+  return rules['node-affinity'][sid] !== undefined || affinity.positive[sid] !== undefined || affinity.negative[sid] !== undefined;
+}
+
 export function selectServiceNode(
   rules: CompiledRules,
   usage: OnlineNodeUsage,
@@ -31,7 +48,19 @@ export function selectServiceNode(
 ): NodeName | undefined {
   const sd = ss[sid];
   const currentNode = sd.node;
-  const onlineNodes = new Set(usage.listNodes());
+  const onlineNodes = onlineNodesOf(usage);
+
+  // Every round asks this for every running service, nearly always without
+  // rules and content where it is: answer that without building any sets.
+  // (Same answers as below: with no rules every online node is allowed and
+  // preferred, and no affinity removes one.)
+  if (preference === 'none' && !hasRules(rules, sid)) {
+    if (onlineNodes.size === 0) return undefined;
+    if (!cd.failback && onlineNodes.has(currentNode)) return currentNode;
+    const fallback = sd.maintenance_node;
+    if (fallback !== undefined && onlineNodes.has(fallback)) return fallback;
+    if (onlineNodes.has(currentNode)) return currentNode;
+  }
 
   const { allowed, preferred } = getNodeAffinity(rules['node-affinity'], sid, onlineNodes);
   if (preferred.size === 0) return undefined;

@@ -10,9 +10,10 @@ import { parseGroupsConfig } from '../../config/groups-config.js';
 import { parseRulesConfig, setRuleDefaults, writeRulesConfig } from '../../config/rules-config.js';
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
-import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, ServiceStatusEntry, Sid } from '../../core/types.js';
+import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import type { ClusterMembership, ClusterServiceStats, NodeUsageStats, ServiceConfigChange } from '../env.js';
 import { formatLogLine } from './log.js';
+import { snapshotReusing } from './snapshot.js';
 import type { RawServiceConfigEntry, SimNodeHardware, SimScenario } from './scenario-input.js';
 
 /** Seconds without an update after which a watchdog fires. */
@@ -60,19 +61,6 @@ interface Watchdog {
   updateTime: number;
 }
 
-/** A deep, frozen, JSON-faithful copy (undefined fields dropped, as in a written file). */
-export function snapshot<T>(value: T): T {
-  return deepFreeze(JSON.parse(JSON.stringify(value)) as T);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
-
 function perlTrue(value: unknown): boolean {
   return !(value === undefined || value === null || value === false || value === 0 || value === '' || value === '0');
 }
@@ -97,7 +85,6 @@ export class SimHardware {
   readonly #invalidEntries = new Set<Sid>();
   #running: Record<NodeName, Record<Sid, unknown>> = {};
   #managerStatus: Readonly<ManagerStatus>;
-  #serviceStatusCache = new Map<Sid, { json: string; entry: ServiceStatusEntry }>();
   #lrmStatus: Record<NodeName, Readonly<LrmStatus>> = {};
   #crmCommands = '';
   #locks: Record<string, ClusterLock> = {};
@@ -118,7 +105,7 @@ export class SimHardware {
   constructor(scenario: SimScenario, options: SimHardwareOptions) {
     this.kernel = options.kernel;
     this.#write = options.write;
-    this.#managerStatus = snapshot(scenario.managerStatus ?? {});
+    this.#managerStatus = snapshotReusing(scenario.managerStatus ?? {});
     this.#rulesText = scenario.rulesConfig;
     this.#groupsText = scenario.groups;
     this.#datacenter = scenario.datacenter;
@@ -376,28 +363,8 @@ export class SimHardware {
     return this.#managerStatus;
   }
 
-  /**
-   * Stores a snapshot of the manager status. Service entries that did not
-   * change since the last write keep their frozen copy, so a write costs a
-   * serialisation per entry but a copy only of what changed.
-   */
   writeManagerStatus(status: ManagerStatus): void {
-    const { service_status: services, ...rest } = status;
-    const stored: ManagerStatus = { ...snapshot(rest) };
-    if (services !== undefined) {
-      const entries: Record<Sid, ServiceStatusEntry> = {};
-      const cache = new Map<Sid, { json: string; entry: ServiceStatusEntry }>();
-      for (const sid of Object.keys(services)) {
-        const json = JSON.stringify(services[sid]);
-        let cached = this.#serviceStatusCache.get(sid);
-        if (cached?.json !== json) cached = { json, entry: deepFreeze(JSON.parse(json) as ServiceStatusEntry) };
-        cache.set(sid, cached);
-        entries[sid] = cached.entry;
-      }
-      this.#serviceStatusCache = cache;
-      stored.service_status = Object.freeze(entries);
-    }
-    this.#managerStatus = Object.freeze(stored);
+    this.#managerStatus = snapshotReusing(status, this.#managerStatus);
   }
 
   readLrmStatus(node: NodeName): Readonly<LrmStatus> {
@@ -405,7 +372,7 @@ export class SimHardware {
   }
 
   writeLrmStatus(node: NodeName, status: LrmStatus): void {
-    this.#lrmStatus[node] = snapshot(status);
+    this.#lrmStatus[node] = snapshotReusing(status, this.#lrmStatus[node]);
   }
 
   // --- rules and groups ---
@@ -416,7 +383,7 @@ export class SimHardware {
     if (this.#rulesParsed?.text !== text) {
       const rules = parseRulesConfig(text, 'rules_config', []);
       for (const rule of Object.values(rules.ids)) setRuleDefaults(rule);
-      this.#rulesParsed = { text, rules: snapshot(rules) };
+      this.#rulesParsed = { text, rules: snapshotReusing(rules) };
     }
     return JSON.parse(JSON.stringify(this.#rulesParsed.rules)) as RulesConfig;
   }
@@ -428,7 +395,7 @@ export class SimHardware {
   readGroupConfig(): GroupsConfig {
     const text = this.#groupsText ?? '';
     if (this.#groupsParsed?.text !== text) {
-      this.#groupsParsed = { text, groups: snapshot(parseGroupsConfig(text, 'groups', [])) };
+      this.#groupsParsed = { text, groups: snapshotReusing(parseGroupsConfig(text, 'groups', [])) };
     }
     return this.#groupsParsed.groups;
   }
