@@ -162,7 +162,47 @@ function genServiceEntry(rng, nodes, groups) {
  * of them make sense at the point they run (powering on nodes that are off,
  * acting on services that exist).
  */
+/**
+ * Multi-round stories whose later steps only matter after the earlier ones
+ * (disarm, move by hand, re-arm; maintenance, then a shutdown; ...). Random
+ * single commands rarely line up like that. Each returns a list of rounds.
+ */
+const STORIES = [
+  (rng, m, n, n2, s) => [[`crm ${n} disarm-ha ignore`], [`service ${s} manual-migrate ${n2}`], [`crm ${n} arm-ha`]],
+  (rng, m, n, n2, s) => [[`service ${s} ignored`], [`service ${s} manual-migrate ${n2}`], [`service ${s} started`]],
+  (rng, m, n) => [[`crm ${n} enable-node-maintenance`], [rng.pick([`shutdown ${n}`, `reboot ${n}`, `restart-lrm ${n}`])], [`crm ${n} disable-node-maintenance`]],
+  (rng, m, n) => [[`crm ${n} enable-node-maintenance`], [`crm ${n} disarm-ha ${rng.pick(['freeze', 'ignore'])}`], [`crm ${n} arm-ha`], [`crm ${n} disable-node-maintenance`]],
+  (rng, m, n, n2, s) => [[`service ${s} lock ${rng.pick(['create', 'backup', 'migrate'])}`], [`service ${s} ${rng.pick(['migrate', 'relocate'])} ${n2}`], [`service ${s} unlock`]],
+  (rng, m, n) => [[`network ${n} off`], [], [`network ${n} on`]],
+  (rng, m, n) => [[`skip-round crm ${rng.int(2, 5)}`, `network ${n} off`], [], [`power ${n} off`], [`power ${n} on`]],
+  (rng, m) => [m.sids.map((x) => `service ${x} delete`), []],
+  (rng, m, n) => [[`crm node1 stop`], [`network ${n} off`], [`crm node1 start`]],
+  (rng, m, n, n2) => [[`network ${n} off`, `network ${n2} off`], [], [`network ${n} on`, `network ${n2} on`]],
+  (rng, m, n) => [[`cfs ${n} rw fail`], [`service ${rng.pick(m.sids)} migrate ${n}`], [`cfs ${n} rw work`]],
+];
+
 function genRound(rng, m, opts) {
+  // A story in progress supplies the round (plus, sometimes, a random command).
+  if (m.pending.length > 0) {
+    const round = m.pending.shift();
+    if (rng.chance(0.2)) {
+      const cmd = genCommand(rng, m, opts);
+      if (cmd !== undefined) round.push(cmd);
+    }
+    return round;
+  }
+  if (m.sids.length > 0 && rng.chance(0.12)) {
+    const [n, n2] = [rng.pick(m.nodes), rng.pick(m.nodes)];
+    const rounds = rng.pick(STORIES)(rng, m, n, n2, rng.pick(m.sids));
+    for (const round of rounds) {
+      for (const cmd of round) {
+        const del = /^service (\S+) delete$/.exec(cmd);
+        if (del) m.sids = m.sids.filter((x) => x !== del[1]);
+      }
+    }
+    m.pending.push(...rounds.slice(1));
+    return rounds[0];
+  }
   const cmds = [];
   const count = rng.weighted([[6, 1], [3, 2], [1, 3]]);
   for (let i = 0; i < count; i++) {
@@ -280,7 +320,7 @@ function genCommand(rng, m, opts) {
       return `service ${s} delete`;
     }
     case 'service-lock': {
-      const lock = rng.weighted([[3, ''], [2, 'backup'], [1, 'migrate'], [1, 'snapshot'], [1, 'rollback']]);
+      const lock = rng.weighted([[3, ''], [2, 'backup'], [1, 'migrate'], [1, 'snapshot'], [1, 'rollback'], [1, 'create']]);
       const verb = rng.chance(0.55) ? 'lock' : 'unlock';
       return `service ${sid()} ${verb}${lock ? ` ${lock}` : ''}`;
     }
@@ -368,7 +408,7 @@ export function generateScenario(seed, options = {}) {
     else if (rng.chance(0.05)) hardware[n]['pve-manager-version'] = rng.pick(VERSIONS);
   }
 
-  const serviceCount = rng.int(1, 8);
+  const serviceCount = rng.chance(0.03) ? 0 : rng.int(1, 8);
   const used = new Set();
   const serviceConfig = {};
   for (let i = 0; i < serviceCount; i++) {
@@ -378,7 +418,7 @@ export function generateScenario(seed, options = {}) {
   }
   const sids = Object.keys(serviceConfig).sort();
 
-  const rules = rng.chance(0.35) ? genRules(rng, nodes, sids) : [];
+  const rules = sids.length > 0 && rng.chance(0.35) ? genRules(rng, nodes, sids) : [];
 
   let datacenter;
   if (rng.chance(0.6)) {
@@ -390,7 +430,7 @@ export function generateScenario(seed, options = {}) {
 
   // Cluster model for plausible commands.
   const allowInvalid = options.allowInvalid ?? rng.chance(0.1);
-  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false, state: {}, disarm: undefined };
+  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false, state: {}, disarm: undefined, pending: [] };
   for (const s of sids) m.state[s] = serviceConfig[s].state ?? 'disabled';
   for (const n of nodes) m.power[n] = 'off';
 
@@ -401,7 +441,7 @@ export function generateScenario(seed, options = {}) {
   for (const n of first) m.power[n] = 'on';
 
   const rounds = rng.int(1, 10);
-  for (let i = 0; i < rounds; i++) {
+  for (let i = 0; i < rounds || m.pending.length > 0; i++) {
     // Keep at most one invalid command per scenario: most of them end the run.
     const round = genRound(rng, m, { allowInvalid: allowInvalid && !m.invalidUsed });
     cmdlist.push(round);
@@ -426,7 +466,7 @@ export function generateScenario(seed, options = {}) {
   if (datacenter !== undefined) files['datacenter.cfg'] = `${JSON.stringify(datacenter, null, 4)}\n`;
   // Rarely, one oddity in the config files: the reference does not validate
   // them up front, it warns or copes at run time, and so must we.
-  if ((options.oddities ?? true) && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);
+  if ((options.oddities ?? true) && sids.length > 0 && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);
   files.README = `fuzz scenario, seed ${seed}\n`;
   return { seed, files };
 }
