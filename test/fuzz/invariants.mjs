@@ -57,8 +57,8 @@ export function checkMonotonicTime(log) {
 /**
  * No service runs on two nodes at once. Running is tracked from the LRMs'
  * "service status SID started/stopped" and "end migrate/relocate" lines,
- * power-offs (which stop everything on a node), and the commands that put a
- * service somewhere by hand (add ... running, manual-migrate).
+ * power-offs (which stop everything on a node), and services added as
+ * running; services moved by hand or deleted are no longer tracked.
  */
 export function checkSingleRunner(log) {
   const errors = [];
@@ -92,14 +92,10 @@ export function checkSingleRunner(log) {
       // The reference's "running" flag is a Perl truth value. On a node that
       // is off it only marks a status file nobody acts on (nodes start off).
       if (m[3] !== undefined && m[3] !== '0' && m[3] !== '' && powered.get(m[2])) start(m[1], m[2], l);
-    } else if ((m = /^execute service (\S+) manual-migrate (\S+)$/.exec(l.msg))) {
-      const nodes = at(m[1]);
-      if (nodes.size > 0) {
-        nodes.clear();
-        nodes.add(m[2]);
-      }
-    } else if ((m = /^execute service (\S+) delete$/.exec(l.msg))) {
-      // Deleted from the config, the guest stays wherever it ran, unmanaged.
+    } else if ((m = /^execute service (\S+) (?:manual-migrate \S+|delete)$/.exec(l.msg))) {
+      // A hand-made move only rewrites the config (the guest keeps running
+      // where it was, and may well be started again elsewhere); a deleted
+      // service runs on unmanaged. Either way HA no longer vouches for it.
       running.delete(m[1]);
     }
   }
