@@ -76,6 +76,11 @@ export function checkSingleRunner(log) {
   };
   for (const l of parseLog(log)) {
     if (l.msg === undefined) continue;
+    // Disarming releases the LRMs' agent locks and watchdogs; re-armed under a
+    // network partition, the reference "fences" a node by taking a lock its
+    // still-running LRM gave up, and recovers its services elsewhere. From a
+    // disarm on, the reference itself does not guarantee a single runner.
+    if (/^got crm command: disarm-ha/.test(l.msg)) break;
     const daemon = /^(\S+)\/(lrm|crm)$/.exec(l.source);
     let m;
     if (daemon && daemon[2] === 'lrm') {
