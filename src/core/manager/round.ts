@@ -188,7 +188,7 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
       if (deferred !== undefined && !deferred.has(sid)) continue;
       const sd = ss[sid];
       if (sd === undefined) continue;
-      const cd: ServiceConfig = sc[sid] ?? disabledPlaceholder(sd.node);
+      const cd: ServiceConfig = sc[sid] ?? DISABLED_PLACEHOLDER;
       const lrmResult = sd.uid !== undefined ? lrmResults.get(sd.uid) : undefined;
       const lastState = sd.state;
 
@@ -232,12 +232,20 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
 }
 
 /**
- * Config stand-in for a service in the status but not in the config (while
- * disarmed, say): disabled, and without any of the config's other settings.
+ * Config stand-in for a service in the status but not in the config
+ * (deleted while disarmed, say): disabled, and without any of the config's
+ * other settings — not even a node, as in the reference; the stopped step
+ * then drops the status's node, and the next round removes the service.
  */
-function disabledPlaceholder(node: NodeName): ServiceConfig {
-  return { type: '', name: '', node, state: 'disabled', failback: false, max_restart: 0, max_relocate: 0 };
-}
+const DISABLED_PLACEHOLDER = Object.freeze({
+  type: '',
+  name: '',
+  node: undefined as unknown as NodeName,
+  state: 'disabled',
+  failback: false,
+  max_restart: 0,
+  max_relocate: 0,
+}) as ServiceConfig;
 
 function isServiceState(state: string): state is ServiceState {
   return (SERVICE_STATES as readonly string[]).includes(state);

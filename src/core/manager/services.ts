@@ -135,8 +135,10 @@ function stepStopped(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: Ser
   const ns = m.ns;
 
   if (sd.node !== cd.node) {
-    // A node fenced in the middle of a migration leaves the config ahead of the status.
-    env.log('info', `fixup service '${sid}' location (${sd.node} => ${cd.node})`);
+    // A node fenced in the middle of a migration leaves the config ahead of
+    // the status. A service without config (deleted while disarmed) has no
+    // node at all here: the reference logs an empty one and drops it.
+    env.log('info', `fixup service '${sid}' location (${sd.node} => ${cd.node ?? ''})`);
     sd.node = cd.node;
   }
 
