@@ -76,11 +76,12 @@ export function checkSingleRunner(log) {
   };
   for (const l of parseLog(log)) {
     if (l.msg === undefined) continue;
-    // Disarming releases the LRMs' agent locks and watchdogs; re-armed under a
-    // network partition, the reference "fences" a node by taking a lock its
-    // still-running LRM gave up, and recovers its services elsewhere. From a
-    // disarm on, the reference itself does not guarantee a single runner.
-    if (/^got crm command: disarm-ha/.test(l.msg)) break;
+    // Disarming, and an LRM restart that freezes its services, release the
+    // agent lock while the guests keep running; partitioned before the lock is
+    // taken back, such a node is "fenced" by the master taking that free lock,
+    // and its services are recovered elsewhere while still running. From then
+    // on the reference itself does not guarantee a single runner.
+    if (/^got crm command: disarm-ha|^restart LRM, freeze all services/.test(l.msg)) break;
     const daemon = /^(\S+)\/(lrm|crm)$/.exec(l.source);
     let m;
     if (daemon && daemon[2] === 'lrm') {
