@@ -181,6 +181,7 @@ async function main() {
   let done = 0;
   let bad = 0;
   let unstable = 0;
+  const unstableSeeds = [];
   let next = 0;
   const useServer = haveOracle && opts.oracleServer !== '' && existsSync(opts.oracleServer);
   const worker = async () => {
@@ -198,6 +199,7 @@ async function main() {
       done++;
       if (r.refUnstable) {
         unstable++;
+        unstableSeeds.push(seed);
         const verdict = r.diff === undefined ? 'ours matches one variant' : 'ours matches NO variant';
         if (!opts.quiet || r.diff !== undefined) process.stdout.write(`seed ${seed}: reference output depends on Perl hash order; ${verdict}\n`);
       }
@@ -217,6 +219,7 @@ async function main() {
   await Promise.all(Array.from({ length: Math.max(1, opts.jobs) }, worker));
 
   process.stdout.write(`\n${done} seeds run (${seeds[0]}..${seeds[seeds.length - 1]}), ${bad} differ, ${unstable} hash-order dependent\n`);
+  if (unstableSeeds.length > 0) process.stdout.write(`  hash-order dependent seeds: ${unstableSeeds.join(' ')}\n`);
   const sorted = [...classes.entries()].sort((a, b) => b[1].length - a[1].length);
   for (const [key, list] of sorted) {
     process.stdout.write(`  ${list.length} x ${key}\n     seeds: ${list.slice(0, 12).join(' ')}${list.length > 12 ? ' ...' : ''}\n`);
