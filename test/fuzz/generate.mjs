@@ -158,11 +158,6 @@ function genServiceEntry(rng, nodes, groups) {
 }
 
 /**
- * Commands for one round, drawn with the cluster model in `m` so that most
- * of them make sense at the point they run (powering on nodes that are off,
- * acting on services that exist).
- */
-/**
  * Multi-round stories whose later steps only matter after the earlier ones
  * (disarm, move by hand, re-arm; maintenance, then a shutdown; ...). Random
  * single commands rarely line up like that. Each returns a list of rounds.
@@ -181,6 +176,11 @@ const STORIES = [
   (rng, m, n) => [[`cfs ${n} rw fail`], [`service ${rng.pick(m.sids)} migrate ${n}`], [`cfs ${n} rw work`]],
 ];
 
+/**
+ * Commands for one round, drawn with the cluster model in `m` so that most
+ * of them make sense at the point they run (powering on nodes that are off,
+ * acting on services that exist), or the next step of a story.
+ */
 function genRound(rng, m, opts) {
   // A story in progress supplies the round (plus, sometimes, a random command).
   if (m.pending.length > 0) {
