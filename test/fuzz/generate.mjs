@@ -181,7 +181,7 @@ const STORIES = [
  * of them make sense at the point they run (powering on nodes that are off,
  * acting on services that exist), or the next step of a story.
  */
-function genRound(rng, m, opts) {
+export function genRound(rng, m, opts) {
   // A story in progress supplies the round (plus, sometimes, a random command).
   if (m.pending.length > 0) {
     const round = m.pending.shift();

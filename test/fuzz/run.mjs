@@ -6,6 +6,12 @@
 //   node test/fuzz/run.mjs [--count N] [--start S] [--seeds a,b,...] [--jobs J]
 //                          [--out DIR] [--oracle PATH] [--sim PATH] [--hash-check]
 //                          [--check-reference] [--mask die-location] [--no-oddities] [--quiet]
+//                          [--mutate BASE_DIR[,BASE_DIR...]] [--load-scheduling]
+//
+// --mutate draws each seed's scenario from a base scenario (mutate.mjs)
+// instead of generating it whole; --load-scheduling keeps the bases with CRS
+// static/dynamic modes (for an oracle that has the reference's scheduling
+// bindings).
 //
 // Without an oracle it still runs our simulator on every seed and reports
 // crashes (a non-zero exit or a log that does not end the reference's way).
@@ -19,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateScenario, writeScenario } from './generate.mjs';
+import { generateMutant, loadBases } from './mutate.mjs';
 import { applyMasks, firstDifference, normalize, signature } from './compare.mjs';
 import { checkInvariants } from './invariants.mjs';
 
@@ -42,6 +49,8 @@ function parseArgs(argv) {
     mask: [],
     quiet: false,
     oddities: true,
+    mutate: undefined,
+    loadScheduling: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -64,6 +73,8 @@ function parseArgs(argv) {
     else if (a === '--mask') opts.mask = val().split(',');
     else if (a === '--quiet') opts.quiet = true;
     else if (a === '--no-oddities') opts.oddities = false;
+    else if (a === '--mutate') opts.mutate = val().split(',');
+    else if (a === '--load-scheduling') opts.loadScheduling = true;
     else throw new Error(`unknown argument '${a}'`);
   }
   return opts;
@@ -116,7 +127,8 @@ async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
   const dir = join(work, 'scenario');
   try {
-    writeScenario(dir, generateScenario(seed, { oddities: opts.oddities }).files);
+    const scenario = opts.bases !== undefined ? generateMutant(seed, opts.bases) : generateScenario(seed, { oddities: opts.oddities });
+    writeScenario(dir, scenario.files);
     const [ours, ref] = await Promise.all([
       run(process.execPath, [opts.sim, 'run', dir]),
       !haveOracle ? Promise.resolve(undefined) : server !== undefined ? server.run(dir) : run(opts.oracle, [dir]),
@@ -172,6 +184,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.mutate !== undefined) opts.bases = loadBases(opts.mutate, { loadScheduling: opts.loadScheduling });
   const seeds = opts.seeds ?? Array.from({ length: opts.count }, (_, i) => opts.start + i);
   const haveOracle = existsSync(opts.oracle);
   if (!haveOracle) process.stderr.write(`no oracle at ${opts.oracle}: checking our simulator only\n`);
