@@ -10,8 +10,8 @@
 //
 // Scenarios stay plausible (most commands valid, nodes powered on first), but
 // a few carry invalid or odd commands, because the reference answers those
-// with exact log lines too. CRS static/dynamic modes are never generated: the
-// oracle runs without the reference's Rust scheduling bindings.
+// with exact log lines too. CRS static/dynamic modes only with the option
+// loadScheduling, for an oracle that has the reference's scheduling bindings.
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -237,6 +237,7 @@ function genCommand(rng, m, opts) {
     [3, 'service-lock'],
     [2, 'manual-migrate'],
     [2, 'version'],
+    [opts.loadScheduling ? 8 : 0, 'stats'],
     [opts.allowInvalid ? 8 : 0, 'invalid'],
   ]);
   switch (kind) {
@@ -333,6 +334,16 @@ function genCommand(rng, m, opts) {
     }
     case 'version':
       return `pve-manager-version ${node()} set ${rng.pick(VERSIONS)}`;
+    case 'stats': {
+      if (m.sids.length === 0) return undefined;
+      // Static figures in cores and MiB, dynamic ones in cores used and MiB.
+      if (rng.chance(0.5)) {
+        const parts = rng.subset([`maxcpu ${rng.int(1, 16)}.0`, `maxmem ${rng.pick([512, 1024, 2048, 4096, 8192, 16384])}`], 1, 2);
+        return `service ${sid()} set-static-stats ${parts.join(' ')}`;
+      }
+      const parts = rng.subset([`cpu ${(rng.int(1, 80) / 10).toFixed(1)}`, `mem ${rng.int(256, 9000)}`], 1, 2);
+      return `service ${sid()} set-dynamic-stats ${parts.join(' ')}`;
+    }
     case 'invalid':
       m.invalidUsed = true;
       return rng.pick([
@@ -357,6 +368,44 @@ function genCommand(rng, m, opts) {
       ]);
   }
   return undefined;
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * CRS static or dynamic mode with its options, node sizes in hardware_status
+ * (rarely one missing: the reference then falls back to basic) and service
+ * figures. Only for an oracle with the reference's scheduling bindings.
+ */
+function genLoadScheduling(rng, hardware, sids) {
+  const mode = rng.pick(['static', 'dynamic']);
+  const crs = { ha: mode };
+  if (rng.chance(0.4)) crs['ha-rebalance-on-start'] = rng.pick([0, 1, 1]);
+  if (rng.chance(0.5)) {
+    crs['ha-auto-rebalance'] = rng.pick([0, 1, 1, 1]);
+    if (rng.chance(0.4)) crs['ha-auto-rebalance-method'] = rng.pick(['bruteforce', 'topsis']);
+    if (rng.chance(0.3)) crs['ha-auto-rebalance-hold-duration'] = rng.int(0, 8);
+    if (rng.chance(0.3)) crs['ha-auto-rebalance-threshold'] = rng.pick([0.1, 0.2, 0.3, 0.5, 1]);
+    if (rng.chance(0.2)) crs['ha-auto-rebalance-margin'] = rng.pick([0, 5, 10, 20]);
+  }
+  const names = Object.keys(hardware);
+  const missing = rng.chance(0.05) ? rng.pick(names) : undefined;
+  for (const n of names) {
+    if (n === missing) continue;
+    hardware[n].maxcpu = rng.pick([4, 8, 16, 32]);
+    hardware[n].maxmem = rng.pick([16, 32, 64, 128]) * GIB;
+  }
+  const staticStats = {};
+  const dynamicStats = {};
+  for (const sid of sids) {
+    if (rng.chance(0.85)) staticStats[sid] = { maxcpu: rng.int(1, 8), maxmem: rng.pick([1, 2, 4, 8, 16]) * GIB };
+    if (mode === 'dynamic' && rng.chance(0.85)) dynamicStats[sid] = { cpu: rng.int(1, 60) / 10, mem: rng.int(256, 8192) * 1024 * 1024 };
+  }
+  return {
+    crs,
+    staticStats: Object.keys(staticStats).length > 0 ? staticStats : undefined,
+    dynamicStats: Object.keys(dynamicStats).length > 0 ? dynamicStats : undefined,
+  };
 }
 
 /** One config oddity (see generateScenario), applied to the finished files. */
@@ -427,6 +476,8 @@ export function generateScenario(seed, options = {}) {
     datacenter = { ha };
     if (rng.chance(0.1)) datacenter.crs = { ha: 'basic', 'ha-rebalance-on-start': rng.pick([0, 1]) };
   }
+  const load = options.loadScheduling ? genLoadScheduling(rng, hardware, sids) : undefined;
+  if (load !== undefined) datacenter = { ...(datacenter ?? {}), crs: load.crs };
 
   // Cluster model for plausible commands.
   const allowInvalid = options.allowInvalid ?? rng.chance(0.1);
@@ -443,7 +494,7 @@ export function generateScenario(seed, options = {}) {
   const rounds = rng.int(1, 10);
   for (let i = 0; i < rounds || m.pending.length > 0; i++) {
     // Keep at most one invalid command per scenario: most of them end the run.
-    const round = genRound(rng, m, { allowInvalid: allowInvalid && !m.invalidUsed });
+    const round = genRound(rng, m, { allowInvalid: allowInvalid && !m.invalidUsed, loadScheduling: load !== undefined });
     cmdlist.push(round);
   }
 
@@ -464,6 +515,8 @@ export function generateScenario(seed, options = {}) {
   if (groups.length > 0) files.groups = groups.map((g) => g.text).join('\n');
   if (rules.length > 0) files.rules_config = rules.join('\n');
   if (datacenter !== undefined) files['datacenter.cfg'] = `${JSON.stringify(datacenter, null, 4)}\n`;
+  if (load?.staticStats !== undefined) files.static_service_stats = `${JSON.stringify(load.staticStats, null, 4)}\n`;
+  if (load?.dynamicStats !== undefined) files.dynamic_service_stats = `${JSON.stringify(load.dynamicStats, null, 4)}\n`;
   // Rarely, one oddity in the config files: the reference does not validate
   // them up front, it warns or copes at run time, and so must we.
   if ((options.oddities ?? true) && sids.length > 0 && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);

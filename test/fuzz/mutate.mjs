@@ -81,7 +81,7 @@ export function generateMutant(seed, bases) {
   const rounds = kept.map((r) => [...r]);
   const extra = rng.int(1, 8);
   for (let i = 0; i < extra || m.pending.length > 0; i++) {
-    rounds.push(genRound(rng, m, { allowInvalid: false }));
+    rounds.push(genRound(rng, m, { allowInvalid: false, loadScheduling: usesLoadScheduling(base.files) }));
   }
   // Sometimes the base's remaining rounds come back after the detour.
   if (keep < base.rounds.length && rng.chance(0.3)) rounds.push(...base.rounds.slice(keep));

@@ -9,9 +9,9 @@
 //                          [--mutate BASE_DIR[,BASE_DIR...]] [--load-scheduling]
 //
 // --mutate draws each seed's scenario from a base scenario (mutate.mjs)
-// instead of generating it whole; --load-scheduling keeps the bases with CRS
-// static/dynamic modes (for an oracle that has the reference's scheduling
-// bindings).
+// instead of generating it whole; --load-scheduling generates CRS
+// static/dynamic clusters, or keeps such bases (for an oracle that has the
+// reference's scheduling bindings).
 //
 // Without an oracle it still runs our simulator on every seed and reports
 // crashes (a non-zero exit or a log that does not end the reference's way).
@@ -127,7 +127,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
   const dir = join(work, 'scenario');
   try {
-    const scenario = opts.bases !== undefined ? generateMutant(seed, opts.bases) : generateScenario(seed, { oddities: opts.oddities });
+    const scenario = opts.bases !== undefined ? generateMutant(seed, opts.bases) : generateScenario(seed, { oddities: opts.oddities, loadScheduling: opts.loadScheduling });
     writeScenario(dir, scenario.files);
     const [ours, ref] = await Promise.all([
       run(process.execPath, [opts.sim, 'run', dir]),
