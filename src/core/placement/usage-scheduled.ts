@@ -21,9 +21,10 @@ interface ModeSpec {
   resourceStats(usage: Readonly<Record<string, unknown>>): ResourceStats;
 }
 
+/** A figure the scheduler needs; a missing one fails as the reference's Perl binding reports it. */
 function requireNumber(usage: Readonly<Record<string, unknown>>, field: string): number {
   const value = usage[field];
-  if (typeof value !== 'number') throw new Error(`missing field \`${field}\``);
+  if (typeof value !== 'number') throw new Error(`error: missing field \`${field}\``);
   return value;
 }
 

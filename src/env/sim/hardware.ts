@@ -533,8 +533,19 @@ export class SimHardware {
         if (usage !== undefined) stats[sid].usage = { ...usage };
       }
     } else if (mode === 'dynamic') {
-      for (const sid of Object.keys(stats).sort()) {
-        const usage = { ...(this.#staticStats[sid] ?? {}), ...(this.#dynamicStats[sid] ?? {}) };
+      const sids = Object.keys(stats).sort();
+      // The reference merges both figure sets by dereferencing each: a
+      // service without either (added at run time, say) ends the dynamic init
+      // with Perl's error, and the manager falls back to basic. It meets that
+      // service at a hash-order position; checking all first logs no
+      // overcommit warnings before the error, the likeliest of its orders.
+      for (const sid of sids) {
+        if (this.#staticStats[sid] === undefined || this.#dynamicStats[sid] === undefined) {
+          throw new SimError("Can't use an undefined value as a HASH reference", 'Hardware.pm line 1245');
+        }
+      }
+      for (const sid of sids) {
+        const usage = { ...this.#staticStats[sid], ...this.#dynamicStats[sid] };
         stats[sid].usage = usage;
         if ((usage.cpu ?? 0) > (usage.maxcpu ?? 0)) this.log('warning', `overcommitted cpu on '${sid}'`);
         if ((usage.mem ?? 0) > (usage.maxmem ?? 0)) this.log('warning', `overcommitted mem on '${sid}'`);
