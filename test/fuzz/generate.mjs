@@ -338,10 +338,10 @@ function genCommand(rng, m, opts) {
       if (m.sids.length === 0) return undefined;
       // Static figures in cores and MiB, dynamic ones in cores used and MiB.
       if (rng.chance(0.5)) {
-        const parts = rng.subset([`maxcpu ${rng.int(1, 16)}.0`, `maxmem ${rng.pick([512, 1024, 2048, 4096, 8192, 16384])}`], 1, 2);
+        const parts = rng.subset([`maxcpu ${rng.int(1, 8)}.0`, `maxmem ${rng.pick([1024, 2048, 4096, 8192, 16384])}`], 1, 2);
         return `service ${sid()} set-static-stats ${parts.join(' ')}`;
       }
-      const parts = rng.subset([`cpu ${(rng.int(1, 80) / 10).toFixed(1)}`, `mem ${rng.int(256, 9000)}`], 1, 2);
+      const parts = rng.subset([`cpu ${(rng.int(1, 10) / 10).toFixed(1)}`, `mem ${rng.int(256, 1024)}`], 1, 2);
       return `service ${sid()} set-dynamic-stats ${parts.join(' ')}`;
     }
     case 'invalid':
@@ -398,8 +398,13 @@ function genLoadScheduling(rng, hardware, sids) {
   const staticStats = {};
   const dynamicStats = {};
   for (const sid of sids) {
-    if (rng.chance(0.85)) staticStats[sid] = { maxcpu: rng.int(1, 8), maxmem: rng.pick([1, 2, 4, 8, 16]) * GIB };
-    if (mode === 'dynamic' && rng.chance(0.85)) dynamicStats[sid] = { cpu: rng.int(1, 60) / 10, mem: rng.int(256, 8192) * 1024 * 1024 };
+    const size = { maxcpu: rng.int(1, 8), maxmem: rng.pick([1, 2, 4, 8, 16]) * GIB };
+    if (rng.chance(0.93)) staticStats[sid] = size;
+    // Mostly within the service's size: the reference warns about overcommit
+    // in hash order, which no fixed order reproduces.
+    const over = rng.chance(0.05) ? 2 : 1;
+    const use = { cpu: (rng.int(1, 10 * size.maxcpu * over)) / 10, mem: Math.floor((rng.int(1, 16) / 16) * size.maxmem * over) };
+    if (mode === 'dynamic' && rng.chance(0.93)) dynamicStats[sid] = use;
   }
   return {
     crs,
