@@ -448,7 +448,8 @@ function addOddity(rng, files, sids, haveGroups) {
  */
 export function generateScenario(seed, options = {}) {
   const rng = makeRng(seed);
-  const nodeCount = rng.int(3, 5);
+  const [minNodes, maxNodes] = options.nodes ?? [3, 5];
+  const nodeCount = rng.int(minNodes, maxNodes);
   const nodes = Array.from({ length: nodeCount }, (_, i) => `node${i + 1}`);
 
   const groups = rng.chance(0.25) ? genGroups(rng, nodes) : [];

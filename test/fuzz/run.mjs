@@ -6,7 +6,7 @@
 //   node test/fuzz/run.mjs [--count N] [--start S] [--seeds a,b,...] [--jobs J]
 //                          [--out DIR] [--oracle PATH] [--sim PATH] [--hash-check]
 //                          [--check-reference] [--mask die-location] [--no-oddities] [--quiet]
-//                          [--mutate BASE_DIR[,BASE_DIR...]] [--load-scheduling]
+//                          [--mutate BASE_DIR[,BASE_DIR...]] [--load-scheduling] [--nodes MIN-MAX]
 //
 // --mutate draws each seed's scenario from a base scenario (mutate.mjs)
 // instead of generating it whole; --load-scheduling generates CRS
@@ -75,6 +75,7 @@ function parseArgs(argv) {
     else if (a === '--no-oddities') opts.oddities = false;
     else if (a === '--mutate') opts.mutate = val().split(',');
     else if (a === '--load-scheduling') opts.loadScheduling = true;
+    else if (a === '--nodes') opts.nodes = val().split('-').map(Number);
     else throw new Error(`unknown argument '${a}'`);
   }
   return opts;
@@ -127,7 +128,7 @@ async function checkSeed(seed, opts, haveOracle, server) {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `fuzz-${seed}-`));
   const dir = join(work, 'scenario');
   try {
-    const scenario = opts.bases !== undefined ? generateMutant(seed, opts.bases) : generateScenario(seed, { oddities: opts.oddities, loadScheduling: opts.loadScheduling });
+    const scenario = opts.bases !== undefined ? generateMutant(seed, opts.bases) : generateScenario(seed, { oddities: opts.oddities, loadScheduling: opts.loadScheduling, nodes: opts.nodes });
     writeScenario(dir, scenario.files);
     const [ours, ref] = await Promise.all([
       run(process.execPath, [opts.sim, 'run', dir]),
