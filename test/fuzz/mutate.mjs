@@ -53,7 +53,8 @@ function modelAfter(files, kept) {
   const services = JSON.parse(files.service_config);
   const m = { nodes, power: {}, sids: Object.keys(services).sort(), everUsed: new Set(), invalidUsed: false, state: {}, disarm: undefined, pending: [] };
   for (const n of nodes) m.power[n] = hardware[n].power === 'on' ? 'on' : 'off';
-  for (const s of m.sids) m.state[s] = services[s].state ?? 'started';
+  // As the simulator reads it: no state means disabled.
+  for (const s of m.sids) m.state[s] = services[s].state ?? 'disabled';
   for (const cmd of kept.flat()) {
     const words = cmd.split(/\s+/);
     if (words[0] === 'power' && m.power[words[1]] !== undefined) m.power[words[1]] = words[2] === 'on' ? 'on' : 'off';
