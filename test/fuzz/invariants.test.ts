@@ -1,6 +1,8 @@
-// Generated scenarios through our simulator: every run ends the reference's
-// way and its log keeps the invariants the reference's logs keep (checked
-// against the reference by test/fuzz/run.mjs --check-reference). The
+// Generated scenarios (with config oddities, with CRS static/dynamic
+// scheduling, and mutations of the reference's own scenarios when those are
+// present) through our simulator: every run ends the reference's way and its
+// log keeps the invariants the reference's logs keep (checked against the
+// reference by test/fuzz/run.mjs --check-reference). The
 // byte-for-byte comparison with the reference needs the oracle and lives in
 // run.mjs, outside `npm test`.
 
@@ -10,15 +12,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { simulateDir } from '../../src/cli/simulator.js';
+import { REFERENCE_SUITE, scenarioDirs } from '../simulator/scenario-dirs.js';
 // @ts-expect-error plain ES module without type declarations
 import { generateScenario, writeScenario } from './generate.mjs';
+// @ts-expect-error plain ES module without type declarations
+import { generateMutant, loadBases } from './mutate.mjs';
 // @ts-expect-error plain ES module without type declarations
 import { checkFraming, checkInvariants, checkMonotonicTime, checkSingleMaster, checkSingleRunner } from './invariants.mjs';
 
 type Files = Record<string, string>;
-// Config oddities (unknown states, bad rule properties) are left out here: our
-// scenario reader still rejects some of them up front (see the fuzz findings).
-const generate = (seed: number) => (generateScenario as (seed: number, o: object) => { seed: number; files: Files })(seed, { oddities: false });
+type Generated = { seed: number; files: Files };
+const generate = (seed: number, options: object = {}) => (generateScenario as (seed: number, o: object) => Generated)(seed, options);
 const write = writeScenario as (dir: string, files: Files) => void;
 const invariants = checkInvariants as (log: string) => string[];
 type Check = (log: string) => string[];
@@ -27,10 +31,11 @@ const SEEDS = Array.from({ length: 120 }, (_, i) => 1 + i * 7919);
 const work = mkdtempSync(join(tmpdir(), 'ha-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** Runs a scenario; warnings about oddly written files are expected and collected, not printed. */
 async function simulate(files: Files, name: string): Promise<string> {
   const dir = join(work, name);
   write(dir, files);
-  return simulateDir(dir);
+  return simulateDir(dir, { warn: () => undefined });
 }
 
 describe('scenario generator', () => {
@@ -81,8 +86,33 @@ describe('invariant checks', () => {
 });
 
 describe('generated scenarios through our simulator', () => {
+  it('include config oddities for some seeds', () => {
+    const odd = SEEDS.filter((seed) => JSON.stringify(generate(seed).files) !== JSON.stringify(generate(seed, { oddities: false }).files));
+    expect(odd.length).toBeGreaterThan(0);
+  });
+
   it.each(SEEDS)('seed %i keeps the invariants', async (seed) => {
     const log = await simulate(generate(seed).files, `s${seed}`);
+    expect(invariants(log)).toEqual([]);
+  });
+
+  it.each(SEEDS.slice(0, 40))('seed %i with CRS static/dynamic scheduling keeps the invariants', async (seed) => {
+    const { files } = generate(seed, { loadScheduling: true });
+    expect(files['datacenter.cfg']).toMatch(/"ha": "(static|dynamic)"/);
+    const log = await simulate(files, `crs${seed}`);
+    expect(invariants(log)).toEqual([]);
+  });
+});
+
+describe('mutations of the reference scenarios through our simulator', () => {
+  const bases = scenarioDirs(REFERENCE_SUITE, 'test-').length > 0 ? (loadBases as (dirs: string[], o: object) => unknown[])([REFERENCE_SUITE], { loadScheduling: true }) : [];
+  if (bases.length === 0) {
+    it.skip(`skipped: no reference scenarios at ${REFERENCE_SUITE}`, () => undefined);
+    return;
+  }
+  it.each(SEEDS.slice(0, 40))('seed %i keeps the invariants', async (seed) => {
+    const { files } = (generateMutant as (seed: number, bases: unknown[]) => Generated)(seed, bases);
+    const log = await simulate(files, `m${seed}`);
     expect(invariants(log)).toEqual([]);
   });
 });
