@@ -514,7 +514,7 @@ export function generateScenario(seed, options = {}) {
 
   const files = {};
   for (const [n, status] of Object.entries(serviceStatus)) files[`service_status_${n}`] = `${JSON.stringify(status, null, 4)}\n`;
-  files.cmdlist = `[\n${cmdlist.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
+  files.cmdlist = formatCmdlist(cmdlist);
   files.hardware_status = `${JSON.stringify(hardware, null, 4)}\n`;
   files.manager_status = '{}\n';
   files.service_config = `${JSON.stringify(serviceConfig, null, 4)}\n`;
@@ -528,6 +528,11 @@ export function generateScenario(seed, options = {}) {
   if ((options.oddities ?? true) && sids.length > 0 && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);
   files.README = `fuzz scenario, seed ${seed}\n`;
   return { seed, files };
+}
+
+/** A cmdlist file: one JSON array of commands per round, one round a line. */
+export function formatCmdlist(rounds) {
+  return `[\n${rounds.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
 }
 
 /** Writes a generated scenario into `dir` (replacing what was there). */

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { genRound, makeRng, writeScenario } from './generate.mjs';
+import { formatCmdlist, genRound, makeRng, writeScenario } from './generate.mjs';
 
 /** CRS modes whose scoring needs the reference's Rust bindings in the oracle. */
 function usesLoadScheduling(files) {
@@ -23,7 +23,8 @@ function usesLoadScheduling(files) {
 export function loadBases(dirs, { loadScheduling = false } = {}) {
   const folders = [];
   for (const dir of dirs) {
-    const names = readdirSync(dir).includes('cmdlist') ? [dir] : readdirSync(dir).sort().map((n) => join(dir, n));
+    const listing = readdirSync(dir);
+    const names = listing.includes('cmdlist') ? [dir] : listing.sort().map((n) => join(dir, n));
     for (const folder of names) {
       if (!statSync(folder).isDirectory()) continue;
       const entries = readdirSync(folder);
@@ -87,7 +88,7 @@ export function generateMutant(seed, bases) {
   // Sometimes the base's remaining rounds come back after the detour.
   if (keep < base.rounds.length && rng.chance(0.3)) rounds.push(...base.rounds.slice(keep));
   const files = { ...base.files };
-  files.cmdlist = `[\n${rounds.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
+  files.cmdlist = formatCmdlist(rounds);
   files.README = `mutated scenario, seed ${seed}, from ${base.name}, first ${keep} round(s) kept\n`;
   return { seed, files, base: base.name };
 }
