@@ -23,6 +23,7 @@ import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
+import { versionText } from './version.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SCRIPTS_DIR = '/etc/ha-manager/resources';
@@ -93,6 +94,7 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
         ? 'cluster resource manager: whoever holds the manager lock decides for all HA services'
         : "local resource manager: runs this node's HA services as the master decides",
     )
+    .version(versionText(`ha-${daemon}`), '-V, --version', 'print the version and where the native parts come from')
     .option('--node <name>', 'this node', hostname().split('.')[0])
     .option('--store <spec>', 'cluster store: dir:<path> or etcd:<url>[,...][?prefix=/p] (default: $HA_MANAGER_STORE, else /etc/pve)')
     .option('--watchdog-socket <path>', 'watchdog-mux socket', DEFAULT_WATCHDOG_MUX_SOCKET)

@@ -18,8 +18,10 @@ import { parseScenarioServiceConfig } from '../config/service-config.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import { runSimulation } from '../env/sim/runner.js';
+import { describeNative, loadNative } from '../native/loader.js';
 import type { SimScenario } from '../env/sim/scenario-input.js';
 import { unifiedDiff } from './unified-diff.js';
+import { versionText } from './version.js';
 
 export interface SimulateOptions {
   kernel?: ScoringKernel;
@@ -155,13 +157,14 @@ export async function main(argv: readonly string[], nativeKernel?: ScoringKernel
   let status = 0;
   const program = new Command('ha-simulator')
     .description('Deterministic simulator for the HA manager, running regression scenario folders')
+    .version(versionText('ha-simulator'), '-V, --version', 'print the version and where the native parts come from')
     .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds)
     .option('--kernel <which>', 'scheduling kernel: auto, native or typescript', parseKernelChoice, 'auto');
 
   const simOptions = (): SimulateOptions => {
     const { maxLoopDelay, kernel: choice } = program.opts<{ maxLoopDelay?: number; kernel: KernelChoice }>();
     if (choice === 'native' && nativeKernel === undefined) {
-      throw new Error('the native addon is not loaded (build it with `npm run build:native`)');
+      throw new Error(`the native addon is not loaded: ${describeNative(loadNative())}`);
     }
     const kernel = choice === 'typescript' ? typescriptScoringKernel : (nativeKernel ?? typescriptScoringKernel);
     return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}) };
