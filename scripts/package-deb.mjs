@@ -2,8 +2,8 @@
 // (scripts/package.mjs), with dpkg-deb alone: no debhelper, no source
 // package, nothing downloaded.
 //
-//   node scripts/package-deb.mjs [--out DIR] [--no-lintian]
-//                                    (npm run package:deb; DIR: dist-packages)
+//   node scripts/package-deb.mjs [--out DIR] [--no-lintian] [--compression xz|gzip]
+//                                    (npm run package:deb; DIR: dist-packages, xz)
 //
 // Where lintian is installed, the package is checked with it and any error
 // fails the build (findings that are deliberate are overridden, with why, in
@@ -37,7 +37,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
@@ -96,7 +96,7 @@ function manualPage(name, section, summary, help) {
   ].join('\n');
 }
 
-const out = join(process.cwd(), option('--out', join(relative(process.cwd(), root) || '.', 'dist-packages')));
+const out = resolve(option('--out', join(root, 'dist-packages')));
 const main = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const { version } = main;
 
@@ -247,7 +247,7 @@ try {
   for (const file of ['control', 'conffiles', 'md5sums']) chmodSync(join(control, file), 0o644);
 
   const deb = join(out, `ha-manager_${version}_${debArch}.deb`);
-  run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', tree, deb]);
+  run('dpkg-deb', ['--root-owner-group', `-Z${option('--compression', 'xz')}`, '--build', tree, deb]);
   console.log(`${relative(process.cwd(), deb)} ${Math.round(statSync(deb).size / 1024)} kB (installed ${fields.INSTALLED_SIZE} kB)`);
   if (!process.argv.includes('--no-lintian')) {
     const lintian = spawnSync('lintian', ['--fail-on', 'error', '--display-info', deb], { encoding: 'utf8' });
