@@ -65,10 +65,10 @@ export function missingPrebuilt(platform: string = platformName(), root: string 
 export function nativeRemedy(kind: InstallKind = installKind(), platform: string = platformName()): string {
   switch (kind) {
     case 'source':
-      return 'build the native parts with `npm run build:native` (needs cargo)';
+      return 'build the native parts with `npm run build:native`, which needs cargo';
     case 'npm': {
       const missing = missingPrebuilt(platform);
-      if (missing !== undefined) return `${missing}; build ha-manager from its sources (needs cargo)`;
+      if (missing !== undefined) return `${missing}; build ha-manager from its sources, which needs cargo`;
       const { version } = packageInfo();
       return (
         `install ${platformPackageName(platform)}@${version} beside ha-manager ` +

@@ -58,7 +58,7 @@ describe('missingPrebuilt', () => {
 
 describe('nativeRemedy', () => {
   it('gives each installation advice it can follow', () => {
-    expect(nativeRemedy('source')).toBe('build the native parts with `npm run build:native` (needs cargo)');
+    expect(nativeRemedy('source')).toBe('build the native parts with `npm run build:native`, which needs cargo');
     expect(nativeRemedy('debian')).toBe('reinstall the Debian package (apt-get install --reinstall ha-manager)');
     expect(nativeRemedy('npm', 'linux-x64-gnu')).toContain('install @ha-manager/native-linux-x64-gnu@');
     expect(nativeRemedy('npm', 'freebsd-x64')).toMatch(/no prebuilt binaries for freebsd-x64 \(prebuilt: .*\); build ha-manager from its sources/);
