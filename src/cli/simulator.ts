@@ -112,7 +112,7 @@ export async function simulateDir(dir: string, options: SimulateOptions = {}): P
 }
 
 /** How a run that hit the loop-delay bound ends (src/env/sim/env.ts), and what to do about it. */
-const LOOP_TOO_LONG = /exit simulation - loop took too long \((\d+) seconds\)/;
+const LOOP_TOO_LONG = /exit simulation - loop took too long \(\d+ seconds\)/;
 function loopTooLongHint(maxLoopDelay: number | undefined): string {
   const bound = maxLoopDelay === undefined ? "300 s, the reference's" : `${maxLoopDelay} s`;
   return (
