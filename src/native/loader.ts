@@ -1,12 +1,13 @@
 // Finds and loads the ha-native addon: first the file named by
-// HA_MANAGER_NATIVE_PATH, then the local build (crates/ha-native, written by
-// `npm run build:native`), then the prebuilt per-platform package. Every
+// HA_MANAGER_NATIVE_PATH, then, in a source checkout, the local build
+// (crates/ha-native, written by `npm run build:native`), then the prebuilt
+// per-platform package. Every
 // failed attempt is kept, so that "why is the TypeScript fallback in use?"
 // always has an answer.
 
 import { createRequire } from 'node:module';
 import { asNativeBinding, type NativeBinding } from './binding.js';
-import { missingPrebuilt, nativeRemedy } from './install.js';
+import { installKind, missingPrebuilt, nativeRemedy } from './install.js';
 import { localBuildPath, platformName, platformPackageName } from './platform.js';
 
 export type Implementation = 'native' | 'typescript';
@@ -61,7 +62,8 @@ function load(): NativeLoadResult {
   const candidates: [LoadSource, string, () => string][] = [];
   const override = process.env[NATIVE_PATH_ENV];
   if (override) candidates.push(['override', override, () => override]);
-  candidates.push(['local build', localBuildPath(platform), () => localBuildPath(platform)]);
+  // Only a checkout builds locally; elsewhere that attempt would only add noise to the reasons.
+  if (installKind() === 'source') candidates.push(['local build', localBuildPath(platform), () => localBuildPath(platform)]);
   const pkg = platformPackageName(platform);
   candidates.push([
     'platform package',
