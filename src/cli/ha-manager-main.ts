@@ -11,6 +11,7 @@ import { runHaManager } from './ha-manager/program.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
 import { openStore } from '../env/node/open-store.js';
 import type { ClusterStore } from '../env/node/store.js';
+import { versionText } from './version.js';
 
 /** Splits leading `--store <spec>` / `--store=<spec>` off the arguments. */
 function takeStoreOption(args: readonly string[]): { spec?: string; rest: string[] } {
@@ -65,6 +66,10 @@ function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
 }
 
 export async function start(): Promise<void> {
+  if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+    process.stdout.write(`${versionText('ha-manager')}\n`);
+    return;
+  }
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
   // PVE's node name: the host name up to the first dot.
   const nodename = process.env.HA_MANAGER_NODE || hostname().split('.')[0];
