@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { createEtcdStore } from '../../src/env/node/etcd-store.js';
-import { findEtcd, startEtcd } from './store-etcd-server.js';
+import { etcdForTests, startEtcd } from './store-etcd-server.js';
 
-const etcdBinary = findEtcd();
+const etcdBinary = etcdForTests();
 const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
 if (etcdBinary === undefined) console.warn(`etcd outage tests ${missing}`);
 const prefix = `/outage-${process.pid}/`;

@@ -8,9 +8,9 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdStore, type EtcdStore, type EtcdStoreOptions } from '../../src/env/node/etcd-store.js';
 import { storeContract } from './store-contract.js';
-import { findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
+import { etcdForTests, startEtcd, type EtcdCluster } from './store-etcd-server.js';
 
-const etcdBinary = findEtcd();
+const etcdBinary = etcdForTests();
 const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
 if (etcdBinary === undefined) console.warn(`etcd store tests ${missing}`);
 

@@ -15,8 +15,11 @@
 // - When no member can be reached at all (every one refused the connection
 //   in this call, as when this node is cut off), the call ends at once, so a
 //   partitioned daemon learns it has no lock and no quorum without delay.
-// - A member that let an attempt time out gets a fresh connection: a
-//   connection to a vanished peer can hang rather than fail.
+// - Every gRPC request carries the attempt's deadline. When it passes, the
+//   etcd3 package drops that member's connections and opens new ones on the
+//   next request (as it does on any transient error): a connection to a
+//   vanished peer can hang rather than fail, and a new one gets through as
+//   soon as the network does.
 // - A failure after the request may have reached etcd (a dropped connection,
 //   a timeout, a leader change) may or may not have been applied. The next
 //   attempt is told so (`mayHaveApplied`), and each store call decides what
@@ -24,7 +27,7 @@
 //   the fence checks are safe to repeat; update and rename look whether
 //   their change is already there.
 
-import { ClientClosedError, Etcd3, isRecoverableError, type Namespace } from 'etcd3';
+import { Etcd3, isRecoverableError, type Namespace } from 'etcd3';
 import { noop } from 'cockatiel';
 import { LockLostError } from './store.js';
 
@@ -72,8 +75,7 @@ class AttemptTimeout extends Error {}
 
 function classify(err: unknown): Failure {
   if (err instanceof LockLostError || !(err instanceof Error)) return 'final';
-  // A client replaced under a running attempt (see reconnect) closes.
-  if (err instanceof AttemptTimeout || err instanceof ClientClosedError) return 'ambiguous';
+  if (err instanceof AttemptTimeout) return 'ambiguous';
   if (/No connection established|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH/.test(err.message)) return 'unreachable';
   if (/etcdserver: (no leader|too many requests|not capable)/.test(err.message)) return 'refused';
   return isRecoverableError(err) ? 'ambiguous' : 'final';
@@ -102,39 +104,18 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
   const { prefix, timeoutMs, attemptTimeoutMs } = options;
   const where = `etcd ${options.endpoints.join(',')}`;
 
-  const connect = (url: string): { client: Etcd3; kv: Namespace } => {
+  const members: Member[] = options.endpoints.map((url) => {
     const client = new Etcd3({
       hosts: [url],
       // Retries and member choice are done here, not by the package.
       faultHandling: { host: () => noop, global: noop },
       // Each gRPC call carries a deadline, so a stalled member cannot hold a call forever.
       defaultCallOptions: () => ({ deadline: Date.now() + attemptTimeoutMs }),
-      grpcOptions: {
-        // A member that comes back is found within a second (gRPC's default backoff grows to 2 min).
-        'grpc.initial_reconnect_backoff_ms': 100,
-        'grpc.max_reconnect_backoff_ms': 1_000,
-        // A fresh client must mean a fresh connection, not a shared stuck one.
-        'grpc.use_local_subchannel_pool': 1,
-      },
     });
-    return { client, kv: client.namespace(prefix) };
-  };
-
-  const members: Member[] = options.endpoints.map((url) => ({ url, ...connect(url), restingUntil: 0 }));
-  /** Clients replaced while attempts may still be running on them: closed a little later. */
-  const retiring = new Set<Etcd3>();
+    return { url, client, kv: client.namespace(prefix), restingUntil: 0 };
+  });
   let preferred = 0;
   let closed = false;
-
-  const reconnect = (member: Member): void => {
-    const old = member.client;
-    Object.assign(member, connect(member.url));
-    retiring.add(old);
-    setTimeout(() => {
-      retiring.delete(old);
-      old.close();
-    }, attemptTimeoutMs).unref();
-  };
 
   /** Order of this call's attempts: the preferred member first, then the others in turn; rested members before resting ones. */
   const order = (): Member[] => {
@@ -180,7 +161,6 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
             errors.push(`${member.url}: ${message(err)}`);
             member.restingUntil = Date.now() + RESTING_MS;
             if (failure === 'ambiguous') mayHaveApplied = true;
-            if (err instanceof AttemptTimeout) reconnect(member);
             if (failure === 'unreachable') unreachable.add(member);
             else unreachable.delete(member);
             if (unreachable.size === members.length) {
@@ -200,8 +180,6 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
     close() {
       closed = true;
       for (const member of members) member.client.close();
-      for (const client of retiring) client.close();
-      retiring.clear();
     },
   };
 }

@@ -43,7 +43,7 @@ export interface EtcdStoreOptions {
   prefix?: string;
   /** Longest a single store call may take, moving between members included (default 5 s). */
   timeoutMs?: number;
-  /** Longest one attempt on one member may take before the call moves on (default a third of timeoutMs). */
+  /** Longest one attempt on one member may take before the call moves on (default a fifth of timeoutMs, at least 250 ms). */
   attemptTimeoutMs?: number;
   /** Longest `update` keeps retrying against concurrent writers (default 10 s). */
   updateTimeoutMs?: number;
@@ -131,7 +131,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     endpoints,
     prefix,
     timeoutMs,
-    attemptTimeoutMs: options.attemptTimeoutMs ?? Math.max(200, Math.round(timeoutMs / 3)),
+    attemptTimeoutMs: options.attemptTimeoutMs ?? Math.max(250, Math.round(timeoutMs / 5)),
   });
   const { where, call } = cluster;
   const description = `${where} (prefix ${prefix})`;
