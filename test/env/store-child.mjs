@@ -12,11 +12,14 @@ import { runnerImport } from 'vite';
 
 const spec = process.argv[2];
 const options = JSON.parse(process.argv[3] ?? '{"waitTimeoutMs":20000}');
-const { module } = await runnerImport(fileURLToPath(new URL('../../src/env/node/open-store.ts', import.meta.url)), {
-  configFile: false,
-  logLevel: 'silent',
-});
-const store = await module.openStore(spec, { env: {}, ...options });
+// A directory spec loads the directory store alone: the etcd client is heavy
+// to load, and several of these start at once.
+const etcd = spec.startsWith('etcd:');
+const { module } = await runnerImport(
+  fileURLToPath(new URL(`../../src/env/node/${etcd ? 'open-store' : 'directory-store'}.ts`, import.meta.url)),
+  { configFile: false, logLevel: 'silent' },
+);
+const store = etcd ? await module.openStore(spec, { env: {}, ...options }) : await module.openDirectoryStore(spec, options);
 
 async function handle(message) {
   switch (message.op) {

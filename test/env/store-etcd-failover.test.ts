@@ -6,6 +6,7 @@
 // member that stops. Without an etcd binary these tests are reported as
 // skipped, with the reason.
 
+import { Etcd3 } from 'etcd3';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
@@ -220,5 +221,61 @@ describe.skipIf(etcdBinary === undefined)(`etcd store cut off from its cluster${
     console.log(figures('packets pass again', after));
     expect(after.slice(2).map((s) => s.lock)).toEqual([true, true]);
     expect(after.slice(2).map((s) => s.io)).toEqual(['ok', 'ok']);
+  });
+});
+
+describe.skipIf(etcdBinary === undefined)(`etcd store when a reply is lost${etcdBinary === undefined ? ` (${missing})` : ''}`, () => {
+  it('applies an update, a removal and a rename exactly once when the reply to the applied attempt never comes', async () => {
+    const cluster = await startEtcd(etcdBinary ?? 'etcd', 3);
+    toStop.push(() => cluster.stop());
+    const proxy = await startTcpProxy(cluster.urls[0]);
+    toStop.push(() => proxy.close());
+    const prefix = '/reply-lost/';
+    const open = (endpoints: string[]): EtcdStore => {
+      const store = createEtcdStore({ endpoints, prefix, timeoutMs: 5_000, attemptTimeoutMs: 1_000 });
+      toStop.push(() => store.close());
+      return store;
+    };
+    const other = open(cluster.urls);
+    /**
+     * A store whose first member is behind the proxy, where the reply to its
+     * next change is lost: the proxy drops replies once a request names a
+     * change marker, which only a change's transaction does.
+     */
+    const muted = async (): Promise<EtcdStore> => {
+      await proxy.restore();
+      const store = open([proxy.url, cluster.urls[1], cluster.urls[2]]);
+      await store.read('ha/crm_commands'); // connected, so the change goes out at once
+      proxy.loseRepliesAfter('.ha-store/applied/');
+      return store;
+    };
+    const raw = new Etcd3({ hosts: cluster.urls });
+    toStop.push(async () => raw.close());
+    /** Waits until `n` change markers are in etcd: the change went through, though its sender does not know. */
+    const applied = async (n: number): Promise<void> => {
+      while ((await raw.getAll().prefix(`${prefix}.ha-store/applied/`).keys()).length < n) await sleep(5);
+    };
+    await other.write('ha/crm_commands', 'first\n');
+    await other.write('ha/groups.cfg', 'group: g\n');
+    await other.write('nodes/n1/ha-resources/exec:s1', '');
+
+    // The update is applied through the proxy; before the store retries
+    // elsewhere, another writer appends twice.
+    const a = await muted();
+    const updating = a.update('ha/crm_commands', (text) => `${text ?? ''}mine\n`);
+    await applied(1);
+    await other.update('ha/crm_commands', (text) => `${text ?? ''}theirs 1\n`);
+    await other.update('ha/crm_commands', (text) => `${text ?? ''}theirs 2\n`);
+    expect(await updating).toBe('first\nmine\n');
+    expect(proxy.connectionsLosingReplies).toBe(1);
+    expect(await other.read('ha/crm_commands')).toBe('first\nmine\ntheirs 1\ntheirs 2\n');
+
+    expect(await (await muted()).remove('ha/groups.cfg')).toBe(true);
+    expect(proxy.connectionsLosingReplies).toBe(2);
+    expect(await other.read('ha/groups.cfg')).toBeUndefined();
+
+    await (await muted()).rename('nodes/n1/ha-resources/exec:s1', 'nodes/n2/ha-resources/exec:s1');
+    expect(await other.list('nodes')).toEqual(['n2']);
+    expect(proxy.connectionsLosingReplies).toBe(3);
   });
 });

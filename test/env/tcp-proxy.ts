@@ -1,17 +1,19 @@
-// A TCP proxy on loopback that a test can cut and restore: the network
-// between one client and one etcd member. Two ways to cut:
+// A TCP proxy on loopback that a test can break in several ways: the
+// network between one client and one etcd member.
 //
 // - `cut`: the proxy closes its listening port and every connection through
 //   it, so the client's connections fail and new ones are refused, as for a
-//   node whose links are down.
+//   node whose links are down. `restore` listens on the same port again.
 // - `blackhole`: nothing passes any more, in either direction, but nothing
 //   fails either: connections stay open and new ones are accepted and held,
-//   as when packets are dropped on the way.
-//
-// `restore` listens on the same port again, or ends the blackhole: the
-// connections accepted during it go through, and the ones from before stay
-// dead without a word, as behind a firewall or NAT that forgot them — only
-// a client that opens new connections gets through.
+//   as when packets are dropped on the way. `restore` lets the held
+//   connections through; the ones from before stay dead without a word, as
+//   behind a firewall or NAT that forgot them, so only a client that opens
+//   new connections gets through.
+// - `loseRepliesAfter(text)`: once a request containing `text` has passed
+//   (gRPC sends keys as plain bytes), that connection's replies are dropped:
+//   the request reaches the member, and the client cannot know whether it
+//   was applied. `restore` ends it for new connections.
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -20,6 +22,9 @@ export interface TcpProxy {
   readonly url: string;
   cut(): Promise<void>;
   blackhole(): void;
+  loseRepliesAfter(text: string): void;
+  /** How many connections have lost their replies so far (see loseRepliesAfter). */
+  readonly connectionsLosingReplies: number;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,15 +40,24 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  repliesLost: boolean;
+  /** The end of what the client sent last, so a needle split across two reads is still found. */
+  tail: Buffer;
+}
+
 /** Starts a proxy to `targetUrl` (http://host:port) on a free loopback port. */
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
-  /** Client connections and their upstream, while traffic passes. */
-  const pairs = new Set<[Socket, Socket]>();
+  const pairs = new Set<Pair>();
   /** Client connections accepted while blackholed, not yet connected upstream. */
   const held = new Set<Socket>();
   let holding = false;
+  let needle: Buffer | undefined;
+  let losing = 0;
 
   const track = (socket: Socket): void => {
     sockets.add(socket);
@@ -53,15 +67,27 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const pass = (client: Socket): void => {
     const upstream = connect(Number(target.port), target.hostname);
     track(upstream);
-    const pair: [Socket, Socket] = [client, upstream];
+    const pair: Pair = { client, upstream, repliesLost: false, tail: Buffer.alloc(0) };
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      if (needle === undefined) return;
+      const seen = Buffer.concat([pair.tail, chunk]);
+      if (!pair.repliesLost && seen.includes(needle)) {
+        pair.repliesLost = true;
+        losing++;
+      }
+      pair.tail = seen.subarray(Math.max(0, seen.length - needle.length + 1));
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!pair.repliesLost) client.write(chunk);
+    });
     client.on('close', () => {
       pairs.delete(pair);
       upstream.destroy();
     });
     upstream.on('close', () => client.destroy());
+    client.resume();
   };
   const newServer = (): Server =>
     createServer((client) => {
@@ -81,6 +107,7 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     const closing = server;
     server = undefined;
     holding = false;
+    needle = undefined;
     for (const socket of sockets) socket.destroy();
     sockets.clear();
     pairs.clear();
@@ -93,14 +120,19 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     cut: stop,
     blackhole() {
       holding = true;
-      for (const [client, upstream] of pairs) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
+      for (const { client, upstream } of pairs) {
         client.pause();
         upstream.pause();
       }
     },
+    loseRepliesAfter(text) {
+      needle = Buffer.from(text);
+    },
+    get connectionsLosingReplies() {
+      return losing;
+    },
     async restore() {
+      needle = undefined;
       if (holding) {
         holding = false;
         for (const client of held) pass(client);

@@ -24,8 +24,8 @@
 //   a timeout, a leader change) may or may not have been applied. The next
 //   attempt is told so (`mayHaveApplied`), and each store call decides what
 //   that means for it: re-taking or renewing a lock, writing a whole file and
-//   the fence checks are safe to repeat; update and rename look whether
-//   their change is already there.
+//   the fence checks are safe to repeat; update, rename and remove write a
+//   marker in the same transaction and look for it (etcd-store.ts).
 
 import { Etcd3, isRecoverableError, type Namespace } from 'etcd3';
 import { noop } from 'cockatiel';
@@ -111,6 +111,10 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
       faultHandling: { host: () => noop, global: noop },
       // Each gRPC call carries a deadline, so a stalled member cannot hold a call forever.
       defaultCallOptions: () => ({ deadline: Date.now() + attemptTimeoutMs }),
+      // Connections of its own: gRPC would share one per address between
+      // all clients of a process, so two stores there (tests, embedding)
+      // would share a stuck connection too.
+      grpcOptions: { 'grpc.use_local_subchannel_pool': 1 },
     });
     return { url, client, kv: client.namespace(prefix), restingUntil: 0 };
   });

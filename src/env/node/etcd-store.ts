@@ -7,6 +7,7 @@
 //   <prefix>.ha-store/lock/<name>        a lock: the holder's name, on a lease
 //   <prefix>.ha-store/members/<node>     a member, registered by its first heartbeat
 //   <prefix>.ha-store/alive/<node>       liveness, on a short lease the heartbeat refreshes
+//   <prefix>.ha-store/applied/<id>/<n>   attempt n of a change went through (see ChangeMarks)
 // No file path may start with `.ha-store`, so the two never meet.
 //
 // Fencing tokens: a lock key's create_revision is set when the key is
@@ -24,8 +25,15 @@
 // the `lock` call, after the call started: a caller that times its lease
 // from the start of its request (as the daemons do) never counts on more
 // time than etcd gives.
+//
+// A retried attempt must not apply a change twice. Writing a whole file,
+// taking or renewing a lock are the same when repeated. An update, a rename
+// and a removal are not: each attempt's transaction also writes a marker key
+// of its own, and a retry after an attempt whose outcome is unknown looks
+// for the markers first.
 
-import { castGrpcError, type Etcd3, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
+import { randomBytes } from 'node:crypto';
+import { castGrpcError, type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
@@ -68,6 +76,9 @@ export interface EtcdStore extends ClusterStore {
 const LOCKS = `${RESERVED_SEGMENT}/lock/`;
 const MEMBERS = `${RESERVED_SEGMENT}/members/`;
 const ALIVE = `${RESERVED_SEGMENT}/alive/`;
+const APPLIED = `${RESERVED_SEGMENT}/applied/`;
+/** Seconds the lease of change markers lives; a lease is used for new markers during the first half. */
+const MARK_TTL_SECONDS = 60;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,6 +119,22 @@ function rangeResult(txn: ITxnResponse, index: number): IKeyValue | undefined {
   return txn.responses[index]?.response_range?.kvs[0];
 }
 
+/**
+ * Tells a retried change whether an earlier attempt of it was applied: each
+ * attempt's transaction writes a marker (on a short lease, so markers go by
+ * themselves), and a marker found means that attempt went through. The
+ * attempts of one change exclude each other (each compares what it read:
+ * the file's revision, or that it exists), so at most one is ever applied;
+ * one still in flight when a retry looked and applied later makes the
+ * retry's own transaction fail, and the next look finds its marker.
+ */
+interface ChangeMarks {
+  /** The marker put for attempt `n`, to add to its transaction (wrapped: a put builder is a thenable, and would run if awaited). */
+  put(kv: Namespace, client: Etcd3, n: number): Promise<IOperation>;
+  /** The applied attempt, if any. */
+  applied(kv: Namespace): Promise<number | undefined>;
+}
+
 /** A held lock: the lease its key is on and the fencing token (the key's create_revision). */
 interface HeldLock {
   leaseId: string;
@@ -141,6 +168,26 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   /** The lease of each node's liveness key. */
   const aliveLeases = new Map<NodeName, string>();
   let knownMembers: NodeName[] = [];
+
+  let markLease: { id: string; freshUntil: number } | undefined;
+
+  const changeMarks = (): ChangeMarks => {
+    const below = `${APPLIED}${randomBytes(8).toString('hex')}/`;
+    return {
+      async put(kv, client, n) {
+        if (markLease === undefined || Date.now() > markLease.freshUntil) {
+          const id = await grantLease(client, MARK_TTL_SECONDS);
+          markLease = { id, freshUntil: Date.now() + (MARK_TTL_SECONDS * 1000) / 2 };
+        }
+        const put = kv.put(`${below}${n}`).value('').lease(markLease.id);
+        return { op: () => put.op() };
+      },
+      async applied(kv) {
+        const keys = await kv.getAll().prefix(below).keys();
+        return keys.length === 0 ? undefined : Number(keys[0].slice(below.length));
+      },
+    };
+  };
 
   const lockId = (name: string, holder: NodeName): string => `${name}\0${holder}`;
   const lockKey = (name: string): string => LOCKS + lockName(name);
@@ -233,14 +280,22 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const key = filePath(path);
       const what = `remove '${key}'`;
       const fence = writeOptions?.fence;
-      if (fence === undefined) {
-        return await call(what, async ({ kv }) => Number((await kv.delete().key(key)).deleted) > 0);
-      }
-      const token = tokenFor(fence, what);
-      return await call(what, async ({ kv }) => {
-        const txn = await fencedTxn(kv, { fence, token }, () => undefined, [kv.delete().key(key)]);
-        if (!txn.succeeded) throw new LockLostError(fence, what, lostBecause(rangeResult(txn, 0), fence, token));
-        return Number(txn.responses[0]?.response_delete_range?.deleted ?? 0) > 0;
+      const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
+      const marks = changeMarks();
+      let unsure = false;
+      return await call(what, async ({ kv, client, mayHaveApplied }) => {
+        unsure ||= mayHaveApplied;
+        if (unsure && (await marks.applied(kv)) !== undefined) return true;
+        // Only an existing file is deleted (and marked): the marker then means "it was there".
+        const txn = await fencedTxn(kv, fenceToken, () => kv.if(key, 'Version', '>', 0), [
+          kv.delete().key(key),
+          await marks.put(kv, client, 0),
+        ]);
+        if (txn.succeeded) return true;
+        if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
+          throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
+        }
+        return false;
       });
     },
 
@@ -255,24 +310,21 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const what = `rename '${source}' to '${target}'`;
       const fence = writeOptions?.fence;
       const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
-      for (;;) {
-        // What an attempt of this round tried to move, to recognise it moved
-        // when a retry finds the source gone.
-        let moving: Buffer | undefined;
-        const outcome = await call(what, async ({ kv, mayHaveApplied }) => {
+      const marks = changeMarks();
+      let unsure = false;
+      for (let n = 0; ; n++) {
+        const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
+          unsure ||= mayHaveApplied;
+          if (unsure && (await marks.applied(kv)) !== undefined) return 'moved';
           const found = (await kv.get(source).exec()).kvs[0];
-          if (found === undefined) {
-            if (mayHaveApplied && moving !== undefined && (await kv.get(target).buffer())?.equals(moving)) return 'moved';
-            return 'no such file';
-          }
-          moving = found.value;
+          if (found === undefined) return 'no such file';
           // One transaction: the source as read is still there, the target
           // is absent (and the fence holds), then move.
           const txn = await fencedTxn(
             kv,
             fenceToken,
             () => kv.if(source, 'Mod', '==', found.mod_revision).and(target, 'Create', '==', 0),
-            [kv.put(target).value(found.value), kv.delete().key(source)],
+            [kv.put(target).value(found.value), kv.delete().key(source), await marks.put(kv, client, n)],
           );
           if (txn.succeeded) return 'moved';
           if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
@@ -294,28 +346,31 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const fence = writeOptions?.fence;
       const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
       const deadline = Date.now() + updateTimeoutMs;
+      const marks = changeMarks();
+      let unsure = false;
+      /** Each transaction's input and result, by marker number. */
+      const tried: { input: string | undefined; next: string | undefined }[] = [];
       for (let attempt = 0; ; attempt++) {
-        // What an attempt of this round wrote, over which revision, to
-        // recognise it when a retry finds it in place.
-        let written: { next: string | undefined; over: bigint } | undefined;
-        const outcome = await call(what, async ({ kv, mayHaveApplied }) => {
-          const found = (await kv.get(key).exec()).kvs[0];
-          if (mayHaveApplied && written !== undefined) {
-            const now = found?.value.toString('utf8');
-            if (now === written.next && (found === undefined || BigInt(found.mod_revision) > written.over)) {
-              return { done: true, next: written.next };
-            }
+        const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
+          unsure ||= mayHaveApplied;
+          const applied = unsure ? await marks.applied(kv) : undefined;
+          if (applied !== undefined) {
+            const { input, next } = tried[applied];
+            // The last run of `change` must have seen what was replaced.
+            if (tried.at(-1)?.input !== input) change(input);
+            return { done: true, next };
           }
-          const next = change(found?.value.toString('utf8'));
-          written = { next, over: BigInt(found?.mod_revision ?? 0) };
+          const found = (await kv.get(key).exec()).kvs[0];
+          const input = found?.value.toString('utf8');
+          const next = change(input);
+          const n = tried.push({ input, next }) - 1;
           const txn = await fencedTxn(
             kv,
             fenceToken,
             () => (found === undefined ? kv.if(key, 'Create', '==', 0) : kv.if(key, 'Mod', '==', found.mod_revision)),
-            [next === undefined ? kv.delete().key(key) : kv.put(key).value(next)],
+            [next === undefined ? kv.delete().key(key) : kv.put(key).value(next), await marks.put(kv, client, n)],
           );
           if (txn.succeeded) return { done: true, next };
-          written = undefined;
           if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
             throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
           }
