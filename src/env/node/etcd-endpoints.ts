@@ -9,17 +9,18 @@
 // drives the members itself:
 //
 // - A call starts on the member that last answered, with a per-attempt time
-//   limit (a fraction of the budget); on a transient failure it tries the
-//   next member, skipping for a moment those that just failed, until the
-//   budget is spent.
+//   limit (a fraction of the budget) while another member could take over;
+//   on a transient failure it tries the next member, skipping for a moment
+//   those that just failed, until the budget is spent.
 // - When no member can be reached at all (every one refused the connection
 //   in this call, as when this node is cut off), the call ends at once, so a
 //   partitioned daemon learns it has no lock and no quorum without delay.
-// - Every gRPC request carries the attempt's deadline. When it passes, the
-//   etcd3 package drops that member's connections and opens new ones on the
-//   next request (as it does on any transient error): a connection to a
-//   vanished peer can hang rather than fail, and a new one gets through as
-//   soon as the network does.
+// - Every gRPC request carries a deadline, the call's budget. When it
+//   passes, the etcd3 package drops that member's connections and opens new
+//   ones on the next request (as it does on any transient error): a
+//   connection to a vanished peer can hang rather than fail, and a new one
+//   gets through as soon as the network does. (An attempt cut short keeps
+//   its requests running until then, unanswered.)
 // - A failure after the request may have reached etcd (a dropped connection,
 //   a timeout, a leader change) may or may not have been applied. The next
 //   attempt is told so (`mayHaveApplied`), and each store call decides what
@@ -109,8 +110,8 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
       hosts: [url],
       // Retries and member choice are done here, not by the package.
       faultHandling: { host: () => noop, global: noop },
-      // Each gRPC call carries a deadline, so a stalled member cannot hold a call forever.
-      defaultCallOptions: () => ({ deadline: Date.now() + attemptTimeoutMs }),
+      // Each gRPC call carries a deadline, so a stalled member cannot hold a request forever.
+      defaultCallOptions: () => ({ deadline: Date.now() + timeoutMs }),
       // Connections of its own: gRPC would share one per address between
       // all clients of a process, so two stores there (tests, embedding)
       // would share a stuck connection too.
@@ -141,7 +142,11 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
         for (const member of order()) {
           const left = deadline - Date.now();
           if (left <= 0 || closed) break;
-          const limit = Math.min(left, attemptTimeoutMs);
+          // Cutting an attempt short only helps when another member can take
+          // over; on the only one left, a slow answer beats none.
+          const now = Date.now();
+          const alternative = members.some((m) => m !== member && m.restingUntil <= now);
+          const limit = alternative ? Math.min(left, attemptTimeoutMs) : left;
           let timer: NodeJS.Timeout | undefined;
           const attempt = body({ kv: member.kv, client: member.client, mayHaveApplied });
           attempt.catch(() => undefined); // a late failure after the timeout goes nowhere
