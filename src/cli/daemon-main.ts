@@ -140,13 +140,8 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
   const source = `${options.node}/${daemon}`;
   const log = daemonLogger(source, options.logFormat);
   const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
-  // etcd leases run in real seconds: on a scaled clock they shrink with it.
-  const scaledSeconds = (seconds: number): number => Math.max(1, Math.round(seconds / options.timeScale));
-  const store = await openStore(options.store, {
-    clock: clock.millis,
-    node: options.node,
-    ...(options.timeScale !== 1 ? { lockTtlSeconds: scaledSeconds(120), aliveTtlSeconds: scaledSeconds(30) } : {}),
-  });
+  // etcd leases run in real seconds: openStore shrinks them with the scale.
+  const store = await openStore(options.store, { clock: clock.millis, node: options.node, timeScale: options.timeScale });
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
   }

@@ -68,6 +68,43 @@ describe('node environment', () => {
     expect(logs).toContain("err: lost lock 'ha_manager_lock");
   });
 
+  it("conditions the master's writes on the manager lock: a deposed master cannot overwrite its successor", async () => {
+    const { env, store, clock, logs } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    await env.writeManagerStatus({ master_node: 'node1' });
+    // node1 stalls past its lease; node2 takes over and writes.
+    clock.advance(121);
+    expect(await store.lock('ha_manager_lock', 'node2')).toBe(true);
+    const successor = { fence: { lock: 'ha_manager_lock', holder: 'node2' } };
+    await store.write('ha/manager_status', '{"master_node":"node2"}', successor);
+    await expect(env.writeManagerStatus({ master_node: 'node1' })).rejects.toThrow(/^lock lost: 'node1' no longer holds 'ha_manager_lock' \('node2' holds it\)/);
+    await expect(env.writeRulesConfig({ ids: {}, order: {}, digest: '' })).rejects.toThrow(/^lock lost:/);
+    await expect(env.updateServiceConfig({})).rejects.toThrow(/^lock lost:/);
+    expect(await store.read('ha/manager_status')).toBe('{"master_node":"node2"}');
+    expect(await store.read('ha/rules.cfg')).toBeUndefined();
+    expect(await env.getHaManagerLock()).toBe(false);
+    expect(logs).toContain("err: lost lock 'ha_manager_lock");
+  });
+
+  it("conditions the LRM's status on its agent lock while it holds it, and writes it freely while it waits for it", async () => {
+    const { env, store, clock } = setup('lrm');
+    await env.writeLrmStatus({ state: 'wait_for_agent_lock', mode: 'active', results: {}, timestamp: 1 });
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.writeLrmStatus({ state: 'active', mode: 'active', results: {}, timestamp: 2 });
+    expect((await env.readLrmStatus()).timestamp).toBe(2);
+    // Its lease runs out; the master fences the node by taking its agent lock.
+    clock.advance(121);
+    expect(await store.lock('ha_agent_node1_lock', 'node2')).toBe(true);
+    await expect(env.writeLrmStatus({ state: 'active', mode: 'active', results: {}, timestamp: 3 })).rejects.toThrow(
+      /^lock lost: 'node1' no longer holds 'ha_agent_node1_lock'/,
+    );
+    expect((await env.readLrmStatus()).timestamp).toBe(2);
+    // Having noticed the loss, it writes as one that waits for its lock.
+    expect(await env.getHaAgentLock()).toBe(false);
+    await env.writeLrmStatus({ state: 'lost_agent_lock', mode: 'active', results: {}, timestamp: 4 });
+    expect((await env.readLrmStatus()).timestamp).toBe(4);
+  });
+
   it('feeds the watchdog only while the lock lease is safely ahead of expiry', async () => {
     const { env, clock, watchdog, logs } = setup('lrm');
     expect(await env.getHaAgentLock()).toBe(true);
@@ -115,6 +152,10 @@ describe('node environment', () => {
     await env.queueCrmCommand('migrate vm:100 node2');
     await env.queueCrmCommand('arm-ha\n');
     expect(await env.anyPendingCrmCommand()).toBe(true);
+    // Taking the commands is the master's: not without the manager lock.
+    await expect(env.readCrmCommands()).rejects.toThrow(/^lock lost: 'node1' no longer holds 'ha_manager_lock'/);
+    expect(await env.anyPendingCrmCommand()).toBe(true);
+    expect(await env.getHaManagerLock()).toBe(true);
     expect(await env.readCrmCommands()).toBe('migrate vm:100 node2\narm-ha\n');
     expect(await env.readCrmCommands()).toBe('');
   });
@@ -124,6 +165,9 @@ describe('node environment', () => {
     await store.write('ha/resources.cfg', 'vm: 100\n\tgroup g1\n');
     await store.write('nodes/node1/qemu-server/100.conf', 'lock: backup\n');
     env.loopStartHook();
+    await expect(env.stealService('vm:100', 'node1', 'node3')).rejects.toThrow(/^lock lost:/);
+    expect(await store.read('nodes/node1/qemu-server/100.conf')).toBe('lock: backup\n');
+    expect(await env.getHaManagerLock()).toBe(true);
     await env.stealService('vm:100', 'node1', 'node3');
     expect(await store.read('nodes/node3/qemu-server/100.conf')).toBe('lock: backup\n');
     expect((await env.readServiceConfig()).services['vm:100'].node).toBe('node3');

@@ -175,6 +175,73 @@ export function storeContract(name: string, features: ContractFeatures, setup: (
       });
     });
 
+    describe('fenced changes', () => {
+      const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
+      const B = { fence: { lock: 'ha_manager_lock', holder: 'b' } };
+      const LOST = /^lock lost: 'a' no longer holds 'ha_manager_lock'/;
+
+      test('makes every kind of change while the holder has the lock', async (store) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await store.write('ha/manager_status', 'a1', A);
+        expect(await store.update('ha/crm_commands', (text) => `${text ?? ''}x\n`, A)).toBe('x\n');
+        await store.write('nodes/n1/qemu-server/100.conf', 'conf', A);
+        await store.rename('nodes/n1/qemu-server/100.conf', 'nodes/n2/qemu-server/100.conf', A);
+        expect(await store.remove('ha/groups.cfg', A)).toBe(false);
+        expect(await store.read('ha/manager_status')).toBe('a1');
+        expect(await store.read('ha/crm_commands')).toBe('x\n');
+        expect(await store.read('nodes/n2/qemu-server/100.conf')).toBe('conf');
+        // The fence still only passes for its own lock and holder.
+        await expect(store.write('ha/manager_status', 'b?', B)).rejects.toThrow(/^lock lost: 'b' no longer holds 'ha_manager_lock'/);
+        await expect(
+          store.write('ha/manager_status', 'a?', { fence: { lock: 'ha_agent_a_lock', holder: 'a' } }),
+        ).rejects.toThrow(/^lock lost: 'a' no longer holds 'ha_agent_a_lock'/);
+        expect(await store.read('ha/manager_status')).toBe('a1');
+      });
+
+      test("refuses a deposed holder's changes, takes the new holder's, and keeps the new holder's data", async (store, subject) => {
+        const successor = subject.peer ?? store;
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await store.write('ha/manager_status', 'a1', A);
+        await store.write('ha/crm_commands', 'queued\n');
+        await store.write('ha/groups.cfg', 'group: g\n');
+        await store.write('nodes/n1/qemu-server/100.conf', 'conf');
+        // 'a' stalls past its lease (a paused process); 'b' takes over.
+        await subject.expireLocks();
+        expect(await successor.lock('ha_manager_lock', 'b')).toBe(true);
+        await successor.write('ha/manager_status', 'b1', B);
+
+        await expect(store.write('ha/manager_status', 'a2', A)).rejects.toThrow(LOST);
+        await expect(store.update('ha/crm_commands', () => '', A)).rejects.toThrow(LOST);
+        await expect(store.remove('ha/groups.cfg', A)).rejects.toThrow(LOST);
+        await expect(store.rename('nodes/n1/qemu-server/100.conf', 'nodes/n3/qemu-server/100.conf', A)).rejects.toThrow(LOST);
+        expect(await store.read('ha/manager_status')).toBe('b1');
+        expect(await store.read('ha/crm_commands')).toBe('queued\n');
+        expect(await store.read('ha/groups.cfg')).toBe('group: g\n');
+        expect(await store.list('nodes')).toEqual(['n1']);
+
+        // The new holder's changes go through, also after the old one noticed.
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
+        await expect(store.write('ha/manager_status', 'a3', A)).rejects.toThrow(LOST);
+        expect(await successor.update('ha/crm_commands', () => '', B)).toBe('');
+        expect(await successor.remove('ha/groups.cfg', B)).toBe(true);
+        await successor.rename('nodes/n1/qemu-server/100.conf', 'nodes/n2/qemu-server/100.conf', B);
+        await successor.write('ha/manager_status', 'b2', B);
+        expect(await store.read('ha/manager_status')).toBe('b2');
+        expect(await store.read('ha/crm_commands')).toBe('');
+        expect(await store.read('nodes/n2/qemu-server/100.conf')).toBe('conf');
+      });
+
+      test('refuses a holder whose lease ran out even before anyone else took the lock, and after it was released', async (store, subject) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        expect(await store.unlock('ha_manager_lock', 'a')).toBe(true);
+        await expect(store.write('ha/manager_status', 'a1', A)).rejects.toThrow(LOST);
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await subject.expireLocks();
+        await expect(store.write('ha/manager_status', 'a2', A)).rejects.toThrow(LOST);
+        expect(await store.read('ha/manager_status')).toBeUndefined();
+      });
+    });
+
     describe('cluster state', () => {
       test('refreshes', async (store) => {
         expect(await store.refresh()).toBe(true);

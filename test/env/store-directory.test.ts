@@ -297,7 +297,7 @@ describe('directory store across processes', () => {
           }),
       ),
     );
-  });
+  }, 30_000); // five processes loading TypeScript at once, on a busy machine
 
   afterAll(async () => {
     await Promise.all(

@@ -52,7 +52,14 @@ export interface EtcdCluster {
   members: EtcdMember[];
   /** Client URLs of all members. */
   urls: string[];
+  /** Index of the member that is the raft leader now, as the members report it. */
+  leader(): Promise<number>;
   stop(): Promise<void>;
+}
+
+interface MemberStatus {
+  leader?: string;
+  header?: { member_id?: string };
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
@@ -78,8 +85,15 @@ async function waitHealthy(url: string, child: ChildProcess, log: () => string, 
   }
 }
 
+export interface EtcdTiming {
+  /** Raft heartbeat interval (default here 50 ms; etcd's own default is 100 ms). */
+  heartbeatMs?: number;
+  /** Raft election timeout (default here 500 ms; etcd's own default is 1000 ms). */
+  electionTimeoutMs?: number;
+}
+
 /** Starts an etcd cluster of `size` members on loopback and waits until every member is healthy. */
-export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> {
+export async function startEtcd(binary: string, size = 1, timing: EtcdTiming = {}): Promise<EtcdCluster> {
   const dataRoot = mkdtempSync(join(tmpdir(), 'ha-etcd-'));
   const specs: { name: string; client: string; peer: string }[] = [];
   for (let i = 0; i < size; i++) {
@@ -103,8 +117,8 @@ export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> 
           '--initial-advertise-peer-urls', spec.peer,
           '--initial-cluster', initialCluster,
           '--initial-cluster-state', 'new',
-          '--heartbeat-interval', '50',
-          '--election-timeout', '500',
+          '--heartbeat-interval', String(timing.heartbeatMs ?? 50),
+          '--election-timeout', String(timing.electionTimeoutMs ?? 500),
           '--logger', 'zap',
           '--log-level', 'error',
         ],
@@ -126,9 +140,25 @@ export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> 
     rmSync(dataRoot, { recursive: true, force: true });
     throw err;
   }
+  const urls = specs.map((spec) => spec.client);
   return {
     members,
-    urls: specs.map((spec) => spec.client),
+    urls,
+    async leader() {
+      for (let tries = 0; tries < 50; tries++) {
+        for (const [i, url] of urls.entries()) {
+          try {
+            const reply = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(500) });
+            const status = (await reply.json()) as MemberStatus;
+            if (status.leader !== undefined && status.leader === status.header?.member_id) return i;
+          } catch {
+            // a stopped member, or one without a leader yet
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('no etcd member reports itself leader');
+    },
     async stop() {
       await Promise.all(children.map(stopProcess));
       rmSync(dataRoot, { recursive: true, force: true });

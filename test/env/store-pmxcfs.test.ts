@@ -285,6 +285,26 @@ describe.concurrent('directory store on pmxcfs: membership, quorum, files', () =
       expect(await fs.readdir(join(cfs.root, 'nodes/b/qemu-server'))).toEqual(['100.conf']);
     }));
 
+  it("ignores a fence, as the reference does: pmxcfs has no write conditioned on a lock (the watchdog is what stops a deposed writer)", () =>
+    using(async (cfs) => {
+      const a = await cfs.open('a');
+      const b = await cfs.open('b');
+      const fenceA = { fence: { lock: MANAGER_LOCK, holder: 'a' } };
+      expect(await a.lock(MANAGER_LOCK, 'a')).toBe(true);
+      // 'a' stalls; its lock goes (as pmxcfs lets an expired one go) and 'b' takes it.
+      cfs.advance(121);
+      await cfs.drop(MANAGER_LOCK);
+      expect(await b.lock(MANAGER_LOCK, 'b')).toBe(true);
+      // 'a' no longer holds the lock, and its writes still go through.
+      await a.write('ha/manager_status', 'a', fenceA);
+      expect(await a.update('ha/crm_commands', () => 'x\n', fenceA)).toBe('x\n');
+      await a.write('nodes/a/qemu-server/100.conf', 'conf\n', fenceA);
+      await a.rename('nodes/a/qemu-server/100.conf', 'nodes/b/qemu-server/100.conf', fenceA);
+      expect(await a.remove('ha/crm_commands', fenceA)).toBe(true);
+      expect(await b.read('ha/manager_status')).toBe('a');
+      expect(await b.read('nodes/b/qemu-server/100.conf')).toBe('conf\n');
+    }));
+
   it('is what openStore picks by default when the default root is a pmxcfs mount', () =>
     using(async (cfs) => {
       const store = await openStore(undefined, { env: {}, defaultRoot: cfs.root });

@@ -15,7 +15,7 @@ import type { WorkerPool } from '../../native/worker-pool-api.js';
 import type { Clock } from './clock.js';
 import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
-import { nodeStatsPath, nodeVersionPath } from './layout.js';
+import { agentLock, MANAGER_LOCK, nodeStatsPath, nodeVersionPath } from './layout.js';
 import { measureHost, writeNodeFigures, type GuestFigures } from './node-figures.js';
 import type { ClusterStore } from './store.js';
 import type { WatchdogPort } from './watchdog.js';
@@ -135,7 +135,9 @@ async function publishFigures(
 /** Starts the daemon loop; the returned handle ends it. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { daemon, node, store, clock, log } = options;
-  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log };
+  // The LRM's drivers act while it holds its agent lock, the master's while it holds the manager lock.
+  const fence = { lock: daemon === 'crm' ? MANAGER_LOCK : agentLock(node), holder: node };
+  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log, writeOptions: { fence } };
   const drivers = nodeDrivers(ctx, options.scriptsDir, options.pveAgent);
   const env = createNodeEnv({
     node,

@@ -11,13 +11,21 @@
 //   guard (store-guard.ts), and membership from heartbeats
 //   (store-heartbeats.ts).
 //
+// Fenced changes (see StoreFence): in plain mode the holder and the lease
+// are checked and the change made under the lock's guard. pmxcfs cannot do
+// that: it has no conditional write, and its lock state is only visible as
+// a directory whose writer pmxcfs checks on renewal, not on other writes.
+// The reference writes without any such check; so does pmxcfs mode, and
+// the fence is ignored there. The watchdog alone keeps a deposed holder
+// from writing: it resets the node before the lock can change hands.
+//
 // In both, paths are relative to the root; files are written through a
 // temporary file and a rename (store-files.ts).
 
 import * as fs from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, WriteOptions } from './store.js';
 import { createRootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
@@ -53,6 +61,11 @@ export interface DirectoryStoreOptions {
   cfsLockFs?: CfsLockFs;
   /** pmxcfs mode: pause between attempts to take a busy cfs lock (default 100 ms). */
   cfsRetryMs?: number;
+  /**
+   * Plain mode: seconds on `clock` a lock lives without renewal (default
+   * LOCK_LIFETIME_SECONDS). pmxcfs times its locks itself, always 120 s.
+   */
+  lockLifetimeSeconds?: number;
 }
 
 export interface DirectoryStore extends ClusterStore {
@@ -97,10 +110,11 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     root,
     description: `directory ${root} (pmxcfs)`,
     read: files.read,
-    write: files.write,
-    remove: files.remove,
+    // The fence option is ignored: pmxcfs cannot enforce it (see the top).
+    write: (path, data) => files.write(path, data),
+    remove: (path) => files.remove(path),
     list: files.list,
-    rename: files.rename,
+    rename: (from, to) => files.rename(from, to),
     async update(path, change) {
       const normal = filePath(path);
       return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, async () => {
@@ -126,26 +140,40 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
   const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const files = createRootFiles(root, { durable: true, noReplace: 'link' });
-  const locks = createLeaseLocks(root, { clock, guardTimeoutMs: waitTimeoutMs, durable: true });
+  const locks = createLeaseLocks(root, {
+    clock,
+    guardTimeoutMs: waitTimeoutMs,
+    durable: true,
+    ...(options.lockLifetimeSeconds !== undefined ? { lifetimeSeconds: options.lockLifetimeSeconds } : {}),
+  });
+
+  /** Runs `change` as is, or under the fence's lock guard once the fence is checked. */
+  const fenced = <T>(options: WriteOptions | undefined, what: string, change: () => Promise<T>): Promise<T> =>
+    options?.fence === undefined ? change() : locks.whileHeld(options.fence, what, change);
 
   return {
     mode: 'plain',
     root,
     description: `directory ${root}`,
     read: files.read,
-    write: files.write,
-    remove: files.remove,
+    write: async (path, data, options) => fenced(options, `write '${filePath(path)}'`, () => files.write(path, data)),
+    remove: async (path, options) => fenced(options, `remove '${filePath(path)}'`, () => files.remove(path)),
     list: files.list,
-    rename: files.rename,
-    async update(path, change) {
+    rename: async (from, to, options) =>
+      fenced(options, `rename '${filePath(from)}' to '${filePath(to)}'`, () => files.rename(from, to)),
+    async update(path, change, options) {
       const normal = filePath(path);
       const guard = join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`);
-      return withGuard(guard, { timeoutMs: waitTimeoutMs, what: `an update of '${files.resolve(normal)}'` }, async () => {
-        const next = change(await files.read(normal));
-        if (next === undefined) await files.remove(normal);
-        else await files.write(normal, next);
-        return next;
-      });
+      // The lock's guard (if fenced) is always taken before the file's, never
+      // the other way round, so two updates cannot wait for each other.
+      return fenced(options, `update '${normal}'`, () =>
+        withGuard(guard, { timeoutMs: waitTimeoutMs, what: `an update of '${files.resolve(normal)}'` }, async () => {
+          const next = change(await files.read(normal));
+          if (next === undefined) await files.remove(normal);
+          else await files.write(normal, next);
+          return next;
+        }),
+      );
     },
     lock: locks.lock,
     unlock: locks.unlock,

@@ -17,7 +17,7 @@ import type { NodeName, Sid } from '../../core/types.js';
 import type { LogLevel, ResourceDriver, ServiceUsage } from '../env.js';
 import { removeGuestLock } from './guest-config.js';
 import { guestConfigPath } from './layout.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, WriteOptions } from './store.js';
 
 export interface CommandOutcome {
   exitCode: number | null;
@@ -31,6 +31,12 @@ export interface CommandOutcome {
 export interface DriverContext {
   node: NodeName;
   store: ClusterStore;
+  /**
+   * The lock the daemon must still hold for the drivers' store changes (a
+   * migration moving a service's marker, the master clearing a fenced
+   * guest's locks); see StoreFence.
+   */
+  writeOptions?: WriteOptions;
   run(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
   log(level: LogLevel, msg: string): void;
 }
@@ -108,7 +114,7 @@ export function execDriver(ctx: DriverContext, scriptsDir: string): NodeResource
       if (await checkRunning(name)) await stop(name);
       if (await checkRunning(name)) return false;
       const sid = sidOf(name);
-      await ctx.store.rename(guestConfigPath(ctx.node, sid), guestConfigPath(target, sid));
+      await ctx.store.rename(guestConfigPath(ctx.node, sid), guestConfigPath(target, sid), ctx.writeOptions);
       return true;
     },
     async removeLocks() {
@@ -166,7 +172,7 @@ export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: str
         const result = removeGuestLock(text, locks);
         removed = result.removed;
         return result.text;
-      });
+      }, ctx.writeOptions);
       return removed;
     },
   };

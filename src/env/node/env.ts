@@ -40,7 +40,7 @@ import { guestStaticStats } from './guest-config.js';
 import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
 import { NODE_RESOURCE_TYPES } from './resource-types.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, WriteOptions } from './store.js';
 import type { WatchdogPort } from './watchdog.js';
 
 const MIB = 1024 ** 2;
@@ -120,6 +120,15 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   let watchdogWarned = false;
 
   const log: DaemonLog = (level, msg) => options.log(level, msg);
+
+  // Stale writers: every write of the master is conditioned on its holding
+  // the manager lock, and the LRM's status on its agent lock while it has it
+  // (while waiting for it, it writes without, as the reference does). A
+  // deposed daemon's write then fails with 'lock lost:' instead of
+  // overwriting its successor's.
+  const managerFence: WriteOptions = { fence: { lock: MANAGER_LOCK, holder: node } };
+  const agentFence = (): WriteOptions | undefined =>
+    heldLocks.get(agentLock(node)) === true ? { fence: { lock: agentLock(node), holder: node } } : undefined;
 
   const reportIssues = (issues: readonly ConfigIssue[]): void => {
     for (const issue of issues) {
@@ -228,7 +237,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
     },
     async writeManagerStatus(status) {
-      await store.write(PATHS.managerStatus, writeManagerStatus(status));
+      await store.write(PATHS.managerStatus, writeManagerStatus(status), managerFence);
     },
     async readLrmStatus(of = node): Promise<Readonly<LrmStatus>> {
       const text = await store.read(lrmStatusPath(of));
@@ -238,7 +247,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return deepFreeze(parseLrmStatus(text, lrmStatusPath(of)));
     },
     async writeLrmStatus(status) {
-      await store.write(lrmStatusPath(node), `${JSON.stringify(status)}\n`);
+      await store.write(lrmStatusPath(node), `${JSON.stringify(status)}\n`, agentFence());
     },
 
     async readServiceConfig() {
@@ -262,7 +271,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
           for (const key of remove) delete (entry as unknown as Record<string, unknown>)[key];
         }
         return writeResourcesConfig(resources, NODE_RESOURCE_TYPES);
-      });
+      }, managerFence);
       invalidate();
     },
     async readRulesConfig(): Promise<RulesConfig> {
@@ -273,7 +282,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return rules;
     },
     async writeRulesConfig(rules) {
-      await store.write(PATHS.rules, writeRulesConfig(rules));
+      await store.write(PATHS.rules, writeRulesConfig(rules), managerFence);
     },
     async readGroupConfig(): Promise<GroupsConfig> {
       const issues: ConfigIssue[] = [];
@@ -282,10 +291,10 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return groups;
     },
     async deleteGroupConfig() {
-      if (!(await store.remove(PATHS.groups))) throw new Error(`failed to remove group config: ${PATHS.groups} does not exist`);
+      if (!(await store.remove(PATHS.groups, managerFence))) throw new Error(`failed to remove group config: ${PATHS.groups} does not exist`);
     },
     async stealService(sid, currentNode, newNode) {
-      await store.rename(guestConfigPath(currentNode, sid), guestConfigPath(newNode, sid));
+      await store.rename(guestConfigPath(currentNode, sid), guestConfigPath(newNode, sid), managerFence);
       invalidate();
     },
 
@@ -297,10 +306,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     async readCrmCommands() {
       let taken = '';
-      await store.update(PATHS.crmCommands, (text) => {
-        taken = text ?? '';
-        return '';
-      });
+      await store.update(
+        PATHS.crmCommands,
+        (text) => {
+          taken = text ?? '';
+          return '';
+        },
+        managerFence,
+      );
       return taken;
     },
 

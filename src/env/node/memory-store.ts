@@ -3,13 +3,15 @@
 
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { LOCK_LIFETIME_SECONDS, LockLostError, type ClusterStore, type WriteOptions } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds; lock leases run on this clock. Default: Date.now. */
   clock?: () => number;
   /** Cluster members; all online and quorate unless changed with setMembership. */
   nodes?: readonly NodeName[];
+  /** Seconds on `clock` a lock lives without renewal (default LOCK_LIFETIME_SECONDS). */
+  lockLifetimeSeconds?: number;
 }
 
 export interface MemoryStore extends ClusterStore {
@@ -32,18 +34,37 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     quorate: true,
   };
 
-  const expired = (renewedAt: number): boolean => clock() - renewedAt > LOCK_LIFETIME_SECONDS * 1000;
+  const lifetimeMs = (options.lockLifetimeSeconds ?? LOCK_LIFETIME_SECONDS) * 1000;
+  const expired = (renewedAt: number): boolean => clock() - renewedAt > lifetimeMs;
+
+  /**
+   * Refuses a fenced change unless the holder has the lock and its lease
+   * runs. Every call here is synchronous up to the change, so the check and
+   * the change are one step.
+   */
+  const checkFence = (options: WriteOptions | undefined, what: string): void => {
+    const fence = options?.fence;
+    if (fence === undefined) return;
+    const held = locks.get(fence.lock);
+    if (held === undefined) throw new LockLostError(fence, what, 'the lock is free');
+    if (held.holder !== fence.holder) throw new LockLostError(fence, what, `'${held.holder}' holds it`);
+    if (expired(held.renewedAt)) throw new LockLostError(fence, what, 'its lease expired');
+  };
 
   return {
     description: 'memory',
     async read(path) {
       return files.get(normalise(path));
     },
-    async write(path, data) {
-      files.set(normalise(path), data);
+    async write(path, data, options) {
+      const key = normalise(path);
+      checkFence(options, `write '${key}'`);
+      files.set(key, data);
     },
-    async remove(path) {
-      return files.delete(normalise(path));
+    async remove(path, options) {
+      const key = normalise(path);
+      checkFence(options, `remove '${key}'`);
+      return files.delete(key);
     },
     async list(dir) {
       const prefix = normalise(dir);
@@ -55,17 +76,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       }
       return [...names].sort();
     },
-    async rename(from, to) {
+    async rename(from, to, options) {
       const source = normalise(from);
       const target = normalise(to);
+      checkFence(options, `rename '${source}' to '${target}'`);
       const data = files.get(source);
       if (data === undefined) throw new Error(`rename '${from}' to '${to}' failed - no such file`);
       if (files.has(target)) throw new Error(`rename '${from}' to '${to}' failed - target exists`);
       files.delete(source);
       files.set(target, data);
     },
-    async update(path, change) {
+    async update(path, change, options) {
       const key = normalise(path);
+      checkFence(options, `update '${key}'`);
       const next = change(files.get(key));
       if (next === undefined) files.delete(key);
       else files.set(key, next);

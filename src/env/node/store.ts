@@ -9,8 +9,39 @@
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 
-/** Seconds a cluster lock lives without renewal (pmxcfs's fixed lock lifetime). */
+/**
+ * Seconds a cluster lock lives without renewal: pmxcfs's fixed lock
+ * lifetime, and the default of every store's `lockLifetimeSeconds` option.
+ */
 export const LOCK_LIFETIME_SECONDS = 120;
+
+/**
+ * A change made only while `holder` still holds `lock` — with the same
+ * grant it got when it took the lock, where the store can tell grants apart
+ * (etcd's fencing token). A deposed lock holder, one paused past its lease
+ * for instance, thereby cannot overwrite what the new holder wrote.
+ */
+export interface StoreFence {
+  lock: string;
+  holder: NodeName;
+}
+
+export interface WriteOptions {
+  /** Only while this lock is held; otherwise the call rejects with a LockLostError and changes nothing. */
+  fence?: StoreFence;
+}
+
+/** A fenced change refused: the writer no longer holds its lock. The message starts with `lock lost:`. */
+export class LockLostError extends Error {
+  constructor(
+    readonly fence: StoreFence,
+    what: string,
+    why: string,
+  ) {
+    super(`lock lost: '${fence.holder}' no longer holds '${fence.lock}' (${why}); ${what} refused`);
+    this.name = 'LockLostError';
+  }
+}
 
 export interface ClusterStore {
   /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
@@ -18,17 +49,21 @@ export interface ClusterStore {
 
   /** The file's content, or undefined when it does not exist. */
   read(path: string): Promise<string | undefined>;
+  // The changes below take an optional fence (see StoreFence). pmxcfs
+  // cannot condition a write on a lock, so a store in pmxcfs mode ignores
+  // it, as the reference does; every other store enforces it.
+
   /** Replaces the file atomically: readers see the old or the new content, never a mix. */
-  write(path: string, data: string): Promise<void>;
+  write(path: string, data: string, options?: WriteOptions): Promise<void>;
   /** Removes the file; false when it did not exist. */
-  remove(path: string): Promise<boolean>;
+  remove(path: string, options?: WriteOptions): Promise<boolean>;
   /** Names of the entries directly below a directory path (files and subdirectories), sorted; [] when it does not exist. */
   list(dir: string): Promise<string[]>;
   /**
    * Moves a file atomically (the master moving a fenced node's guest config
    * to the recovery node). Fails when `from` is missing or `to` exists.
    */
-  rename(from: string, to: string): Promise<void>;
+  rename(from: string, to: string, options?: WriteOptions): Promise<void>;
   /**
    * Read-modify-write of one file, serialised cluster-wide against every
    * other update of the same file (the CLI appending to crm_commands while
@@ -39,12 +74,16 @@ export interface ClusterStore {
    * than remembering its input, and the last call's input is what was
    * replaced.
    */
-  update(path: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined>;
+  update(
+    path: string,
+    change: (current: string | undefined) => string | undefined,
+    options?: WriteOptions,
+  ): Promise<string | undefined>;
 
   /**
    * Takes the named lock for `holder`, or renews it when `holder` has it. A
-   * lock not renewed for LOCK_LIFETIME_SECONDS expires and can be taken by
-   * anyone. False when someone else holds it, or the store cannot tell
+   * lock not renewed for the store's lock lifetime (`lockLifetimeSeconds`,
+   * default LOCK_LIFETIME_SECONDS) expires and can be taken by anyone. False when someone else holds it, or the store cannot tell
    * (never true without certainty: the fencing guarantee rests on it).
    */
   lock(name: string, holder: NodeName): Promise<boolean>;
