@@ -20,6 +20,7 @@ import { createClock } from '../env/node/clock.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
 import { openStore } from '../env/node/open-store.js';
 import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
+import { DEFAULT_PROFILE } from '../env/timing.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
@@ -116,7 +117,12 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
   const store = await openStore(options.store, {
     clock: clock.millis,
     node: options.node,
-    ...(options.timeScale !== 1 ? { lockTtlSeconds: scaledSeconds(120), aliveTtlSeconds: scaledSeconds(30) } : {}),
+    ...(options.timeScale !== 1
+      ? {
+          lockTtlSeconds: scaledSeconds(DEFAULT_PROFILE.lockLifetimeMs / 1000),
+          aliveTtlSeconds: scaledSeconds(DEFAULT_PROFILE.heartbeatTimeoutMs / 1000),
+        }
+      : {}),
   });
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');

@@ -23,8 +23,6 @@ import { CRM_STATES, type CrmState, type ManagerStatus } from './types.js';
  * LRM never waits for a master that went idle before it.
  */
 const MAX_ACTIVE_IDLE_ROUNDS = 90;
-/** Seconds a master round lasts at least. */
-const MASTER_ROUND_SECONDS = 10;
 
 export interface CrmStatus {
   state: CrmState | 'startup';
@@ -237,7 +235,7 @@ type Work = (crm: Crm) => Promise<boolean>;
 const WORK: Readonly<Record<CrmState, Work>> = {
   async wait_for_quorum(crm) {
     if (crm.shutdownRequested) return false;
-    await crm.env.sleep(5);
+    await crm.env.sleep(crm.env.timing.lockRetry);
     return true;
   },
   async slave(crm) {
@@ -285,7 +283,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
       env.log('err', `got unexpected error - ${errorText(err)}`);
     }
     if (shutdown) return false;
-    await env.sleepUntil(start + MASTER_ROUND_SECONDS);
+    await env.sleepUntil(start + env.timing.crmRound);
     return true;
   },
 };

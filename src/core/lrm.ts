@@ -27,9 +27,7 @@ import {
 
 /** Rounds (~10 s each) without services before the LRM gives up its lock and watchdog. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
-/** Seconds an active round lasts at least. */
-const ACTIVE_ROUND_SECONDS = 10;
-/** Seconds a maintenance round lasts at least. */
+/** Seconds a maintenance round lasts at least (never longer than an active round). */
 const MAINTENANCE_ROUND_SECONDS = 5;
 /** Seconds run_workers keeps polling running workers before returning. */
 const WORKER_POLL_SECONDS = 8;
@@ -639,7 +637,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   async wait_for_agent_lock(lrm) {
     if (lrm.shutdownRequest) return false;
     await updateLrmStatus(lrm);
-    await lrm.env.sleep(5);
+    await lrm.env.sleep(lrm.env.timing.lockRetry);
     return true;
   },
   async active(lrm) {
@@ -678,7 +676,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + ACTIVE_ROUND_SECONDS);
+    await env.sleepUntil(start + env.timing.lrmRound);
     return true;
   },
   async lost_agent_lock(lrm) {
@@ -703,7 +701,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
         return false;
       }
     }
-    await env.sleep(5);
+    await env.sleep(env.timing.lockRetry);
     return true;
   },
   async maintenance(lrm) {
@@ -723,7 +721,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!exit) await manageResources(lrm);
     await updateLrmStatus(lrm);
     if (exit) return false;
-    await env.sleepUntil(start + MAINTENANCE_ROUND_SECONDS);
+    await env.sleepUntil(start + Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
     return true;
   },
 };

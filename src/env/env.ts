@@ -96,11 +96,28 @@ export interface ResourceDriver {
   removeLocks(name: string, locks: readonly string[], serviceNode: NodeName): Promise<string | undefined>;
 }
 
+/**
+ * The core's timing, in whole seconds, from the cluster's timing profile
+ * (src/env/timing.ts). The simulator binds the `default` profile, the
+ * reference's numbers.
+ */
+export interface CoreTiming {
+  /** An active LRM round lasts at least this long. */
+  readonly lrmRound: number;
+  /** A master round lasts at least this long. */
+  readonly crmRound: number;
+  /** Pause between lock attempts while a daemon waits for or has lost its lock. */
+  readonly lockRetry: number;
+  /** The master fences a node that has been offline this long. */
+  readonly fenceDelay: number;
+}
+
 /** An opaque watchdog client handle. */
 export type WatchdogHandle = string;
 
 export interface HaEnv {
   readonly nodename: NodeName;
+  readonly timing: CoreTiming;
 
   /** Seconds, monotonic within a run. */
   getTime(): number;

@@ -12,12 +12,20 @@ mod lease;
 mod napi;
 mod pool;
 mod scheduling;
+mod timing;
 mod watchdog;
 
 use napi::sys::{napi_env, napi_value};
 
 const MODULES: &[napi::Register] =
-    &[info::register, lease::register, pool::register, scheduling::register, watchdog::register];
+    &[
+    info::register,
+    lease::register,
+    pool::register,
+    scheduling::register,
+    timing::register,
+    watchdog::register,
+];
 
 /// Entry point node looks up when it loads the addon.
 ///

@@ -22,7 +22,9 @@ import { errorText } from '../../core/errors.js';
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
-import { fenceWindowMs, safeToFeed, type Lease } from '../../native/lease.js';
+import { fenceWindowMs, type TimingProfile } from '../../config/timing-profiles.js';
+import { safeToFeed, type Lease } from '../../native/lease.js';
+import { coreTiming, DEFAULT_PROFILE } from '../timing.js';
 import type {
   ClusterMembership,
   ClusterServiceStats,
@@ -65,10 +67,10 @@ export interface NodeEnvOptions {
   isNodeShutdown: () => Promise<{ shutdown: boolean; reboot: boolean }>;
   /** Called for fencing notifications, after they are logged. */
   notify?: (notification: FenceNotification) => void;
-  /** Milliseconds from a watchdog feed to the node's reset, plus margin (see src/native/lease.ts). */
+  /** The cluster's timing profile (default: `default`). */
+  profile?: TimingProfile;
+  /** Milliseconds from a watchdog feed to the node's reset, plus margin (default: the profile's). */
   fenceWindowMs?: number;
-  /** Lock lifetime granted by the store (milliseconds). */
-  lockLifetimeMs?: number;
 }
 
 export interface NodeEnv extends HaEnv {
@@ -105,8 +107,9 @@ const GUEST_DIRS = ['qemu-server', 'lxc', 'ha-resources'] as const;
 
 export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const { node, daemon, store, clock, watchdog } = options;
-  const windowMs = options.fenceWindowMs ?? fenceWindowMs();
-  const lockLifetimeMs = options.lockLifetimeMs ?? 120_000;
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const windowMs = options.fenceWindowMs ?? fenceWindowMs(profile);
+  const lockLifetimeMs = profile.lockLifetimeMs;
   const source = `${node}/${daemon}`;
 
   let loopStart = 0;
@@ -202,6 +205,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const env: NodeEnv = {
     nodename: node,
     daemon,
+    timing: coreTiming(profile),
     getTime: () => clock.seconds(),
     log,
     sendNotification(notification) {

@@ -16,7 +16,8 @@
 import { Etcd3, EtcdLeaseInvalidError, type Lease, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import type { ClusterStore } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -26,18 +27,20 @@ export interface EtcdStoreOptions {
   endpoints: readonly string[];
   /** Key prefix (default `/ha-manager/`); a trailing '/' is added when missing. */
   prefix?: string;
-  /** Longest a single store call may take (default 5 s). */
+  /** Longest a single store call may take (default: the `default` timing profile's store timeout). */
   timeoutMs?: number;
   /** Longest `update` keeps retrying against concurrent writers (default 10 s). */
   updateTimeoutMs?: number;
   /**
-   * Lease of a lock, in etcd's (real) seconds: default LOCK_LIFETIME_SECONDS.
-   * Shorter for tests, or for daemons on a scaled clock (120 / scale).
+   * Lease of a lock, in etcd's (real) seconds: default the `default` timing
+   * profile's lock lifetime. Shorter for tests, for the fast profile, or for
+   * daemons on a scaled clock (lifetime / scale).
    */
   lockTtlSeconds?: number;
   /**
    * Lease of a node's liveness key: it is offline this long after its last
-   * heartbeat (default 30 s, three daemon rounds, as in the directory store).
+   * heartbeat (default: the `default` timing profile's heartbeat timeout, as
+   * in the directory store).
    */
   aliveTtlSeconds?: number;
 }
@@ -81,10 +84,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   }
   const endpoints = [...options.endpoints];
   const prefix = normaliseEtcdPrefix(options.prefix ?? DEFAULT_ETCD_PREFIX);
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROFILE.storeTimeoutMs;
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
-  const lockTtl = options.lockTtlSeconds ?? LOCK_LIFETIME_SECONDS;
-  const aliveTtl = options.aliveTtlSeconds ?? 30;
+  const lockTtl = options.lockTtlSeconds ?? DEFAULT_PROFILE.lockLifetimeMs / 1000;
+  const aliveTtl = options.aliveTtlSeconds ?? DEFAULT_PROFILE.heartbeatTimeoutMs / 1000;
   const where = `etcd ${endpoints.join(',')}`;
   const description = `${where} (prefix ${prefix})`;
 

@@ -3,11 +3,14 @@
 
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import type { ClusterStore } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds; lock leases run on this clock. Default: Date.now. */
   clock?: () => number;
+  /** A lock not renewed this long expires (default: the `default` timing profile's). */
+  lockLifetimeMs?: number;
   /** Cluster members; all online and quorate unless changed with setMembership. */
   nodes?: readonly NodeName[];
 }
@@ -32,7 +35,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     quorate: true,
   };
 
-  const expired = (renewedAt: number): boolean => clock() - renewedAt > LOCK_LIFETIME_SECONDS * 1000;
+  const lifetimeMs = options.lockLifetimeMs ?? DEFAULT_PROFILE.lockLifetimeMs;
+  const expired = (renewedAt: number): boolean => clock() - renewedAt > lifetimeMs;
 
   return {
     description: 'memory',

@@ -2,7 +2,7 @@
 // done by the store itself. A lock is a directory `priv/lock/<name>` (the
 // path pmxcfs uses) holding a file `holder` with the holder's name; the
 // directory's mtime is the lease, set to the store clock on every take and
-// renewal. A lease not renewed for LOCK_LIFETIME_SECONDS has expired and the
+// renewal. A lease not renewed for the lock lifetime has expired and the
 // lock may be taken over.
 //
 // Every decision — take, renew, take over, release — is made and carried out
@@ -14,7 +14,6 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import { LOCK_LIFETIME_SECONDS } from './store.js';
 import { errnoCode, writeAtomically } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { RESERVED_SEGMENT, holderName, lockName } from './store-paths.js';
@@ -29,6 +28,8 @@ export interface LeaseLocks {
 export interface LeaseLocksOptions {
   /** Milliseconds; leases are stamped and judged with it. */
   clock: () => number;
+  /** A lease not renewed this long (on `clock`) has expired. */
+  lifetimeMs: number;
   /** Longest wait for a lock's guard before answering false. */
   guardTimeoutMs: number;
   durable: boolean;
@@ -60,7 +61,7 @@ async function inspect(dir: string): Promise<LockState | undefined> {
 }
 
 export function createLeaseLocks(root: string, options: LeaseLocksOptions): LeaseLocks {
-  const lifetimeMs = LOCK_LIFETIME_SECONDS * 1000;
+  const { lifetimeMs } = options;
   const lockDir = (name: string): string => join(root, LOCK_DIR, lockName(name));
   const guardDir = (name: string): string => join(root, RESERVED_SEGMENT, 'guards', `lock-${name}`);
   const stamp = (dir: string, ms: number): Promise<void> => fs.utimes(dir, ms / 1000, ms / 1000);

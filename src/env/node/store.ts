@@ -9,9 +9,6 @@
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 
-/** Seconds a cluster lock lives without renewal (pmxcfs's fixed lock lifetime). */
-export const LOCK_LIFETIME_SECONDS = 120;
-
 export interface ClusterStore {
   /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
   readonly description: string;
@@ -43,9 +40,10 @@ export interface ClusterStore {
 
   /**
    * Takes the named lock for `holder`, or renews it when `holder` has it. A
-   * lock not renewed for LOCK_LIFETIME_SECONDS expires and can be taken by
-   * anyone. False when someone else holds it, or the store cannot tell
-   * (never true without certainty: the fencing guarantee rests on it).
+   * lock not renewed for the lock lifetime (the cluster's timing profile;
+   * pmxcfs fixes it at 120 s) expires and can be taken by anyone. False
+   * when someone else holds it, or the store cannot tell (never true
+   * without certainty: the fencing guarantee rests on it).
    */
   lock(name: string, holder: NodeName): Promise<boolean>;
   /** Releases the lock if `holder` has it; false otherwise. */

@@ -14,12 +14,15 @@ import type {
   ServiceConfigChange,
   ServiceConfigSnapshot,
 } from '../env.js';
+import { coreTiming, DEFAULT_PROFILE } from '../timing.js';
 import { SimError, type SimHardware } from './hardware.js';
 import { formatDaemonLogLine } from './log.js';
 import { simResourceDriver } from './resources.js';
 
 /** Seconds a cluster lock stays valid without renewal. */
-const LOCK_TIMEOUT = 120;
+const LOCK_TIMEOUT = DEFAULT_PROFILE.lockLifetimeMs / 1000;
+/** The simulator runs the reference's timing. */
+const TIMING = coreTiming(DEFAULT_PROFILE);
 
 export interface SimEnvOptions {
   /** A loop iteration whose sleeps add up to more ends the simulation (reference: 300). */
@@ -60,6 +63,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
   const env: SimEnv = {
     nodename,
     daemon,
+    timing: TIMING,
     getTime: () => curTime,
     log,
     sendNotification(notification: FenceNotification) {
