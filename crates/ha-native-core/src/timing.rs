@@ -95,7 +95,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     } else {
         number.parse::<f64>().ok()?
     };
-    (ms > 0.0 && ms.fract() == 0.0 && ms < u64::MAX as f64).then(|| Duration::from_millis(ms as u64))
+    (ms > 0.0 && ms.fract() == 0.0 && ms < u64::MAX as f64)
+        .then(|| Duration::from_millis(ms as u64))
 }
 
 struct Open {
@@ -158,7 +159,9 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Profile>, String> {
                 issues.push(format!("{file} line {line}: invalid profile name '{name}' (lower-case letters, digits, '-')"));
             }
             if profiles.iter().any(|p| p.name == name) {
-                issues.push(format!("{file} line {line}: profile '{name}' is defined twice"));
+                issues.push(format!(
+                    "{file} line {line}: profile '{name}' is defined twice"
+                ));
             }
             current = Some(Open {
                 name,
@@ -181,7 +184,10 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Profile>, String> {
             continue;
         };
         if open.values[slot].is_some() {
-            issues.push(format!("{file} line {line}, field '{key}': set twice in profile '{}'", open.name));
+            issues.push(format!(
+                "{file} line {line}, field '{key}': set twice in profile '{}'",
+                open.name
+            ));
             continue;
         }
         let Some(duration) = parse_duration(value) else {
@@ -191,7 +197,9 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Profile>, String> {
             continue;
         };
         if KEYS[slot].1 && duration.subsec_nanos() != 0 {
-            issues.push(format!("{file} line {line}, field '{key}': '{value}' must be whole seconds"));
+            issues.push(format!(
+                "{file} line {line}, field '{key}': '{value}' must be whole seconds"
+            ));
             continue;
         }
         open.values[slot] = Some(duration);
@@ -263,15 +271,27 @@ mod tests {
     fn an_unsafe_profile_is_refused_with_its_line() {
         let text = format!("profile: default\n\tlock-lifetime 70s\n{ALL}");
         let err = parse(&text, "t.cfg").unwrap_err();
-        assert!(err.contains("t.cfg line 1: profile 'default' is unsafe"), "{err}");
+        assert!(
+            err.contains("t.cfg line 1: profile 'default' is unsafe"),
+            "{err}"
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_field() {
         let text = format!("profile: default\n\tlock-lifetime 120.5s\n{ALL}\tbogus 1s\n");
         let err = parse(&text, "t.cfg").unwrap_err();
-        assert!(err.contains("t.cfg line 2, field 'lock-lifetime': '120.5s' must be whole seconds"), "{err}");
-        assert!(err.contains("t.cfg line 13, field 'bogus': unknown key"), "{err}");
-        assert!(err.contains("t.cfg line 1: profile 'default' lacks lock-lifetime"), "{err}");
+        assert!(
+            err.contains("t.cfg line 2, field 'lock-lifetime': '120.5s' must be whole seconds"),
+            "{err}"
+        );
+        assert!(
+            err.contains("t.cfg line 13, field 'bogus': unknown key"),
+            "{err}"
+        );
+        assert!(
+            err.contains("t.cfg line 1: profile 'default' lacks lock-lifetime"),
+            "{err}"
+        );
     }
 }

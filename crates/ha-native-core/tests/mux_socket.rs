@@ -357,7 +357,9 @@ fn the_status_reports_the_settings_that_make_the_fence_window() {
     let mut client = h.connect();
     let status = client.status().unwrap();
     assert_eq!(status.timeout, CLIENT_TIMEOUT);
-    let mux = status.mux.expect("the mux reports its tick and device timeout");
+    let mux = status
+        .mux
+        .expect("the mux reports its tick and device timeout");
     assert_eq!(mux.tick, TICK);
     assert_eq!(mux.device_timeout, Duration::from_secs(10));
     client.close(true).unwrap();

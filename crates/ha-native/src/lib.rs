@@ -17,8 +17,7 @@ mod watchdog;
 
 use napi::sys::{napi_env, napi_value};
 
-const MODULES: &[napi::Register] =
-    &[
+const MODULES: &[napi::Register] = &[
     info::register,
     lease::register,
     pool::register,

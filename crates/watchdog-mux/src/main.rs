@@ -65,7 +65,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         if pair[0] == "--profile" {
             profile = timing::profile(&pair[1]).ok_or_else(|| {
                 let known: Vec<&str> = timing::profiles().iter().map(|p| p.name.as_str()).collect();
-                format!("unknown timing profile {:?} (known: {})", pair[1], known.join(", "))
+                format!(
+                    "unknown timing profile {:?} (known: {})",
+                    pair[1],
+                    known.join(", ")
+                )
             })?;
         }
     }
@@ -295,6 +299,28 @@ mod tests {
         assert_eq!(o.config.settings.client_timeout, Duration::from_millis(600));
         assert_eq!(o.config.settings.warn_before, Duration::from_millis(100));
         assert!(o.fake_device && o.config.active_marker.is_none());
+    }
+
+    #[test]
+    fn a_profile_sets_the_three_timings_and_single_options_override_it() {
+        let fast = timing::profile("fast").unwrap();
+        let o = parse(&["--profile", "fast"]).unwrap().unwrap();
+        assert_eq!(o.config.settings.client_timeout, fast.client_timeout);
+        assert_eq!(o.config.tick, fast.mux_tick);
+        assert_eq!(o.timeout_secs, fast.device_timeout_secs());
+        let o = parse(&["--tick-ms", "100", "--profile", "fast"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.config.tick, Duration::from_millis(100));
+        assert_eq!(o.config.settings.client_timeout, fast.client_timeout);
+        assert!(parse(&["--profile", "slow"])
+            .err()
+            .unwrap()
+            .contains("unknown timing profile \"slow\" (known: default, fast)"));
+        assert!(parse(&["--profile"])
+            .err()
+            .unwrap()
+            .contains("needs a value"));
     }
 
     #[test]

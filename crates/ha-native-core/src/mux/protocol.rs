@@ -26,7 +26,11 @@ pub fn format_status(status: &ClientStatus) -> String {
         status.timeout.as_millis()
     );
     if let Some(mux) = status.mux {
-        line += &format!(" {} {}", mux.tick.as_millis(), mux.device_timeout.as_millis());
+        line += &format!(
+            " {} {}",
+            mux.tick.as_millis(),
+            mux.device_timeout.as_millis()
+        );
     }
     line + "\n"
 }
@@ -56,7 +60,10 @@ pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
         None => None,
         Some(tick) => {
             let tick = tick.parse::<u64>().map_err(|_| bad())?;
-            let device = parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(bad)?;
+            let device = parts
+                .next()
+                .and_then(|p| p.parse::<u64>().ok())
+                .ok_or_else(bad)?;
             Some(MuxTiming {
                 tick: Duration::from_millis(tick),
                 device_timeout: Duration::from_millis(device),

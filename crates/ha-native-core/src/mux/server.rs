@@ -4,7 +4,9 @@
 //! slow, can delay a keep-alive.
 
 use super::protocol::format_status;
-use super::state::{ClientId, ClientStatus, MuxEvent, MuxSettings, MuxState, MuxTiming, StopReason};
+use super::state::{
+    ClientId, ClientStatus, MuxEvent, MuxSettings, MuxState, MuxTiming, StopReason,
+};
 use crate::sys;
 use crate::watchdog::{Release, Released, Watchdog, WatchdogDevice};
 use std::collections::HashMap;
