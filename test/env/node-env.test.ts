@@ -6,20 +6,31 @@ import { describe, expect, it } from 'vitest';
 
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LogLevel } from '../../src/env/env.js';
-import type { Clock } from '../../src/env/node/clock.js';
+import { createClock, type Clock } from '../../src/env/node/clock.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 import { recordingWatchdog } from '../../src/env/node/watchdog.js';
 
-function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): void } {
+/**
+ * A clock the test moves. `advance` moves real time (wall and monotonic
+ * alike); `stepWall` steps only the wall clock, as NTP or an admin would.
+ */
+function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): void; stepWall(seconds: number): void } {
   let now = startMs;
+  let mono = 5_000;
   return {
     millis: () => now,
     seconds: () => Math.floor(now / 1000),
+    monotonicMillis: () => mono,
     sleep: async (seconds) => {
       now += seconds * 1000;
+      mono += seconds * 1000;
     },
     advance(seconds) {
+      now += seconds * 1000;
+      mono += seconds * 1000;
+    },
+    stepWall(seconds) {
       now += seconds * 1000;
     },
   };
@@ -86,6 +97,38 @@ describe('node environment', () => {
     expect(watchdog.events).toEqual(['open', 'update', 'update']);
     await env.watchdogClose(handle);
     expect(watchdog.events.at(-1)).toBe('close clean');
+  });
+
+  it('times the lease on the monotonic clock: wall-clock steps neither extend nor cut it', async () => {
+    const { env, clock, watchdog } = setup('lrm');
+    expect(await env.getHaAgentLock()).toBe(true);
+    const handle = await env.watchdogOpen();
+    // A wall clock stepped forward by an hour: 10 s really passed, the lease is fine.
+    clock.advance(10);
+    clock.stepWall(3600);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update']);
+    // A wall clock stepped back by an hour: 45 s really passed since the
+    // renewal, past the feed deadline (120 s - 76 s), so no feed, although
+    // the wall clock says the lease is brand new.
+    clock.advance(35);
+    clock.stepWall(-3600);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update']);
+    // Renewed (the store runs on the stepped wall clock and grants it): safe again.
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update', 'update']);
+  });
+
+  it('scales the monotonic clock like the wall clock', async () => {
+    const real = createClock();
+    const scaled = createClock({ scale: 10, epochMs: Date.now() });
+    const [r0, s0] = [real.monotonicMillis(), scaled.monotonicMillis()];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [r1, s1] = [real.monotonicMillis(), scaled.monotonicMillis()];
+    expect(s1 - s0).toBeGreaterThan(8 * (r1 - r0) - 5);
+    expect(s1 - s0).toBeLessThan(12 * (r1 - r0) + 5);
   });
 
   it('never feeds the watchdog for a lock it does not hold', async () => {

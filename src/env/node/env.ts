@@ -165,7 +165,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
   /** Takes or renews a lock, logging when it is gained or lost (as the reference does). */
   const takeLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
-    const requestedAt = clock.millis();
+    const requestedAt = clock.monotonicMillis();
     let got = false;
     let problem = '';
     try {
@@ -344,7 +344,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return `${source}:watchdog`;
     },
     async watchdogUpdate() {
-      if (lease === undefined || !safeToFeed(lease, clock.millis(), windowMs)) {
+      if (lease === undefined || !safeToFeed(lease, clock.monotonicMillis(), windowMs)) {
         // Feeding now could outlive the lock: let the watchdog run out instead.
         if (!watchdogWarned) log('err', 'watchdog not updated - the lock lease is too close to expiry');
         watchdogWarned = true;
