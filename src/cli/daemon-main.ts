@@ -16,11 +16,9 @@ import pino from 'pino';
 import { errorText } from '../core/errors.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import type { LogLevel } from '../env/env.js';
-import { createClock } from '../env/node/clock.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
-import { openStore } from '../env/node/open-store.js';
+import { openClusterStore } from '../env/node/cluster-timing.js';
 import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
-import { DEFAULT_PROFILE } from '../env/timing.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
@@ -37,7 +35,7 @@ interface DaemonCliOptions {
   scripts: string;
   pveAgent: string;
   logFormat: 'json' | 'text';
-  timeScale: number;
+  timeScale?: number;
   epoch?: number;
 }
 
@@ -104,38 +102,42 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
       if (v !== 'json' && v !== 'text') throw new Error(`expected json or text, got '${v}'`);
       return v;
     }, 'text')
-    .option('--time-scale <factor>', 'run time faster by this factor (tests and demonstrations)', positiveNumber, 1)
-    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster must share it', positiveNumber);
+    .option(
+      '--time-scale <factor>',
+      "run time faster by this factor (tests and demonstrations); must agree with the store's ha/timing.cfg, and is recorded there when the cluster has none",
+      positiveNumber,
+    )
+    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster share it (ha/timing.cfg)', positiveNumber);
   program.parse([...argv]);
   const options = program.opts<DaemonCliOptions>();
 
   const source = `${options.node}/${daemon}`;
   const log = daemonLogger(source, options.logFormat);
-  const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
-  // etcd leases run in real seconds: on a scaled clock they shrink with it.
-  const scaledSeconds = (seconds: number): number => Math.max(1, Math.round(seconds / options.timeScale));
-  const store = await openStore(options.store, {
-    clock: clock.millis,
+  const { store, timing } = await openClusterStore(options.store, {
     node: options.node,
-    ...(options.timeScale !== 1
-      ? {
-          lockTtlSeconds: scaledSeconds(DEFAULT_PROFILE.lockLifetimeMs / 1000),
-          aliveTtlSeconds: scaledSeconds(DEFAULT_PROFILE.heartbeatTimeoutMs / 1000),
-        }
-      : {}),
+    flags: {
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}),
+    },
   });
+  const { clock, profile } = timing;
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
   }
   const watchdog = options.watchdog ? muxWatchdog(options.watchdogSocket) : recordingWatchdog();
   const pool = createWorkerPool({});
-  log('info', `starting, cluster store ${store.description}, worker pool ${pool.implementation}`);
+  log(
+    'info',
+    `starting, cluster store ${store.description}, timing profile '${profile.name}'` +
+      `${timing.config.timeScale !== 1 ? ` at time-scale ${timing.config.timeScale}` : ''}, worker pool ${pool.implementation}`,
+  );
 
   const running = await startDaemon({
     daemon,
     node: options.node,
     store,
     clock,
+    profile,
     log,
     watchdog,
     pool,

@@ -2,7 +2,9 @@
 // the cluster-wide manager lock is master and runs the manager rounds, the
 // others wait as slaves. The master keeps a watchdog open while it may change
 // the manager status, so a master cut off from the cluster resets itself
-// before a new one takes over.
+// before a new one takes over. A master that finds its lease lapsed (a paused
+// process, no watchdog) may have been replaced: it leaves the master state
+// without writing, and becomes master again only by taking the lock anew.
 //
 //   wait_for_quorum --(quorate, work to do, lock)--> master
 //   wait_for_quorum --(quorate, work to do, no lock)--> slave --(lock)--> master
@@ -81,6 +83,8 @@ async function getProtectedManagerLock(crm: Crm): Promise<boolean> {
   const start = env.getTime();
   for (let tries = 1; ; tries++) {
     if (await env.getHaManagerLock()) {
+      // Renewed too late: another master may have run meanwhile.
+      if (crm.watchdog !== undefined && env.leaseLapsed()) return false;
       if (crm.watchdog !== undefined) {
         await env.watchdogUpdate(crm.watchdog);
       } else if (!crm.disarmed) {
@@ -211,7 +215,10 @@ const TRANSITIONS: Readonly<Record<CrmState, Transition>> = {
   },
   async master(crm) {
     const { env } = crm;
-    if (!(await getProtectedManagerLock(crm))) {
+    if (env.leaseLapsed()) {
+      env.log('crit', 'manager lock lease lapsed before it was renewed - leaving the master state without writing the manager status');
+      await setState(crm, 'lost_manager_lock');
+    } else if (!(await getProtectedManagerLock(crm))) {
       await setState(crm, 'lost_manager_lock');
     } else if (await allowedToGetIdle(crm)) {
       crm.activeIdleRounds += 1;

@@ -90,6 +90,11 @@ export interface ResourceDriver {
   checkRunning(name: string): Promise<boolean>;
   start(name: string): Promise<void>;
   shutdown(name: string, timeout?: string): Promise<void>;
+  /**
+   * Stops the resource at once, without a graceful shutdown: what a node
+   * reset would do to it. Used by an LRM that finds itself fenced.
+   */
+  hardStop(name: string): Promise<void>;
   /** Moves the resource to `target`; resolves true when it left this node. */
   migrate(name: string, target: NodeName, online: boolean): Promise<boolean>;
   /** Removes the first of `locks` found on the resource; returns it. */
@@ -161,6 +166,15 @@ export interface HaEnv {
   watchdogOpen(): Promise<WatchdogHandle>;
   watchdogUpdate(handle: WatchdogHandle): Promise<void>;
   watchdogClose(handle: WatchdogHandle): Promise<void>;
+  /**
+   * Whether the lease of the lock this daemon's watchdog protects (the LRM's
+   * own agent lock, the CRM's manager lock) has run out since its last
+   * successful renewal, or the watchdog would have fired by now (no feed
+   * within the client timeout). Either way another node may have taken the
+   * lock: the daemon must behave as if its node had been reset. Meaningful
+   * while the daemon holds that lock and its watchdog.
+   */
+  leaseLapsed(): boolean;
 
   /** 0 runs resource commands inline, one after another (the simulator). */
   getMaxWorkers(): number;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { fenceWindowMs, parseTimingProfiles, type TimingProfile } from '../config/timing-profiles.js';
+import { fenceWindowMs, formatDuration, parseTimingProfiles, type FenceWindow, type TimingProfile } from '../config/timing-profiles.js';
 import type { CoreTiming } from './env.js';
 
 export const TIMING_PROFILES_FILE = fileURLToPath(new URL('../../share/timing-profiles.cfg', import.meta.url));
@@ -87,4 +87,64 @@ export function worstFailoverMs(p: TimingProfile): number {
 export function worstMasterFailoverMs(p: TimingProfile): number {
   const takeover = Math.max(p.lockLifetimeMs, p.heartbeatTimeoutMs) + 1000;
   return takeover + p.fenceDelayMs + p.crmRoundMs + p.lrmRoundMs;
+}
+
+/** What a running watchdog-mux reports about itself (its status answer). */
+export interface MuxSettings {
+  readonly clientTimeoutMs: number;
+  readonly tickMs?: number;
+  readonly deviceTimeoutMs?: number;
+}
+
+/**
+ * The fence window a running mux really gives, with the profile's margin;
+ * or why it cannot be known (a mux that does not report its tick and device
+ * timeout: an older version, or the reference's).
+ */
+export function measuredFenceWindow(p: TimingProfile, mux: MuxSettings): FenceWindow | string {
+  if (mux.tickMs === undefined || mux.deviceTimeoutMs === undefined) {
+    return `watchdog-mux reports its client timeout (${formatDuration(mux.clientTimeoutMs)}) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux`;
+  }
+  return { clientTimeoutMs: mux.clientTimeoutMs, muxTickMs: mux.tickMs, deviceTimeoutMs: mux.deviceTimeoutMs, marginMs: p.marginMs };
+}
+
+/** `client 60s + tick 1s + device 10s + margin 5s = 76s`. */
+export function describeFenceWindow(w: FenceWindow): string {
+  return (
+    `client ${formatDuration(w.clientTimeoutMs)} + tick ${formatDuration(w.muxTickMs)} + device ${formatDuration(w.deviceTimeoutMs)} + ` +
+    `margin ${formatDuration(w.marginMs)} = ${formatDuration(fenceWindowMs(w))}`
+  );
+}
+
+/** The safety inequality with its slack: `window < lock lifetime` or why not. */
+export function describeInequality(p: TimingProfile, w: FenceWindow): { safe: boolean; text: string } {
+  const window = fenceWindowMs(w);
+  const slack = p.lockLifetimeMs - window;
+  return slack > 0
+    ? { safe: true, text: `fence window ${describeFenceWindow(w)} < lock lifetime ${formatDuration(p.lockLifetimeMs)} (slack ${formatDuration(slack)}): safe` }
+    : {
+        safe: false,
+        text:
+          `fence window ${describeFenceWindow(w)} is not shorter than the lock lifetime ${formatDuration(p.lockLifetimeMs)}: ` +
+          'a lock could expire before the watchdog has fired, so another node could recover services still running here',
+      };
+}
+
+/**
+ * Why a daemon must not arm a real watchdog with this profile and mux, or
+ * undefined when it may. The mux runs on real time: on a scaled clock the
+ * lock lifetime shrinks and the fence window does not.
+ */
+export function armingProblem(p: TimingProfile, mux: MuxSettings, timeScale: number): string | undefined {
+  if (timeScale !== 1) {
+    return (
+      `the cluster runs at time-scale ${timeScale}, so its ${formatDuration(p.lockLifetimeMs)} lock lifetime lasts ` +
+      `${formatDuration(Math.round(p.lockLifetimeMs / timeScale))} of real time, but watchdog-mux runs on real time ` +
+      `(client timeout ${formatDuration(mux.clientTimeoutMs)}): a scaled cluster must run with --no-watchdog`
+    );
+  }
+  const window = measuredFenceWindow(p, mux);
+  if (typeof window === 'string') return window;
+  const { safe, text } = describeInequality(p, window);
+  return safe ? undefined : text;
 }

@@ -9,7 +9,8 @@ import type { LogLevel } from '../../src/env/env.js';
 import { createClock, type Clock } from '../../src/env/node/clock.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
-import { recordingWatchdog } from '../../src/env/node/watchdog.js';
+import { recordingWatchdog, type RecordingWatchdog, type WatchdogPort } from '../../src/env/node/watchdog.js';
+import type { WatchdogMuxStatus } from '../../src/native/watchdog.js';
 
 /**
  * A clock the test moves. `advance` moves real time (wall and monotonic
@@ -36,10 +37,16 @@ function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): v
   };
 }
 
-function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1') {
+/** A watchdog port that answers status queries as watchdog-mux would. */
+function muxLikeWatchdog(status: WatchdogMuxStatus): RecordingWatchdog {
+  return Object.assign(recordingWatchdog(), { status: () => status });
+}
+
+function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1', options: { watchdog?: WatchdogPort; timeScale?: number } = {}) {
   const clock = manualClock();
   const store = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2', 'node3'] });
-  const watchdog = recordingWatchdog();
+  const recording = recordingWatchdog();
+  const watchdog = options.watchdog ?? recording;
   const logs: string[] = [];
   const env = createNodeEnv({
     node,
@@ -51,9 +58,9 @@ function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1') {
     drivers: {},
     scoringKernel: typescriptScoringKernel,
     isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
-    fenceWindowMs: 76_000,
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
   });
-  return { env, store, clock, watchdog, logs };
+  return { env, store, clock, watchdog: recording, logs };
 }
 
 describe('node environment', () => {
@@ -180,5 +187,82 @@ describe('node environment', () => {
     await store.write('datacenter.cfg', 'keyboard: en-us\nmax_workers: 7\nha: shutdown_policy=migrate\n');
     expect((await env.getDatacenterSettings()).ha.shutdown_policy).toBe('migrate');
     expect(env.getMaxWorkers()).toBe(7);
+  });
+
+  it('tells a lapsed lease: past its lifetime, or no feed within the client timeout', async () => {
+    const { env, clock } = setup('lrm');
+    expect(env.leaseLapsed()).toBe(false); // nothing held
+    expect(await env.getHaAgentLock()).toBe(true);
+    const handle = await env.watchdogOpen();
+    clock.advance(59);
+    expect(env.leaseLapsed()).toBe(false);
+    // renewed, but not fed for over 60 s: the watchdog would have fired
+    expect(await env.getHaAgentLock()).toBe(true);
+    clock.advance(2);
+    expect(env.leaseLapsed()).toBe(true);
+    // and no feed can make that undone
+    await env.watchdogUpdate(handle);
+    expect(env.leaseLapsed()).toBe(true);
+    // giving up the watchdog ends the protection; a new lease starts clean
+    await env.watchdogClose(handle);
+    expect(env.leaseLapsed()).toBe(false);
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.watchdogOpen();
+    expect(env.leaseLapsed()).toBe(false);
+    // without renewal, the lease itself runs out (fed or not)
+    clock.advance(121);
+    expect(env.leaseLapsed()).toBe(true);
+  });
+
+  it('keeps a lapsed master from writing the manager status', async () => {
+    const { env, clock, store } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    await env.watchdogOpen();
+    await env.writeManagerStatus({ master_node: 'node1' });
+    clock.advance(121);
+    await expect(env.writeManagerStatus({ master_node: 'node1', timestamp: 1 })).rejects.toThrow(
+      "lock lost: the lease of 'ha_manager_lock' lapsed, not writing the manager status",
+    );
+    expect(await store.read('ha/manager_status')).toContain('"master_node":"node1"');
+    expect(await store.read('ha/manager_status')).not.toContain('timestamp');
+  });
+
+  it('arms a real watchdog only when the running mux gives a fence window shorter than the lock lifetime', async () => {
+    const safe = { remainingMs: 30_000, timeoutMs: 30_000, feeding: true, tickMs: 1_000, deviceTimeoutMs: 10_000 };
+    {
+      // measured: 30 + 1 + 10 + 5 (the profile's margin) = 46 s, so feeding is safe until 74 s after renewal
+      const watchdog = muxLikeWatchdog(safe);
+      const { env, clock } = setup('lrm', 'node1', { watchdog });
+      expect(await env.getHaAgentLock()).toBe(true);
+      const handle = await env.watchdogOpen();
+      clock.advance(20);
+      expect(await env.getHaAgentLock()).toBe(true);
+      clock.advance(73);
+      await env.watchdogUpdate(handle); // 73 s after the renewal: 76 s (the profile's window) would refuse
+      expect(watchdog.events).toEqual(['open', 'update']);
+    }
+    const refused = async (status: WatchdogMuxStatus, timeScale = 1): Promise<string> => {
+      const watchdog = muxLikeWatchdog(status);
+      const { env } = setup('lrm', 'node1', { watchdog, timeScale });
+      expect(await env.getHaAgentLock()).toBe(true);
+      const error = await env.watchdogOpen().then(
+        () => 'armed',
+        (err: unknown) => (err as Error).message,
+      );
+      // refused connections are released cleanly: nothing depended on them
+      expect(watchdog.events).toEqual(['open', 'close clean']);
+      return error;
+    };
+    expect(await refused({ ...safe, timeoutMs: 110_000 })).toBe(
+      'refusing to arm the watchdog: fence window client 110s + tick 1s + device 10s + margin 5s = 126s is not shorter than ' +
+        'the lock lifetime 120s: a lock could expire before the watchdog has fired, so another node could recover services still running here',
+    );
+    expect(await refused({ remainingMs: 60_000, timeoutMs: 60_000, feeding: true })).toBe(
+      "refusing to arm the watchdog: watchdog-mux reports its client timeout (60s) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux",
+    );
+    expect(await refused(safe, 20)).toBe(
+      'refusing to arm the watchdog: the cluster runs at time-scale 20, so its 120s lock lifetime lasts 6s of real time, ' +
+        'but watchdog-mux runs on real time (client timeout 30s): a scaled cluster must run with --no-watchdog',
+    );
   });
 });

@@ -479,6 +479,11 @@ export class SimHardware {
     this.#watchdogs.delete(id);
   }
 
+  /** Whether the watchdog is still open (neither closed nor fired). */
+  hasWatchdog(id: string): boolean {
+    return this.#watchdogs.has(id);
+  }
+
   /** False when one of the node's watchdogs expired (it is removed then). */
   watchdogCheck(node: NodeName): boolean {
     let alive = true;
