@@ -235,11 +235,15 @@ describe('node environment', () => {
       const { env, clock } = setup('lrm', 'node1', { watchdog });
       expect(await env.getHaAgentLock()).toBe(true);
       const handle = await env.watchdogOpen();
-      clock.advance(20);
-      expect(await env.getHaAgentLock()).toBe(true);
-      clock.advance(73);
-      await env.watchdogUpdate(handle); // 73 s after the renewal: 76 s (the profile's window) would refuse
-      expect(watchdog.events).toEqual(['open', 'update']);
+      clock.advance(29);
+      await env.watchdogUpdate(handle);
+      clock.advance(29);
+      // 58 s after the renewal: the profile's 76 s window would stop at 44 s
+      await env.watchdogUpdate(handle);
+      expect(watchdog.events).toEqual(['open', 'update', 'update']);
+      clock.advance(17);
+      await env.watchdogUpdate(handle); // 75 s: past the measured deadline
+      expect(watchdog.events).toEqual(['open', 'update', 'update']);
     }
     const refused = async (status: WatchdogMuxStatus, timeScale = 1): Promise<string> => {
       const watchdog = muxLikeWatchdog(status);
