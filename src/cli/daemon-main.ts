@@ -17,8 +17,17 @@ import { errorText } from '../core/errors.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import type { LogLevel } from '../env/env.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
-import { openClusterStore } from '../env/node/cluster-timing.js';
-import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
+import { openClusterStore, type ClusterTiming } from '../env/node/cluster-timing.js';
+import { muxWatchdog, queryMuxSettings, recordingWatchdog } from '../env/node/watchdog.js';
+import {
+  armingProblem,
+  describeInequality,
+  measuredFenceWindow,
+  worstFailoverMs,
+  worstMasterFailoverMs,
+  type MuxSettings,
+} from '../env/timing.js';
+import { formatDuration } from '../config/timing-profiles.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
@@ -85,6 +94,38 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * The timing check at start, logged once: the profile's safety inequality,
+ * and with a watchdog the same on the running mux's own settings. A
+ * combination that could let a lock expire before the watchdog has fired
+ * ends the daemon here, naming the numbers; the same check runs again
+ * whenever the watchdog is armed.
+ */
+function checkTimingAtStart(options: DaemonCliOptions, timing: ClusterTiming, log: (level: LogLevel, msg: string) => void): void {
+  const { profile, config } = timing;
+  const failover = `worst failover ${formatDuration(worstFailoverMs(profile))} (master's node ${formatDuration(worstMasterFailoverMs(profile))})`;
+  if (!options.watchdog) {
+    log('info', `timing: profile '${profile.name}', ${describeInequality(profile, profile).text} (no watchdog to measure), ${failover}`);
+    return;
+  }
+  if (config.timeScale !== 1) {
+    throw new Error(`refusing to run with a watchdog: ${armingProblem(profile, { clientTimeoutMs: profile.clientTimeoutMs }, config.timeScale)}`);
+  }
+  let mux: MuxSettings;
+  try {
+    mux = queryMuxSettings(options.watchdogSocket);
+  } catch (err) {
+    log('warning', `timing: watchdog-mux at ${options.watchdogSocket} not checked now (${errorText(err).split('\n')[0]}); it is when the watchdog is armed`);
+    return;
+  }
+  const problem = armingProblem(profile, mux, config.timeScale);
+  if (problem !== undefined) throw new Error(`refusing to run with watchdog-mux at ${options.watchdogSocket}: ${problem}`);
+  const window = measuredFenceWindow(profile, mux);
+  if (typeof window !== 'string') {
+    log('info', `timing: profile '${profile.name}', watchdog-mux ${describeInequality(profile, window).text}, ${failover}`);
+  }
+}
+
 export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[]): Promise<number> {
   const program = new Command(`ha-${daemon}`)
     .description(
@@ -121,6 +162,12 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
     },
   });
   const { clock, profile } = timing;
+  try {
+    checkTimingAtStart(options, timing, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
   }
@@ -138,6 +185,7 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
     store,
     clock,
     profile,
+    timeScale: timing.config.timeScale,
     log,
     watchdog,
     pool,

@@ -15,6 +15,14 @@ import { PATHS } from './layout.js';
 import { openStore, type OpenStoreOptions } from './open-store.js';
 import type { ClusterStore } from './store.js';
 
+/** The store opened, but the cluster's timing cannot be used (a broken or disagreeing timing.cfg). */
+export class ClusterTimingError extends Error {
+  constructor(message: string) {
+    super(`cannot use the cluster's timing: ${message}`);
+    this.name = 'ClusterTimingError';
+  }
+}
+
 export interface ClusterTiming {
   readonly config: TimingConfig;
   readonly profile: TimingProfile;
@@ -122,7 +130,7 @@ export async function openClusterStore(
     if (problem !== undefined) throw new Error(problem);
   } catch (err) {
     await plain.close().catch(() => undefined);
-    throw new Error(`cannot use the cluster's timing: ${errorText(err)}`);
+    throw new ClusterTimingError(errorText(err));
   }
   await plain.close();
 

@@ -39,6 +39,8 @@ export interface DaemonOptions {
   clock: Clock;
   /** The cluster's timing profile (ha/timing.cfg; default: `default`). */
   profile?: TimingProfile;
+  /** The cluster's time scale (default 1). */
+  timeScale?: number;
   log: DaemonLog;
   watchdog: WatchdogPort;
   pool: WorkerPool;
@@ -156,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     store,
     clock,
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     log,
     watchdog: options.watchdog,
     drivers,

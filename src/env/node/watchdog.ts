@@ -10,6 +10,7 @@ import {
   type WatchdogMuxConnection,
   type WatchdogMuxStatus,
 } from '../../native/watchdog.js';
+import type { MuxSettings } from '../timing.js';
 
 export interface WatchdogPort {
   /** Arms: from now on update() must come in time. Throws when it cannot arm. */
@@ -83,4 +84,23 @@ export function recordingWatchdog(): RecordingWatchdog {
       return armed;
     },
   };
+}
+
+/**
+ * Asks the watchdog-mux at `socketPath` for its settings, without becoming
+ * a client it watches: connect, query, close cleanly. Throws when it cannot
+ * be reached or does not answer (the reference's mux never answers).
+ */
+export function queryMuxSettings(socketPath: string = DEFAULT_WATCHDOG_MUX_SOCKET): MuxSettings {
+  const connection = connectWatchdogMux(socketPath);
+  try {
+    const status = connection.status();
+    return {
+      clientTimeoutMs: status.timeoutMs,
+      ...(status.tickMs !== undefined ? { tickMs: status.tickMs } : {}),
+      ...(status.deviceTimeoutMs !== undefined ? { deviceTimeoutMs: status.deviceTimeoutMs } : {}),
+    };
+  } finally {
+    connection.close(true);
+  }
 }
