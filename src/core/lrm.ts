@@ -289,7 +289,7 @@ function protectionLapsed(lrm: Lrm): boolean {
 async function actAsFenced(lrm: Lrm): Promise<void> {
   const { env } = lrm;
   const sids = [...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local])].sort();
-  env.log('crit', `agent lock lease lapsed before it was renewed - acting as fenced: hard stopping ${sids.length} service(s)`);
+  env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
   // Queued commands were meant for the lapsed lease; running ones cannot be called back.
   for (const [sid, worker] of lrm.workers) if (!worker.started) lrm.workers.delete(sid);
   await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
