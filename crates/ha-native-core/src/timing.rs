@@ -170,7 +170,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Profile>, String> {
             });
             continue;
         }
-        let indented = raw.starts_with(|c: char| c == ' ' || c == '\t');
+        let indented = raw.starts_with([' ', '\t']);
         let parts: Vec<&str> = trimmed.split_whitespace().collect();
         let Some(open) = current.as_mut().filter(|_| indented && parts.len() == 2) else {
             issues.push(format!(
