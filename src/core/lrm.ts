@@ -27,7 +27,7 @@ import {
   type Sid,
 } from './types.js';
 
-/** Rounds (~10 s each) without services before the LRM gives up its lock and watchdog. */
+/** Rounds (10 s each with the default timing) without services before the LRM gives up its lock and watchdog. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
 /** Seconds a maintenance round lasts at least (never longer than an active round). */
 const MAINTENANCE_ROUND_SECONDS = 5;

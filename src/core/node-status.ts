@@ -48,9 +48,9 @@ export function listOnlineNodes(ns: NodeStatus): NodeName[] {
 
 /**
  * True once a node has been away for `delay` seconds (by default the fence
- * delay: how long a node must be gone before the master fences it). The first call for a
- * node never seen online starts the clock, so a fresh master waits a full
- * delay before it fences anything.
+ * delay: how long a node must be gone before the master fences it). The
+ * first call for a node never seen online starts the clock, so a fresh
+ * master waits a full delay before it fences anything.
  */
 export function isNodeOfflineDelayed(env: HaEnv, ns: NodeStatus, node: NodeName, delay = env.timing.fenceDelay): boolean {
   if (nodeState(ns, node) === 'online') return false;
