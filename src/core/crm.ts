@@ -20,9 +20,10 @@ import { countFencedServices } from './service-counts.js';
 import { CRM_STATES, type CrmState, type ManagerStatus } from './types.js';
 
 /**
- * Rounds (10 s each with the default timing) without any configured service before the master gives
- * up its lock and watchdog. 30 rounds longer than the LRM's idle limit, so an
- * LRM never waits for a master that went idle before it.
+ * Rounds (10 s each with the default timing) without any configured
+ * service before the master gives up its lock and watchdog. 30 rounds
+ * longer than the LRM's idle limit, so an LRM never waits for a master that
+ * went idle before it.
  */
 const MAX_ACTIVE_IDLE_ROUNDS = 90;
 
