@@ -264,6 +264,19 @@ describe('node environment', () => {
     expect(await refused({ remainingMs: 60_000, timeoutMs: 60_000, feeding: true })).toBe(
       "refusing to arm the watchdog: watchdog-mux reports its client timeout (60s) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux",
     );
+    {
+      const watchdog = Object.assign(recordingWatchdog(), {
+        status: (): WatchdogMuxStatus => {
+          throw new Error('no answer to the status query (the original watchdog-mux does not support it)');
+        },
+      });
+      const { env } = setup('lrm', 'node1', { watchdog });
+      expect(await env.getHaAgentLock()).toBe(true);
+      await expect(env.watchdogOpen()).rejects.toThrow(
+        'refusing to arm the watchdog: its fence window cannot be measured - no answer to the status query (the original watchdog-mux does not support it)',
+      );
+      expect(watchdog.events).toEqual(['open', 'close clean']);
+    }
     expect(await refused(safe, 20)).toBe(
       'refusing to arm the watchdog: the cluster runs at time-scale 20, so its 120s lock lifetime lasts 6s of real time, ' +
         'but watchdog-mux runs on real time (client timeout 30s): a scaled cluster must run with --no-watchdog',

@@ -358,7 +358,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
     async watchdogOpen() {
       watchdog.open();
-      const status = watchdog.status();
+      let status;
+      try {
+        status = watchdog.status();
+      } catch (err) {
+        // A mux that cannot tell its settings (the reference's never answers): nothing depended on this connection yet.
+        watchdog.close(true);
+        throw new Error(`refusing to arm the watchdog: its fence window cannot be measured - ${errorText(err)}`);
+      }
       if (status !== undefined) {
         // A real watchdog: the fence window is what the running mux gives, not what the profile hopes for.
         const settings = { clientTimeoutMs: status.timeoutMs, tickMs: status.tickMs, deviceTimeoutMs: status.deviceTimeoutMs };
