@@ -17,10 +17,18 @@ import pinoPretty from 'pino-pretty';
 import { errorText } from '../core/errors.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import type { LogLevel } from '../env/env.js';
-import { createClock } from '../env/node/clock.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
-import { openStore } from '../env/node/open-store.js';
-import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
+import { openClusterStore, type ClusterTiming } from '../env/node/cluster-timing.js';
+import { muxWatchdog, queryMuxSettings, recordingWatchdog } from '../env/node/watchdog.js';
+import {
+  armingProblem,
+  describeInequality,
+  measuredFenceWindow,
+  worstFailoverMs,
+  worstMasterFailoverMs,
+  type MuxSettings,
+} from '../env/timing.js';
+import { formatDuration } from '../config/timing-profiles.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
@@ -38,7 +46,7 @@ interface DaemonCliOptions {
   scripts: string;
   pveAgent: string;
   logFormat: LogFormat;
-  timeScale: number;
+  timeScale?: number;
   epoch?: number;
 }
 
@@ -117,6 +125,38 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * The timing check at start, logged once: the profile's safety inequality,
+ * and with a watchdog the same on the running mux's own settings. A
+ * combination that could let a lock expire before the watchdog has fired
+ * ends the daemon here, naming the numbers; the same check runs again
+ * whenever the watchdog is armed.
+ */
+function checkTimingAtStart(options: DaemonCliOptions, timing: ClusterTiming, log: (level: LogLevel, msg: string) => void): void {
+  const { profile, config } = timing;
+  const failover = `worst failover ${formatDuration(worstFailoverMs(profile))} (master's node ${formatDuration(worstMasterFailoverMs(profile))})`;
+  if (!options.watchdog) {
+    log('info', `timing: profile '${profile.name}', ${describeInequality(profile, profile).text} (no watchdog to measure), ${failover}`);
+    return;
+  }
+  if (config.timeScale !== 1) {
+    throw new Error(`refusing to run with a watchdog: ${armingProblem(profile, { clientTimeoutMs: profile.clientTimeoutMs }, config.timeScale)}`);
+  }
+  let mux: MuxSettings;
+  try {
+    mux = queryMuxSettings(options.watchdogSocket);
+  } catch (err) {
+    log('warning', `timing: watchdog-mux at ${options.watchdogSocket} not checked now (${errorText(err).split('\n')[0]}); it is when the watchdog is armed`);
+    return;
+  }
+  const problem = armingProblem(profile, mux, config.timeScale);
+  if (problem !== undefined) throw new Error(`refusing to run with watchdog-mux at ${options.watchdogSocket}: ${problem}`);
+  const window = measuredFenceWindow(profile, mux);
+  if (typeof window !== 'string') {
+    log('info', `timing: profile '${profile.name}', watchdog-mux ${describeInequality(profile, window).text}, ${failover}`);
+  }
+}
+
 export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[]): Promise<number> {
   const program = new Command(`ha-${daemon}`)
     .description(
@@ -132,28 +172,49 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
     .option('--scripts <dir>', 'directory of the exec resource scripts', DEFAULT_SCRIPTS_DIR)
     .option('--pve-agent <path>', 'agent command for Proxmox VE guests (vm, ct)', DEFAULT_PVE_AGENT)
     .option('--log-format <format>', 'auto (pretty on a terminal, else json), pretty, json or text', parseLogFormat, 'auto')
-    .option('--time-scale <factor>', 'run time faster by this factor (tests and demonstrations)', positiveNumber, 1)
-    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster must share it', positiveNumber);
+    .option(
+      '--time-scale <factor>',
+      "run time faster by this factor (tests and demonstrations); must agree with the store's ha/timing.cfg, and is recorded there when the cluster has none",
+      positiveNumber,
+    )
+    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster share it (ha/timing.cfg)', positiveNumber);
   program.parse([...argv]);
   const options = program.opts<DaemonCliOptions>();
 
   const source = `${options.node}/${daemon}`;
   const log = daemonLogger(source, options.logFormat);
-  const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
-  // etcd leases run in real seconds: openStore shrinks them with the scale.
-  const store = await openStore(options.store, { clock: clock.millis, node: options.node, timeScale: options.timeScale });
+  const { store, timing } = await openClusterStore(options.store, {
+    node: options.node,
+    flags: {
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}),
+    },
+  });
+  const { clock, profile } = timing;
+  try {
+    checkTimingAtStart(options, timing, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
   }
   const watchdog = options.watchdog ? muxWatchdog(options.watchdogSocket) : recordingWatchdog();
   const pool = createWorkerPool({});
-  log('info', `starting, cluster store ${store.description}, worker pool ${pool.implementation}`);
+  log(
+    'info',
+    `starting, cluster store ${store.description}, timing profile '${profile.name}'` +
+      `${timing.config.timeScale !== 1 ? ` at time-scale ${timing.config.timeScale}` : ''}, worker pool ${pool.implementation}`,
+  );
 
   const running = await startDaemon({
     daemon,
     node: options.node,
     store,
     clock,
+    profile,
+    timeScale: timing.config.timeScale,
     log,
     watchdog,
     pool,

@@ -1,7 +1,9 @@
 // Process entry of ha-manager: binds the cluster store (`--store <spec>`
 // before the command, else HA_MANAGER_STORE, else /etc/pve on a Proxmox VE
 // node), the node name, the clock and the terminal, then runs the command
-// line and maps the outcome to the exit status.
+// line and maps the outcome to the exit status. The store is opened on the
+// cluster's timing (ha/timing.cfg), so heartbeats and timestamps are judged
+// on the cluster's clock, scaled or not.
 
 import { hostname } from 'node:os';
 
@@ -9,6 +11,8 @@ import type { CliContext } from './ha-manager/context.js';
 import { cliResourceTypes } from './ha-manager/context.js';
 import { runHaManager } from './ha-manager/program.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
+import { createClock, type Clock } from '../env/node/clock.js';
+import { ClusterTimingError, openClusterStore } from '../env/node/cluster-timing.js';
 import { openStore } from '../env/node/open-store.js';
 import type { ClusterStore } from '../env/node/store.js';
 import { versionText } from './version.js';
@@ -32,13 +36,39 @@ function takeStoreOption(args: readonly string[]): { spec?: string; rest: string
 
 /**
  * A store opened on first use, so that `help` works without one and a
- * store that cannot be opened fails like any other command.
+ * store that cannot be opened fails like any other command. `clock` is the
+ * cluster's once the store is open. A timing.cfg that cannot be used is
+ * reported and the store opened at real time, so `timing set` can fix it.
  */
-function lazyStore(spec: string | undefined, node: string): { store: ClusterStore; close(): Promise<void> } {
+function lazyStore(
+  spec: string | undefined,
+  node: string,
+  stderr: (text: string) => void,
+): { store: ClusterStore; clock(): Clock; close(): Promise<void> } {
   let opened: Promise<ClusterStore> | undefined;
-  const get = (): Promise<ClusterStore> => (opened ??= openStore(spec, { node }));
-  const store: ClusterStore = {
+  let resolved: ClusterStore | undefined;
+  let clock = createClock();
+  const open = async (): Promise<ClusterStore> => {
+    try {
+      const cluster = await openClusterStore(spec, { node });
+      clock = cluster.timing.clock;
+      return cluster.store;
+    } catch (err) {
+      if (!(err instanceof ClusterTimingError)) throw err;
+      stderr(`ha-manager: ${err.message}; reading the store at real time\n`);
+      return openStore(spec, { node });
+    }
+  };
+  const get = (): Promise<ClusterStore> =>
+    (opened ??= open().then((store) => {
+      resolved = store;
+      return store;
+    }));
+  const store: ClusterStore & { readonly mode?: string } = {
     description: spec ?? 'default store',
+    get mode() {
+      return (resolved as { mode?: string } | undefined)?.mode;
+    },
     read: async (path) => (await get()).read(path),
     write: async (path, data) => (await get()).write(path, data),
     remove: async (path) => (await get()).remove(path),
@@ -56,7 +86,7 @@ function lazyStore(spec: string | undefined, node: string): { store: ClusterStor
       await store?.close();
     },
   };
-  return { store, close: () => store.close() };
+  return { store, clock: () => clock, close: () => store.close() };
 }
 
 /** The locale's character set decides the table borders, as for the reference. */
@@ -73,11 +103,11 @@ export async function start(): Promise<void> {
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
   // PVE's node name: the host name up to the first dot.
   const nodename = process.env.HA_MANAGER_NODE || hostname().split('.')[0];
-  const { store, close } = lazyStore(spec, nodename);
+  const { store, clock, close } = lazyStore(spec, nodename, (text) => process.stderr.write(text));
   const ctx: CliContext = {
     store,
     nodename,
-    now: () => Math.floor(Date.now() / 1000),
+    now: () => clock().seconds(),
     resourceTypes: cliResourceTypes(NODE_RESOURCE_TYPES),
     terminal: {
       utf8: localeIsUtf8(process.env),

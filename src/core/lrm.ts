@@ -2,7 +2,9 @@
 // node has services, keeps a watchdog fed while holding it, executes the
 // master's per-service commands through a worker pool and reports each result
 // by the command's uid. Losing the lock with services running means the node
-// is about to be fenced: the watchdog resets it.
+// is about to be fenced: the watchdog resets it. An LRM that finds its lease
+// already lapsed (or its watchdog overdue) acts as that reset would: it hard
+// stops every service that may run here and starts over without the lock.
 //
 //   wait_for_agent_lock --(services, quorate, lock)--> active
 //   active --(fence requested / lock lost)--> lost_agent_lock --(lock back)--> active
@@ -25,11 +27,9 @@ import {
   type Sid,
 } from './types.js';
 
-/** Rounds (~10 s each) without services before the LRM gives up its lock and watchdog. */
+/** Rounds (10 s each with the default timing) without services before the LRM gives up its lock and watchdog. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
-/** Seconds an active round lasts at least. */
-const ACTIVE_ROUND_SECONDS = 10;
-/** Seconds a maintenance round lasts at least. */
+/** Seconds a maintenance round lasts at least (never longer than an active round). */
 const MAINTENANCE_ROUND_SECONDS = 5;
 /** Seconds run_workers keeps polling running workers before returning. */
 const WORKER_POLL_SECONDS = 8;
@@ -90,6 +90,8 @@ export interface Lrm {
   serviceStatus: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
   nodeStatus: NodeState;
   watchdog?: WatchdogHandle;
+  /** Services assigned here when the agent lock was last renewed in time: what may run here. */
+  protectedSids: readonly Sid[];
   /** The service status the results were last fully pruned against. */
   resultsPrunedFor?: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
 }
@@ -118,6 +120,7 @@ export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAt
     activeIdleRounds: 0,
     serviceStatus: {},
     nodeStatus: 'unknown',
+    protectedSids: [],
   };
   setState(lrm, 'wait_for_agent_lock');
   return lrm;
@@ -253,11 +256,14 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
   const start = env.getTime();
   for (let tries = 1; ; tries++) {
     if (await env.getHaAgentLock()) {
+      // Renewed too late: the node may have been fenced meanwhile (see actAsFenced).
+      if (protectionLapsed(lrm)) return false;
       if (lrm.watchdog !== undefined) {
         await env.watchdogUpdate(lrm.watchdog);
       } else {
         lrm.watchdog = await env.watchdogOpen();
       }
+      lrm.protectedSids = nodeServices(lrm.serviceStatus, env.nodename).local;
       return true;
     }
     if (tries >= 6) break;
@@ -265,6 +271,50 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
     await env.sleep(1);
   }
   return false;
+}
+
+/** Holding its watchdog, the LRM's lease ran out or its watchdog would have fired. */
+function protectionLapsed(lrm: Lrm): boolean {
+  return lrm.watchdog !== undefined && lrm.env.leaseLapsed();
+}
+
+/**
+ * What the reset would have done. The agent lock's lease ran out, or the
+ * watchdog would have fired, while this LRM held it (a paused process, a
+ * node without a watchdog): the master may have fenced this node and
+ * started its services elsewhere. So every service that may run here is
+ * stopped at once, hard, and the LRM starts over in wait_for_agent_lock,
+ * which takes the lock anew only for services the master still assigns here.
+ */
+async function actAsFenced(lrm: Lrm): Promise<void> {
+  const { env } = lrm;
+  const sids = [...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local])].sort();
+  env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
+  // Queued commands were meant for the lapsed lease; running ones cannot be called back.
+  for (const [sid, worker] of lrm.workers) if (!worker.started) lrm.workers.delete(sid);
+  await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
+  // Safe: nothing runs here any more.
+  await giveUpWatchdog(lrm);
+  await env.releaseHaAgentLock();
+  lrm.protectedSids = [];
+  lrm.activeIdleRounds = 0;
+  setState(lrm, 'wait_for_agent_lock');
+}
+
+async function hardStopService(lrm: Lrm, sid: Sid): Promise<void> {
+  const { env } = lrm;
+  const { type, name } = splitSid(sid);
+  const driver = env.resourceDriver(type);
+  if (driver === undefined) {
+    env.log('err', `service type '${type}' not implemented`);
+    return;
+  }
+  try {
+    await driver.hardStop(name);
+    env.log('info', `service ${sid} hard stopped`);
+  } catch (err) {
+    env.log('err', `hard stop of service ${sid} failed - ${errorText(err)}`);
+  }
 }
 
 /**
@@ -639,7 +689,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   async wait_for_agent_lock(lrm) {
     if (lrm.shutdownRequest) return false;
     await updateLrmStatus(lrm);
-    await lrm.env.sleep(5);
+    await lrm.env.sleep(lrm.env.timing.lockRetry);
     return true;
   },
   async active(lrm) {
@@ -678,7 +728,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + ACTIVE_ROUND_SECONDS);
+    await env.sleepUntil(start + env.timing.lrmRound);
     return true;
   },
   async lost_agent_lock(lrm) {
@@ -703,7 +753,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
         return false;
       }
     }
-    await env.sleep(5);
+    await env.sleep(env.timing.lockRetry);
     return true;
   },
   async maintenance(lrm) {
@@ -723,7 +773,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!exit) await manageResources(lrm);
     await updateLrmStatus(lrm);
     if (exit) return false;
-    await env.sleepUntil(start + MAINTENANCE_ROUND_SECONDS);
+    await env.sleepUntil(start + Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
     return true;
   },
 };
@@ -739,10 +789,14 @@ async function work(lrm: Lrm): Promise<boolean> {
     }
   }
 
+  await updateServiceStatus(lrm);
+  // Before anything else: a process resumed after a long pause must not act on its old lease.
+  if (protectionLapsed(lrm)) await actAsFenced(lrm);
   const before = lrm.status.state;
   if (before === 'startup') throw new Error(`got unexpected status '${before}'`);
-  await updateServiceStatus(lrm);
   await TRANSITIONS[before](lrm, isFenceRequested(lrm));
+  // A renewal in the transition may have found the lease lapsed.
+  if (protectionLapsed(lrm)) await actAsFenced(lrm);
 
   const state = lrm.status.state;
   if (state === 'startup') throw new Error(`got unexpected status '${state}'`);

@@ -42,6 +42,25 @@ export interface NativeMuxStatus {
   remainingMs: number;
   timeoutMs: number;
   feeding: boolean;
+  /** Absent when the mux does not report them (an older watchdog-mux). */
+  tickMs?: number;
+  deviceTimeoutMs?: number;
+}
+
+/** A timing profile as the Rust side parsed it (crates/ha-native-core/src/timing.rs). */
+export interface NativeTimingProfile {
+  name: string;
+  lockLifetimeMs: number;
+  clientTimeoutMs: number;
+  muxTickMs: number;
+  deviceTimeoutMs: number;
+  marginMs: number;
+  lrmRoundMs: number;
+  crmRoundMs: number;
+  lockRetryMs: number;
+  storeTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  fenceDelayMs: number;
 }
 
 /** The functions and constants the addon exports (src/*.rs of the crate). */
@@ -67,10 +86,12 @@ export interface NativeBinding {
   muxUpdate(client: NativeMuxHandle): void;
   muxStatus(client: NativeMuxHandle): NativeMuxStatus;
   muxClose(client: NativeMuxHandle, clean: boolean): void;
+
+  timingProfiles(): NativeTimingProfile[];
 }
 
 /** The interface version this TypeScript expects (crates/ha-native/src/info.rs). */
-export const EXPECTED_ABI_VERSION = 1;
+export const EXPECTED_ABI_VERSION = 2;
 
 const FUNCTIONS = [
   'monotonicNowMs',
@@ -88,6 +109,7 @@ const FUNCTIONS = [
   'muxUpdate',
   'muxStatus',
   'muxClose',
+  'timingProfiles',
 ] as const satisfies readonly (keyof NativeBinding)[];
 
 /**

@@ -12,9 +12,14 @@ export const DEFAULT_WATCHDOG_MUX_SOCKET = '/run/watchdog-mux.sock';
 export interface WatchdogMuxStatus {
   /** Time left before the mux considers this client dead. */
   readonly remainingMs: number;
+  /** The client timeout. */
   readonly timeoutMs: number;
   /** False once the mux stopped feeding the device: the node will reset. */
   readonly feeding: boolean;
+  /** The mux's keep-alive interval; absent from a mux that does not report it. */
+  readonly tickMs?: number;
+  /** The device's applied timeout; absent from a mux that does not report it. */
+  readonly deviceTimeoutMs?: number;
 }
 
 export interface WatchdogMuxConnection {

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
-import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
-import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../../src/env/node/store-heartbeats.js';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import { storeContract } from './store-contract.js';
 
-const LIFETIME_MS = LOCK_LIFETIME_SECONDS * 1000;
+const LIFETIME_MS = DEFAULT_PROFILE.lockLifetimeMs;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = DEFAULT_PROFILE.heartbeatTimeoutMs;
 
 function tempRoot(): string {
   return mkdtempSync(join(tmpdir(), 'ha-store-dir-'));

@@ -15,6 +15,7 @@ import { createClock } from '../../src/env/node/clock.js';
 import { createNodeEnv, type NodeEnv } from '../../src/env/node/env.js';
 import { createEtcdStore, type EtcdStore } from '../../src/env/node/etcd-store.js';
 import { recordingWatchdog, type RecordingWatchdog } from '../../src/env/node/watchdog.js';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import { skipped } from '../prerequisites.js';
 import { etcdMissing, findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -23,7 +24,7 @@ const etcdBinary = findEtcd();
 const missing = etcdMissing();
 
 const ROUND_MS = 1_000;
-const LOCK_TTL = 10; // seconds: a member's death must cost no lock, not merely one that outlives the lease
+const LOCK_TTL = 30; // seconds: every renewal must succeed through a member's death, not merely one within the lease
 /** The daemons' store call budget; the bound a renewal must stay within (their rounds are 10 s). */
 const CALL_BUDGET_MS = 5_000;
 
@@ -44,7 +45,7 @@ interface Master {
 
 /** A master's environment over an etcd store on `endpoints`: node n1's CRM. */
 function master(endpoints: string[], prefix: string, budgetMs = CALL_BUDGET_MS): Master {
-  const store = createEtcdStore({ endpoints, prefix, lockLifetimeSeconds: LOCK_TTL, timeoutMs: budgetMs });
+  const store = createEtcdStore({ endpoints, prefix, lockTtlSeconds: LOCK_TTL, timeoutMs: budgetMs });
   const watchdog = recordingWatchdog();
   const logs: string[] = [];
   const env = createNodeEnv({
@@ -57,8 +58,10 @@ function master(endpoints: string[], prefix: string, budgetMs = CALL_BUDGET_MS):
     drivers: {},
     scoringKernel: typescriptScoringKernel,
     isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
-    lockLifetimeMs: LOCK_TTL * 1000,
-    fenceWindowMs: 4_000,
+    // The lock lifetime is etcd's lease. The fence window (client + tick +
+    // device + margin, 22 s) leaves 8 s to feed after a renewal, and a
+    // client timeout of 20 s outlasts the cut-off rounds below: no lapse.
+    profile: { ...DEFAULT_PROFILE, lockLifetimeMs: LOCK_TTL * 1000, clientTimeoutMs: 20_000, muxTickMs: 500, deviceTimeoutMs: 1_000, marginMs: 500 },
   });
   toStop.push(() => store.close());
   return { env, store, watchdog, logs };

@@ -30,7 +30,7 @@ describe('etcd store', () => {
   const open = (extra: Partial<EtcdStoreOptions> = {}): EtcdStore =>
     createEtcdStore({
       endpoints: cluster.urls,
-      lockLifetimeSeconds: LOCK_TTL,
+      lockTtlSeconds: LOCK_TTL,
       aliveTtlSeconds: ALIVE_TTL,
       timeoutMs: 2_000,
       ...extra,
@@ -201,7 +201,7 @@ describe('etcd store', () => {
     it('refuses, in another process, a paused master that was deposed: the new master keeps its manager_status', async () => {
       const prefix = nextPrefix();
       const spec = `etcd:${cluster.urls.join(',')}?prefix=${prefix}`;
-      const child = fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [spec, JSON.stringify({ lockLifetimeSeconds: LOCK_TTL })], {
+      const child = fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [spec, JSON.stringify({ lockTtlSeconds: LOCK_TTL })], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       const successor = open({ prefix });

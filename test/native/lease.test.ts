@@ -2,9 +2,8 @@
 // process.hrtime, and stop allowing feeds one fence window before expiry.
 
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import {
-  CLUSTER_LOCK_LIFETIME_MS,
-  DEFAULT_FENCE_WINDOW,
   fenceWindowMs,
   leaseAcquire,
   leaseExpiresIn,
@@ -28,9 +27,9 @@ const implementations: [string, LeaseOps][] = [
 ];
 
 it('the default fence window is client timeout + tick + device timeout + margin, within the lock lifetime', () => {
-  expect(fenceWindowMs()).toBe(76_000);
-  expect(fenceWindowMs({ ...DEFAULT_FENCE_WINDOW, marginMs: 0 })).toBe(71_000);
-  expect(fenceWindowMs()).toBeLessThan(CLUSTER_LOCK_LIFETIME_MS);
+  expect(fenceWindowMs(DEFAULT_PROFILE)).toBe(76_000);
+  expect(fenceWindowMs({ ...DEFAULT_PROFILE, marginMs: 0 })).toBe(71_000);
+  expect(fenceWindowMs(DEFAULT_PROFILE)).toBeLessThan(DEFAULT_PROFILE.lockLifetimeMs);
 });
 
 describe.each(implementations)('%s lease operations', (_, ops) => {
@@ -96,8 +95,8 @@ describe('native lease operations', () => {
 it('a lease taken now is safe to feed at first and expires after its lifetime', () => {
   const lease = leaseAcquire();
   expect(safeToFeed(lease)).toBe(true);
-  expect(leaseExpiresIn(lease)).toBeGreaterThan(CLUSTER_LOCK_LIFETIME_MS - 1_000);
-  expect(leaseExpiresIn(lease, lease.renewedAtMs + CLUSTER_LOCK_LIFETIME_MS + 1)).toBeLessThan(0);
+  expect(leaseExpiresIn(lease)).toBeGreaterThan(DEFAULT_PROFILE.lockLifetimeMs - 1_000);
+  expect(leaseExpiresIn(lease, lease.renewedAtMs + DEFAULT_PROFILE.lockLifetimeMs + 1)).toBeLessThan(0);
   expect(leaseRenew(lease).renewedAtMs).toBeGreaterThanOrEqual(lease.renewedAtMs);
   expect(monotonicNowMs()).toBeGreaterThanOrEqual(lease.acquiredAtMs);
 });

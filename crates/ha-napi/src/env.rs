@@ -189,6 +189,23 @@ impl<'e> Env<'e> {
         })
     }
 
+    /// A JavaScript array of `values`, in order.
+    pub fn array(self, values: &[Value<'e>]) -> Result<Value<'e>> {
+        // SAFETY: as for `null`.
+        let array = self.make("create_array_with_length", |out| unsafe {
+            napi_create_array_with_length(self.raw, values.len(), out)
+        })?;
+        for (i, v) in values.iter().enumerate() {
+            let i = u32::try_from(i).map_err(|_| Error::new("array too long"))?;
+            self.check(
+                // SAFETY: `array` and `v` are live handles of this env's scope.
+                unsafe { napi_set_element(self.raw, array.raw, i, v.raw) },
+                "set_element",
+            )?;
+        }
+        Ok(array)
+    }
+
     /// `null` for `None`, else the converted value.
     pub fn nullable<T>(
         self,

@@ -436,6 +436,48 @@ pub unsafe extern "C" fn napi_create_object(env: napi_env, result: *mut napi_val
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn napi_create_array_with_length(
+    env: napi_env,
+    length: usize,
+    result: *mut napi_value,
+) -> napi_status {
+    fake!("napi_create_array_with_length", env, |st| {
+        let undefined = new_value(st, Val::Undefined);
+        let Some(u) = index(undefined) else {
+            return NAPI_INVALID_ARG;
+        };
+        put(result, new_value(st, Val::Array(vec![u; length])));
+        NAPI_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn napi_set_element(
+    env: napi_env,
+    object: napi_value,
+    i: u32,
+    value: napi_value,
+) -> napi_status {
+    fake!("napi_set_element", env, |st| {
+        preamble!(st);
+        let (Some(o), Some(v)) = (index(object), index(value)) else {
+            return NAPI_INVALID_ARG;
+        };
+        match &mut st.values[o] {
+            Val::Array(items) => {
+                let i = i as usize;
+                if items.len() <= i {
+                    items.resize(i + 1, v);
+                }
+                items[i] = v;
+            }
+            _ => return 8, // napi_array_expected
+        }
+        NAPI_OK
+    })
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn napi_typeof(
     env: napi_env,
     value: napi_value,

@@ -111,6 +111,17 @@ extern "C" {
         result: *mut napi_value,
     ) -> napi_status;
     pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_array_with_length(
+        env: napi_env,
+        length: usize,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_set_element(
+        env: napi_env,
+        object: napi_value,
+        index: u32,
+        value: napi_value,
+    ) -> napi_status;
 
     pub fn napi_typeof(env: napi_env, value: napi_value, result: *mut c_int) -> napi_status;
     pub fn napi_is_array(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;

@@ -9,6 +9,7 @@ pub mod lease;
 pub mod mux;
 pub mod pool;
 mod sys;
+pub mod timing;
 pub mod watchdog;
 
 pub use sys::{install_termination_handlers, monotonic_now_ns, termination_signal};

@@ -13,6 +13,7 @@ mod info;
 mod lease;
 mod pool;
 mod scheduling;
+mod timing;
 mod watchdog;
 
 const MODULES: &[ha_napi::Register] = &[
@@ -20,6 +21,7 @@ const MODULES: &[ha_napi::Register] = &[
     lease::register,
     pool::register,
     scheduling::register,
+    timing::register,
     watchdog::register,
 ];
 

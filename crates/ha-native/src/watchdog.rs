@@ -70,6 +70,15 @@ fn status<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
         env.number(status.timeout.as_secs_f64() * 1e3)?,
     )?;
     env.set(o, "feeding", env.boolean(status.feeding)?)?;
+    // Absent when the mux does not report them (an older version).
+    if let Some(mux) = status.mux {
+        env.set(o, "tickMs", env.number(mux.tick.as_secs_f64() * 1e3)?)?;
+        env.set(
+            o,
+            "deviceTimeoutMs",
+            env.number(mux.device_timeout.as_secs_f64() * 1e3)?,
+        )?;
+    }
     Ok(o)
 }
 

@@ -26,6 +26,7 @@ import {
 import { addResource, printResourceConfig, removeResource, setResource, type AddOptions, type SetOptions } from './resources.js';
 import { addRule, printRuleConfig, printRuleList, removeRule, setRule, type RuleFilter, type RuleSettings } from './rules.js';
 import { printStatus } from './status.js';
+import { addTimingCommands } from './timing.js';
 
 /** A boolean option: `--flag` alone means 1, or `--flag 0|1|yes|no|...`. */
 function flag(name: string, description: string): Option {
@@ -247,6 +248,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<rule>', 'rule name', parseConfigId)
     .action((rule: string) => removeRule(ctx, rule));
 
+  addTimingCommands(program, ctx);
   return program;
 }
 

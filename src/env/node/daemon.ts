@@ -10,8 +10,9 @@ import { createCrm, crmIteration, requestCrmShutdown } from '../../core/crm.js';
 import { errorText } from '../../core/errors.js';
 import { createLrm, lrmIteration, requestLrmShutdown } from '../../core/lrm.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
+import type { TimingProfile } from '../../config/timing-profiles.js';
 import type { NodeName, Sid } from '../../core/types.js';
-import type { WorkerPool } from '../../native/worker-pool-api.js';
+import { createWorkerPool, type WorkerPool } from '../../native/worker-pool.js';
 import type { Clock } from './clock.js';
 import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
@@ -22,6 +23,8 @@ import type { WatchdogPort } from './watchdog.js';
 
 /** Seconds between two publications of the node's figures. */
 const FIGURES_INTERVAL = 10;
+/** Hard stops run in a pool of their own, so queued commands never hold them up. */
+const URGENT_WORKERS = 8;
 /**
  * What nodes running this HA stack report as their version: they all read
  * rules, so the group migration's version check passes (it compares with
@@ -34,6 +37,10 @@ export interface DaemonOptions {
   node: NodeName;
   store: ClusterStore;
   clock: Clock;
+  /** The cluster's timing profile (ha/timing.cfg; default: `default`). */
+  profile?: TimingProfile;
+  /** The cluster's time scale (default 1). */
+  timeScale?: number;
   log: DaemonLog;
   watchdog: WatchdogPort;
   pool: WorkerPool;
@@ -77,13 +84,13 @@ export function systemdShutdownState(): Promise<{ shutdown: boolean; reboot: boo
 }
 
 /** Runs driver commands in the pool; they learn the node they act for from HA_MANAGER_NODE. */
-function commandRunner(pool: WorkerPool, node: NodeName): DriverContext['run'] {
+function commandRunner(pool: WorkerPool, node: NodeName, kind: string): DriverContext['run'] {
   let counter = 0;
   return async (command, args, timeoutMs): Promise<CommandOutcome> => {
     counter++;
     try {
       const result = await pool.run({
-        uid: `${node}-cmd-${counter}`,
+        uid: `${node}-${kind}-${counter}`,
         command,
         args,
         env: { HA_MANAGER_NODE: node },
@@ -137,13 +144,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const { daemon, node, store, clock, log } = options;
   // The LRM's drivers act while it holds its agent lock, the master's while it holds the manager lock.
   const fence = { lock: daemon === 'crm' ? MANAGER_LOCK : agentLock(node), holder: node };
-  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log, writeOptions: { fence } };
+  // Only an LRM stops services.
+  const urgentPool = daemon === 'lrm' ? createWorkerPool({ maxWorkers: URGENT_WORKERS, implementation: options.pool.implementation }) : options.pool;
+  const ctx: DriverContext = {
+    node,
+    store,
+    run: commandRunner(options.pool, node, 'cmd'),
+    runNow: commandRunner(urgentPool, node, 'now'),
+    log,
+    writeOptions: { fence },
+  };
   const drivers = nodeDrivers(ctx, options.scriptsDir, options.pveAgent);
   const env = createNodeEnv({
     node,
     daemon,
     store,
     clock,
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     log,
     watchdog: options.watchdog,
     drivers,
@@ -197,5 +215,5 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       }
     }
   })();
-  return { env, requestShutdown, halt, done };
+  return { env, requestShutdown, halt, done: done.finally(() => urgentPool.close()) };
 }

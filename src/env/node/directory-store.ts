@@ -28,7 +28,8 @@ import type { NodeName } from '../../core/types.js';
 import type { ClusterStore, WriteOptions } from './store.js';
 import { createRootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
-import { DEFAULT_HEARTBEAT_TIMEOUT_MS, heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import { heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
 import { createLeaseLocks } from './store-lease-locks.js';
 import { RESERVED_SEGMENT, filePath } from './store-paths.js';
 import {
@@ -47,8 +48,17 @@ export type DirectoryStoreMode = 'pmxcfs' | 'plain';
 export interface DirectoryStoreOptions {
   /** Milliseconds: lock leases and heartbeats run on it. Default: Date.now. */
   clock?: () => number;
-  /** Plain mode: a member whose heartbeat is older than this is offline (default 30 s). */
+  /**
+   * Plain mode: a member whose heartbeat is older than this is offline
+   * (default: the `default` timing profile's heartbeat timeout). The daemons
+   * beat every round, so it must span a few rounds.
+   */
   heartbeatTimeoutMs?: number;
+  /**
+   * Plain mode: a lock not renewed this long expires (default: the
+   * `default` profile's lock lifetime). pmxcfs fixes its own.
+   */
+  lockLifetimeMs?: number;
   /**
    * Longest wait for exclusive access (plain mode: a lock's or a file's
    * guard; pmxcfs: the cfs lock of an update). Past it `lock` answers false
@@ -61,11 +71,6 @@ export interface DirectoryStoreOptions {
   cfsLockFs?: CfsLockFs;
   /** pmxcfs mode: pause between attempts to take a busy cfs lock (default 100 ms). */
   cfsRetryMs?: number;
-  /**
-   * Plain mode: seconds on `clock` a lock lives without renewal (default
-   * LOCK_LIFETIME_SECONDS). pmxcfs times its locks itself, always 120 s.
-   */
-  lockLifetimeSeconds?: number;
 }
 
 export interface DirectoryStore extends ClusterStore {
@@ -138,14 +143,10 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
 function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore {
   const clock = options.clock ?? Date.now;
   const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_PROFILE.heartbeatTimeoutMs;
+  const lifetimeMs = options.lockLifetimeMs ?? DEFAULT_PROFILE.lockLifetimeMs;
   const files = createRootFiles(root, { durable: true, noReplace: 'link' });
-  const locks = createLeaseLocks(root, {
-    clock,
-    guardTimeoutMs: waitTimeoutMs,
-    durable: true,
-    ...(options.lockLifetimeSeconds !== undefined ? { lifetimeSeconds: options.lockLifetimeSeconds } : {}),
-  });
+  const locks = createLeaseLocks(root, { clock, lifetimeMs, guardTimeoutMs: waitTimeoutMs, durable: true });
 
   /** Runs `change` as is, or under the fence's lock guard once the fence is checked. */
   const fenced = <T>(options: WriteOptions | undefined, what: string, change: () => Promise<T>): Promise<T> =>

@@ -36,34 +36,33 @@ import { randomBytes } from 'node:crypto';
 import { castGrpcError, type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
-import { LOCK_LIFETIME_SECONDS, LockLostError, type ClusterStore, type StoreFence } from './store.js';
+import { LockLostError, type ClusterStore, type StoreFence } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
-/** A node is offline this long after its last heartbeat: three daemon rounds, as in the directory store. */
-export const DEFAULT_ALIVE_TTL_SECONDS = 30;
-
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`. */
   endpoints: readonly string[];
   /** Key prefix (default `/ha-manager/`); a trailing '/' is added when missing. */
   prefix?: string;
-  /** Longest a single store call may take, moving between members included (default 5 s). */
+  /** Longest a single store call may take, moving between members included (default: the `default` timing profile's store timeout). */
   timeoutMs?: number;
   /** Longest one attempt on one member may take before the call moves on (default a fifth of timeoutMs, at least 250 ms). */
   attemptTimeoutMs?: number;
   /** Longest `update` keeps retrying against concurrent writers (default 10 s). */
   updateTimeoutMs?: number;
   /**
-   * Seconds a lock lives without renewal: the TTL of its etcd lease, in
-   * etcd's (real) seconds. Default LOCK_LIFETIME_SECONDS; openStore scales
-   * it for daemons on a scaled clock.
+   * Lease of a lock, in etcd's (real) seconds: default the `default` timing
+   * profile's lock lifetime. Shorter for tests, for the fast profile, or for
+   * daemons on a scaled clock (lifetime / scale).
    */
-  lockLifetimeSeconds?: number;
+  lockTtlSeconds?: number;
   /**
-   * Lease of a node's liveness key, in etcd's (real) seconds: it is offline
-   * this long after its last heartbeat (default DEFAULT_ALIVE_TTL_SECONDS).
+   * Lease of a node's liveness key: it is offline this long after its last
+   * heartbeat (default: the `default` timing profile's heartbeat timeout, as
+   * in the directory store).
    */
   aliveTtlSeconds?: number;
 }
@@ -150,10 +149,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   }
   const endpoints = [...options.endpoints];
   const prefix = normaliseEtcdPrefix(options.prefix ?? DEFAULT_ETCD_PREFIX);
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROFILE.storeTimeoutMs;
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
-  const lockTtl = options.lockLifetimeSeconds ?? LOCK_LIFETIME_SECONDS;
-  const aliveTtl = options.aliveTtlSeconds ?? DEFAULT_ALIVE_TTL_SECONDS;
+  const lockTtl = options.lockTtlSeconds ?? DEFAULT_PROFILE.lockLifetimeMs / 1000;
+  const aliveTtl = options.aliveTtlSeconds ?? DEFAULT_PROFILE.heartbeatTimeoutMs / 1000;
   const cluster = createEtcdEndpoints({
     endpoints,
     prefix,

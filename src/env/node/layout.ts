@@ -11,6 +11,7 @@ export const PATHS = {
   crmCommands: 'ha/crm_commands',
   fence: 'ha/fence.cfg',
   datacenter: 'datacenter.cfg',
+  timing: 'ha/timing.cfg',
 } as const;
 
 export function lrmStatusPath(node: NodeName): string {

@@ -3,15 +3,16 @@
 
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, LockLostError, type ClusterStore, type WriteOptions } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import { LockLostError, type ClusterStore, type WriteOptions } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds; lock leases run on this clock. Default: Date.now. */
   clock?: () => number;
+  /** A lock not renewed this long expires (default: the `default` timing profile's). */
+  lockLifetimeMs?: number;
   /** Cluster members; all online and quorate unless changed with setMembership. */
   nodes?: readonly NodeName[];
-  /** Seconds on `clock` a lock lives without renewal (default LOCK_LIFETIME_SECONDS). */
-  lockLifetimeSeconds?: number;
 }
 
 export interface MemoryStore extends ClusterStore {
@@ -34,7 +35,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     quorate: true,
   };
 
-  const lifetimeMs = (options.lockLifetimeSeconds ?? LOCK_LIFETIME_SECONDS) * 1000;
+  const lifetimeMs = options.lockLifetimeMs ?? DEFAULT_PROFILE.lockLifetimeMs;
   const expired = (renewedAt: number): boolean => clock() - renewedAt > lifetimeMs;
 
   /**

@@ -13,9 +13,9 @@
 // read; without that, /etc/pve when it is a mounted pmxcfs (a Proxmox VE
 // node), else it is an error saying what to pass.
 
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import type { ClusterStore } from './store.js';
 import { isPmxcfsRoot, openDirectoryStore, type DirectoryStoreOptions } from './directory-store.js';
-import { DEFAULT_ALIVE_TTL_SECONDS, createEtcdStore, type EtcdStoreOptions } from './etcd-store.js';
+import { createEtcdStore, type EtcdStoreOptions } from './etcd-store.js';
 
 export const STORE_ENV_VARIABLE = 'HA_MANAGER_STORE';
 export const DEFAULT_PMXCFS_ROOT = '/etc/pve';
@@ -27,13 +27,6 @@ export interface OpenStoreOptions
   env?: Readonly<Record<string, string | undefined>>;
   /** The default root tried last (default /etc/pve). */
   defaultRoot?: string;
-  /**
-   * How many times faster than real time the daemons' clock runs (default
-   * 1). `lockLifetimeSeconds` and `aliveTtlSeconds` are in the daemons'
-   * seconds; etcd's leases run in real seconds, so an etcd store gets them
-   * divided by this (at least 1 s).
-   */
-  timeScale?: number;
 }
 
 const USAGE = `expected dir:<path>, a directory path, or etcd:<url>[,<url>...][?prefix=/path]`;
@@ -72,19 +65,7 @@ export async function openStore(spec: string | undefined, options: OpenStoreOpti
   const text = given.trim();
   if (text.startsWith('etcd:')) {
     const { endpoints, prefix } = parseEtcdSpec(text.slice('etcd:'.length));
-    const scale = options.timeScale ?? 1;
-    const real = (seconds: number): number => Math.max(1, Math.round(seconds / scale));
-    return createEtcdStore({
-      ...options,
-      endpoints,
-      ...(prefix === undefined ? {} : { prefix }),
-      ...(options.lockLifetimeSeconds !== undefined || scale !== 1
-        ? { lockLifetimeSeconds: real(options.lockLifetimeSeconds ?? LOCK_LIFETIME_SECONDS) }
-        : {}),
-      ...(options.aliveTtlSeconds !== undefined || scale !== 1
-        ? { aliveTtlSeconds: real(options.aliveTtlSeconds ?? DEFAULT_ALIVE_TTL_SECONDS) }
-        : {}),
-    });
+    return createEtcdStore({ ...options, endpoints, ...(prefix === undefined ? {} : { prefix }) });
   }
   if (text.startsWith('dir:')) {
     const path = text.slice('dir:'.length);

@@ -2,9 +2,8 @@
 // done by the store itself. A lock is a directory `priv/lock/<name>` (the
 // path pmxcfs uses) holding a file `holder` with the holder's name; the
 // directory's mtime is the lease, set to the store clock on every take and
-// renewal. A lease not renewed for the lock lifetime (LOCK_LIFETIME_SECONDS
-// unless the store is opened with another) has expired and the lock may be
-// taken over.
+// renewal. A lease not renewed for the lock lifetime has expired and the
+// lock may be taken over.
 //
 // Every decision — take, renew, take over, release — is made and carried out
 // under the lock's guard (store-guard.ts), so reading the holder and the
@@ -21,7 +20,7 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import { LOCK_LIFETIME_SECONDS, LockLostError, type StoreFence } from './store.js';
+import { LockLostError, type StoreFence } from './store.js';
 import { errnoCode, writeAtomically } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { RESERVED_SEGMENT, holderName, lockName } from './store-paths.js';
@@ -42,11 +41,11 @@ export interface LeaseLocks {
 export interface LeaseLocksOptions {
   /** Milliseconds; leases are stamped and judged with it. */
   clock: () => number;
+  /** A lease not renewed this long (on `clock`) has expired. */
+  lifetimeMs: number;
   /** Longest wait for a lock's guard before answering false. */
   guardTimeoutMs: number;
   durable: boolean;
-  /** Seconds on `clock` a lease lasts without renewal (default LOCK_LIFETIME_SECONDS). */
-  lifetimeSeconds?: number;
 }
 
 interface LockState {
@@ -75,7 +74,7 @@ async function inspect(dir: string): Promise<LockState | undefined> {
 }
 
 export function createLeaseLocks(root: string, options: LeaseLocksOptions): LeaseLocks {
-  const lifetimeMs = (options.lifetimeSeconds ?? LOCK_LIFETIME_SECONDS) * 1000;
+  const { lifetimeMs } = options;
   const lockDir = (name: string): string => join(root, LOCK_DIR, lockName(name));
   const guardDir = (name: string): string => join(root, RESERVED_SEGMENT, 'guards', `lock-${name}`);
   const stamp = (dir: string, ms: number): Promise<void> => fs.utimes(dir, ms / 1000, ms / 1000);

@@ -18,11 +18,17 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import { errnoCode } from './store-files.js';
 import { filePath, holderName, lockName } from './store-paths.js';
 
 export const CFS_LOCK_DIR = 'priv/lock';
+
+/**
+ * pmxcfs's fixed lock lifetime, which is the `default` timing profile's:
+ * that is why a pmxcfs cluster can run no other profile.
+ */
+const LOCK_LIFETIME_SECONDS = DEFAULT_PROFILE.lockLifetimeMs / 1000;
 
 /**
  * The few calls the lock algorithms make on pmxcfs. Tests substitute a fake

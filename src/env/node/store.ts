@@ -10,12 +10,6 @@ import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 
 /**
- * Seconds a cluster lock lives without renewal: pmxcfs's fixed lock
- * lifetime, and the default of every store's `lockLifetimeSeconds` option.
- */
-export const LOCK_LIFETIME_SECONDS = 120;
-
-/**
  * A change made only while `holder` still holds `lock` — with the same
  * grant it got when it took the lock, where the store can tell grants apart
  * (etcd's fencing token). A deposed lock holder, one paused past its lease
@@ -82,9 +76,10 @@ export interface ClusterStore {
 
   /**
    * Takes the named lock for `holder`, or renews it when `holder` has it. A
-   * lock not renewed for the store's lock lifetime (`lockLifetimeSeconds`,
-   * default LOCK_LIFETIME_SECONDS) expires and can be taken by anyone. False when someone else holds it, or the store cannot tell
-   * (never true without certainty: the fencing guarantee rests on it).
+   * lock not renewed for the lock lifetime (the cluster's timing profile;
+   * pmxcfs fixes it at 120 s) expires and can be taken by anyone. False
+   * when someone else holds it, or the store cannot tell (never true
+   * without certainty: the fencing guarantee rests on it).
    */
   lock(name: string, holder: NodeName): Promise<boolean>;
   /** Releases the lock if `holder` has it; false otherwise. */

@@ -12,12 +12,13 @@ import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import type { ClusterMembership, ClusterServiceStats, NodeUsageStats, ServiceConfigChange } from '../env.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import { formatLogLine } from './log.js';
 import { snapshotReusing } from './snapshot.js';
 import type { RawServiceConfigEntry, SimNodeHardware, SimScenario } from './scenario-input.js';
 
-/** Seconds without an update after which a watchdog fires. */
-export const WATCHDOG_TIMEOUT = 60;
+/** Seconds without an update after which a watchdog fires: the `default` profile's client timeout. */
+export const WATCHDOG_TIMEOUT = DEFAULT_PROFILE.clientTimeoutMs / 1000;
 const MIB = 1024 ** 2;
 const DEFAULT_SERVICE_CPU = 2.0;
 const DEFAULT_SERVICE_MAXCPU = 4.0;
@@ -476,6 +477,11 @@ export class SimHardware {
     if (wd === undefined) throw new SimError(`no such watchdog handle '${id}'`);
     if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', 'Hardware.pm line 1184');
     this.#watchdogs.delete(id);
+  }
+
+  /** Whether the watchdog is still open (neither closed nor fired). */
+  hasWatchdog(id: string): boolean {
+    return this.#watchdogs.has(id);
   }
 
   /** False when one of the node's watchdogs expired (it is removed then). */

@@ -68,6 +68,8 @@ function powerOff(sim: Simulation, node: NodeName, d: NodeDaemons): void {
     d.lrm = undefined;
     d.lrmRestart = false;
   }
+  d.crmEnv.endProcess();
+  d.lrmEnv.endProcess();
   sim.hw.watchdogReset(node);
   sim.hw.clearRunning(node);
 }
