@@ -94,18 +94,18 @@ export async function readDatacenterSettings(ctx: AdminContext): Promise<Datacen
 
 export interface ManagerStatusFile {
   status: ManagerStatus;
-  /** The file's JSON as written (for the full status); `{}` when there is none. */
-  raw: JsonValue;
+  /** The file's JSON as written (for the full status); `{}` when there is none. Parsed again on demand. */
+  raw(): JsonValue;
 }
 
 /** The master's status; a file that does not parse fails the request, as in the reference. */
 export async function readManagerStatus(source: FileSource): Promise<ManagerStatusFile> {
   const text = (await source.read(PATHS.managerStatus)) ?? '';
-  if (text === '') return { status: {}, raw: {} };
+  if (text === '') return { status: {}, raw: () => ({}) };
   try {
     return {
       status: parseManagerStatus(text, PATHS.managerStatus),
-      raw: parseJsonDocument(text, PATHS.managerStatus).value,
+      raw: () => parseJsonDocument(text, PATHS.managerStatus).value,
     };
   } catch (err) {
     if (err instanceof ConfigError) throw new AdminError('failed', `unable to read ${err.message}`);

@@ -22,9 +22,9 @@ export function checkedResources(
   inventory: Inventory,
 ): Map<Sid, CheckedResource> {
   const checked = new Map<Sid, CheckedResource>();
-  for (const [sid, entry] of Object.entries(resources.ids)) {
-    const node = resourceNode(ctx, inventory, sid);
-    checked.set(sid, { entry, state: requestedState(entry.state, 'started'), ...(node !== undefined ? { node } : {}) });
+  for (const sid in resources.ids) {
+    const entry = resources.ids[sid];
+    checked.set(sid, { entry, state: requestedState(entry.state, 'started'), node: resourceNode(ctx, inventory, sid) });
   }
   return checked;
 }

@@ -194,7 +194,8 @@ export async function currentStatus(ctx: AdminContext): Promise<StatusEntry[]> {
   if (master) entries.push(master);
   entries.push(fencingEntry(ctx, ms));
 
-  const ss = ms.service_status ?? {};
+  // Frozen, the service counts of all nodes are found in one pass (service-counts.ts).
+  const ss = Object.freeze(ms.service_status ?? {});
   const nodes = Object.keys(ms.node_status ?? {}).sort();
   const lrmFiles = await Promise.all(nodes.map((node) => readLrmStatus(ctx, node)));
   nodes.forEach((node, i) => {
@@ -216,7 +217,7 @@ export async function fullStatus(ctx: AdminContext): Promise<Record<string, Perl
   const { raw, status } = await readManagerStatus(fromStore(ctx));
   const quorate = (await ctx.store.membership()).quorate;
   const full: Record<string, PerlJsonValue> = {
-    manager_status: raw,
+    manager_status: raw(),
     quorum: { node: ctx.nodename, quorate: quorate ? 1 : '' },
   };
   const nodes = Object.keys(status.node_status ?? {}).sort();

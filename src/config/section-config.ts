@@ -159,6 +159,18 @@ export function parseSectionConfig(
   const order: Record<string, number> = {};
   const lines = dropTrailingEmpty(text.split('\n'));
   const typeNames = Object.keys(schema.types).join(', ');
+  // Each type's required properties, found once rather than per section (files hold thousands).
+  const requiredOf = new Map<string, string[]>();
+  const required = (type: string, typeSchema: SectionTypeSchema): string[] => {
+    let keys = requiredOf.get(type);
+    if (keys === undefined) {
+      keys = Object.keys(typeSchema.properties)
+        .filter((key) => !typeSchema.properties[key].optional)
+        .sort();
+      requiredOf.set(type, keys);
+    }
+    return keys;
+  };
 
   let index = 0;
   let lineno = 0;
@@ -233,9 +245,7 @@ export function parseSectionConfig(
 
     if (skip || typeSchema === undefined || !parsedHeader.ok) continue;
     const id = parsedHeader.id;
-    const missing = Object.keys(typeSchema.properties)
-      .filter((key) => !typeSchema.properties[key].optional && !Object.hasOwn(values, key))
-      .sort();
+    const missing = required(type, typeSchema).filter((key) => !Object.hasOwn(values, key));
     if (missing.length > 0) {
       issues.push({
         file,
