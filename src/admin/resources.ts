@@ -192,6 +192,7 @@ function deletions(params: UpdateParams): SettingKey[] {
 }
 
 export async function updateResource(ctx: AdminContext, params: UpdateParams): Promise<null> {
+  await requireQuorum(ctx);
   const { sid, type } = await resolveSid(ctx, params.sid);
   checkTypeParam(sid, type, params.type);
   const toDelete = deletions(params);
@@ -202,7 +203,6 @@ export async function updateResource(ctx: AdminContext, params: UpdateParams): P
   }
   const source = fromStore(ctx);
   checkServiceState(await readLenient(ctx, source, RESOURCES), (await readManagerStatus(source)).status, sid, params.state);
-  await requireQuorum(ctx);
 
   // The checks made above are made again under the lock: they must hold when the change is written.
   await changeHaConfig(ctx, 'update resources config failed', async (files) => {
@@ -224,11 +224,11 @@ export async function updateResource(ctx: AdminContext, params: UpdateParams): P
 }
 
 export async function deleteResource(ctx: AdminContext, params: Infer<ParamsOf<'resources.delete'>>): Promise<null> {
+  await requireQuorum(ctx);
   const { sid } = await resolveSid(ctx, params.sid);
   const purge = params.purge ?? true;
   const notManaged = (): Error => notFound(`cannot delete service '${sid}', not HA managed!`);
   if (!isConfigured(await readLenient(ctx, fromStore(ctx), RESOURCES), sid)) throw notManaged();
-  await requireQuorum(ctx);
 
   await changeHaConfig(ctx, 'delete resource failed', async (files) => {
     const config = await readForChange(ctx, files, RESOURCES);
