@@ -59,14 +59,14 @@ const self = {
 };
 
 /** What this process says it is doing, for the holder notes: `ha-manager add vm:100`. */
-export function processCommand(): string {
+function processCommand(): string {
   const [script, ...args] = process.argv.slice(1);
   const text = [script === undefined ? basename(process.execPath) : basename(script), ...args].join(' ');
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** The holder a claim names when its owner gave none. */
-export function defaultHolder(): LockHolder {
+function defaultHolder(): LockHolder {
   return { node: hostname().split('.')[0], pid: process.pid, command: processCommand() };
 }
 
