@@ -2,7 +2,7 @@
 // /cluster/ha/resources). Each change is one step under the HA config lock.
 
 import type { ResourceEntry, ResourceStateSetting } from '../config/resources-config.js';
-import { guestConfigPath, PATHS } from '../env/node/layout.js';
+import { guestConfigPath } from '../env/node/layout.js';
 import type { Sid } from '../core/types.js';
 import type { AdminContext, AdminResourceType } from './context.js';
 import { conflict, invalidParam, notFound, refused } from './errors.js';
@@ -235,9 +235,7 @@ export async function deleteResource(ctx: AdminContext, params: Infer<ParamsOf<'
     if (!isConfigured(config, sid)) throw notManaged();
     // Check the rules can be purged before anything is written.
     const inRules = purge && Object.values((await readLenient(ctx, files, RULES)).ids).some((rule) => Object.hasOwn(rule.resources, sid));
-    const rules = inRules ? await readForChange(ctx, files, RULES).catch((err: unknown) => {
-      throw refused(`${PATHS.rules} has errors; fix them before '${sid}' can be removed from its rules:\n${(err as Error).message.replace(/^[^\n]*\n/, '')}`);
-    }) : undefined;
+    const rules = inRules ? await readForChange(ctx, files, RULES, `'${sid}' can be removed from its rules`) : undefined;
 
     delete config.ids[sid];
     delete config.order[sid];

@@ -7,7 +7,7 @@
 import type { AdminContext } from '../../admin/context.js';
 import { AdminError, type AdminErrorKind } from '../../admin/errors.js';
 import { invoke } from '../../admin/invoke.js';
-import { validateParams } from '../../admin/schema.js';
+import { validateParams, type RawValue } from '../../admin/schema.js';
 import { UsageError, parseArgs } from './argv.js';
 import { commandParams, commandsBelow, findCommand, type CliCommand } from './commands.js';
 import type { CliContext } from './context.js';
@@ -85,7 +85,7 @@ export async function runCommand(ctx: CliContext, args: readonly string[], comma
     const extra = command.extra ?? {};
     const params = Object.fromEntries(Object.entries(checked).filter(([key]) => !Object.hasOwn(extra, key)));
     const options = Object.fromEntries(Object.entries(checked).filter(([key]) => Object.hasOwn(extra, key))) as PrintOptions;
-    const result = await invoke(admin, command.op, { ...params, ...command.fixed } as Record<string, string>);
+    const result = await invoke(admin, command.op, { ...params, ...command.fixed } as Record<string, RawValue>);
     await printCommandResult(command.printer, command.words, ctx, admin, result, options);
     return 0;
   } catch (err) {
