@@ -75,6 +75,12 @@ function lockTimeoutMs(env: NodeJS.ProcessEnv): { ms?: number } | { problem: str
 }
 
 export async function start(): Promise<void> {
+  if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+    // Loaded only here: it looks for the native parts, which no other command needs at start.
+    const { versionText } = await import('./version.js');
+    process.stdout.write(`${versionText('ha-manager')}\n`);
+    return;
+  }
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
   const timeout = lockTimeoutMs(process.env);
   if ('problem' in timeout) {

@@ -3,6 +3,8 @@
 //! and the worker pool for resource commands. The N-API crate `ha-native`
 //! and the `watchdog-mux` binary are thin layers over this crate.
 
+mod arch;
+mod ioctl;
 pub mod lease;
 pub mod mux;
 pub mod pool;

@@ -1,11 +1,11 @@
-//! The Node-API C functions this addon uses, declared by hand (no bindings
+//! The Node-API C functions the layer uses, declared by hand (no bindings
 //! crate: nothing may be downloaded at build time). They are not linked
 //! against anything: the symbols resolve from the node process when it loads
-//! the addon. Signatures follow js_native_api.h and node_api.h; add a
-//! declaration here when a module needs another function.
+//! an addon. Signatures and constants follow js_native_api.h,
+//! js_native_api_types.h and node_api.h at NAPI_VERSION 8; add a declaration
+//! here when the layer needs another function. In this crate's own unit
+//! tests the same symbols come from `fake.rs` instead.
 #![allow(non_camel_case_types)]
-// Declared for the helper layer even where no current module calls them.
-#![allow(dead_code)]
 
 use std::os::raw::{c_char, c_int, c_void};
 
@@ -47,8 +47,20 @@ pub type napi_threadsafe_function_call_js = unsafe extern "C" fn(
     data: *mut c_void,
 );
 
+/// `napi_type_tag`: 128 bits that mark an object as made by a given addon.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct napi_type_tag {
+    pub lower: u64,
+    pub upper: u64,
+}
+
+/// napi_status (the values the layer tells apart)
 pub const NAPI_OK: napi_status = 0;
+pub const NAPI_INVALID_ARG: napi_status = 1;
+pub const NAPI_GENERIC_FAILURE: napi_status = 9;
 pub const NAPI_PENDING_EXCEPTION: napi_status = 10;
+pub const NAPI_CLOSING: napi_status = 16;
 
 /// napi_valuetype
 pub const NAPI_UNDEFINED: c_int = 0;
@@ -56,9 +68,11 @@ pub const NAPI_NULL: c_int = 1;
 pub const NAPI_BOOLEAN: c_int = 2;
 pub const NAPI_NUMBER: c_int = 3;
 pub const NAPI_STRING: c_int = 4;
+pub const NAPI_SYMBOL: c_int = 5;
 pub const NAPI_OBJECT: c_int = 6;
 pub const NAPI_FUNCTION: c_int = 7;
 pub const NAPI_EXTERNAL: c_int = 8;
+pub const NAPI_BIGINT: c_int = 9;
 
 /// napi_typedarray_type
 pub const NAPI_UINT32_ARRAY: c_int = 6;
@@ -97,11 +111,6 @@ extern "C" {
         result: *mut napi_value,
     ) -> napi_status;
     pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub fn napi_create_array_with_length(
-        env: napi_env,
-        length: usize,
-        result: *mut napi_value,
-    ) -> napi_status;
 
     pub fn napi_typeof(env: napi_env, value: napi_value, result: *mut c_int) -> napi_status;
     pub fn napi_is_array(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
@@ -133,12 +142,6 @@ extern "C" {
         object: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub fn napi_set_element(
-        env: napi_env,
-        object: napi_value,
-        index: u32,
-        value: napi_value,
-    ) -> napi_status;
     pub fn napi_get_element(
         env: napi_env,
         object: napi_value,
@@ -162,6 +165,7 @@ extern "C" {
         byte_offset: usize,
         result: *mut napi_value,
     ) -> napi_status;
+    pub fn napi_is_arraybuffer(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_typedarray_info(
         env: napi_env,
@@ -198,7 +202,27 @@ extern "C" {
         msg: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
+    pub fn napi_create_type_error(
+        env: napi_env,
+        code: napi_value,
+        msg: napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
     pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+    pub fn napi_get_and_clear_last_exception(env: napi_env, result: *mut napi_value)
+        -> napi_status;
+
+    pub fn napi_type_tag_object(
+        env: napi_env,
+        value: napi_value,
+        type_tag: *const napi_type_tag,
+    ) -> napi_status;
+    pub fn napi_check_object_type_tag(
+        env: napi_env,
+        value: napi_value,
+        type_tag: *const napi_type_tag,
+        result: *mut bool,
+    ) -> napi_status;
 
     pub fn napi_create_promise(
         env: napi_env,
