@@ -7,26 +7,25 @@
 
 import { hostname } from 'node:os';
 
+import { adminResourceTypes } from '../admin/context.js';
 import type { CliContext } from './ha-manager/context.js';
-import { cliResourceTypes } from './ha-manager/context.js';
 import { runHaManager } from './ha-manager/program.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
 import { createClock, type Clock } from '../env/node/clock.js';
 import { ClusterTimingError, openClusterStore } from '../env/node/cluster-timing.js';
 import { openStore } from '../env/node/open-store.js';
 import type { ClusterStore } from '../env/node/store.js';
-import { versionText } from './version.js';
 
 /** Splits leading `--store <spec>` / `--store=<spec>` off the arguments. */
 function takeStoreOption(args: readonly string[]): { spec?: string; rest: string[] } {
   const rest = [...args];
   let spec: string | undefined;
   for (;;) {
-    if (rest[0] === '--store' && rest.length > 1) {
+    if ((rest[0] === '--store' || rest[0] === '-store') && rest.length > 1) {
       spec = rest[1];
       rest.splice(0, 2);
-    } else if (rest[0]?.startsWith('--store=')) {
-      spec = rest[0].slice('--store='.length);
+    } else if (rest[0] !== undefined && /^--?store=/.test(rest[0])) {
+      spec = rest[0].slice(rest[0].indexOf('=') + 1);
       rest.shift();
     } else {
       return spec === undefined ? { rest } : { spec, rest };
@@ -77,6 +76,7 @@ function lazyStore(
     update: async (path, change) => (await get()).update(path, change),
     lock: async (name, holder) => (await get()).lock(name, holder),
     unlock: async (name, holder) => (await get()).unlock(name, holder),
+    withDomainLock: async (domain, holder, body, options) => (await get()).withDomainLock(domain, holder, body, options),
     membership: async () => (await get()).membership(),
     heartbeat: async (name) => (await get()).heartbeat(name),
     refresh: async () => (await get()).refresh(),
@@ -95,12 +95,29 @@ function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
   return /utf-?8/i.test(locale);
 }
 
+/** HA_MANAGER_LOCK_TIMEOUT: seconds to wait for the HA config lock (default 60); a problem, or undefined. */
+function lockTimeoutMs(env: NodeJS.ProcessEnv): { ms?: number } | { problem: string } {
+  const text = env.HA_MANAGER_LOCK_TIMEOUT;
+  if (text === undefined || text === '') return {};
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) return { problem: `HA_MANAGER_LOCK_TIMEOUT must be a number of seconds above 0, not '${text}'` };
+  return { ms: seconds * 1000 };
+}
+
 export async function start(): Promise<void> {
   if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+    // Loaded only here: it looks for the native parts, which no other command needs at start.
+    const { versionText } = await import('./version.js');
     process.stdout.write(`${versionText('ha-manager')}\n`);
     return;
   }
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
+  const timeout = lockTimeoutMs(process.env);
+  if ('problem' in timeout) {
+    process.stderr.write(`ha-manager: ${timeout.problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
   // PVE's node name: the host name up to the first dot.
   const nodename = process.env.HA_MANAGER_NODE || hostname().split('.')[0];
   const { store, clock, close } = lazyStore(spec, nodename, (text) => process.stderr.write(text));
@@ -108,7 +125,8 @@ export async function start(): Promise<void> {
     store,
     nodename,
     now: () => clock().seconds(),
-    resourceTypes: cliResourceTypes(NODE_RESOURCE_TYPES),
+    resourceTypes: adminResourceTypes(NODE_RESOURCE_TYPES),
+    lockTimeoutMs: timeout.ms,
     terminal: {
       utf8: localeIsUtf8(process.env),
       ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),

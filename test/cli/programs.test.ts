@@ -62,12 +62,17 @@ describe('the programs', () => {
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       const deadline = Date.now() + 20_000;
-      while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!out.includes('WITHOUT a watchdog') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGKILL');
       await exited;
-      const record = JSON.parse(out.split('\n')[0]) as Record<string, unknown>;
-      expect(record).toMatchObject({ source: 'n1/crm', ha_level: 'crit' });
-      expect(String(record.msg)).toContain('WITHOUT a watchdog');
+      // Every line is a JSON record of the daemon; the warning is one of them, at its level.
+      const records = out
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const record of records) expect(record).toMatchObject({ source: 'n1/crm' });
+      const warning = records.find((record) => String(record.msg).includes('WITHOUT a watchdog'));
+      expect(warning).toMatchObject({ ha_level: 'crit' });
     } finally {
       rmSync(store, { recursive: true, force: true });
     }

@@ -43,7 +43,9 @@ describe('ha-manager timing set', () => {
     expect(await h.run('timing', 'set', '--profile', 'slow')).toEqual({
       code: 2,
       stdout: '',
-      stderr: "unknown timing profile 'slow' (known: default, fast)\n",
+      stderr:
+        "400 Parameter verification failed.\nprofile: value 'slow' does not have a value in the enumeration 'default, fast'\n\n" +
+        "USAGE: ha-manager timing set [OPTIONS]\n(run 'ha-manager help' for the commands, 'ha-manager help <command>' for one)\n",
     });
     expect(await h.read(PATHS.timing)).toBeUndefined();
   });

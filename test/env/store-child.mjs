@@ -13,13 +13,21 @@ import { runnerImport } from 'vite';
 const spec = process.argv[2];
 const options = JSON.parse(process.argv[3] ?? '{"waitTimeoutMs":20000}');
 // A directory spec loads the directory store alone: the etcd client is heavy
-// to load, and several of these start at once.
+// to load, and several of these start at once. The etcd store is loaded
+// directly too: open-store imports it lazily, which the module runner,
+// closed once loaded, cannot do later.
 const etcd = spec.startsWith('etcd:');
-const { module } = await runnerImport(
-  fileURLToPath(new URL(`../../src/env/node/${etcd ? 'open-store' : 'directory-store'}.ts`, import.meta.url)),
-  { configFile: false, logLevel: 'silent' },
-);
-const store = etcd ? await module.openStore(spec, { env: {}, ...options }) : await module.openDirectoryStore(spec, options);
+const load = async (name) =>
+  (await runnerImport(fileURLToPath(new URL(`../../src/env/node/${name}.ts`, import.meta.url)), { configFile: false, logLevel: 'silent' }))
+    .module;
+let store;
+if (etcd) {
+  const { parseEtcdSpec } = await load('open-store');
+  const { createEtcdStore } = await load('etcd-store');
+  store = createEtcdStore({ ...parseEtcdSpec(spec.slice('etcd:'.length)), ...options });
+} else {
+  store = await (await load('directory-store')).openDirectoryStore(spec, options);
+}
 
 async function handle(message) {
   switch (message.op) {

@@ -5,8 +5,6 @@
 // this node's watchdog-mux is reachable, the same inequality on the mux's
 // real settings (exit status 1 when unsafe).
 
-import { Command, Option } from 'commander';
-
 import { errorText } from '../../core/errors.js';
 import { writeTimingConfig, type TimingConfig } from '../../config/timing-config.js';
 import { formatDuration, type TimingProfile } from '../../config/timing-profiles.js';
@@ -25,8 +23,9 @@ import {
   worstMasterFailoverMs,
 } from '../../env/timing.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/watchdog.js';
+import { AdminError } from '../../admin/errors.js';
+import type { LocalCommand } from './commands.js';
 import type { CliContext } from './context.js';
-import { CliError, usageError } from './errors.js';
 
 const ROWS: ReadonlyArray<[string, keyof TimingProfile]> = [
   ['lock lifetime', 'lockLifetimeMs'],
@@ -42,17 +41,6 @@ const ROWS: ReadonlyArray<[string, keyof TimingProfile]> = [
   ['fence delay', 'fenceDelayMs'],
 ];
 
-function positive(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw usageError(`expected a positive number, got '${value}'`);
-  return n;
-}
-
-function wholeMs(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw usageError(`expected whole milliseconds, got '${value}'`);
-  return Number(value);
-}
-
 /** The profile's numbers and what they imply, one line each. */
 export function describeProfile(profile: TimingProfile): string[] {
   const lines = ROWS.map(([label, key]) => `  ${label.padEnd(20)}${formatDuration(profile[key] as number)}`);
@@ -67,10 +55,12 @@ export function describeProfile(profile: TimingProfile): string[] {
   return lines;
 }
 
+/** A parameter refused, named as the front ends show it. */
+function invalid(param: string, message: string): AdminError {
+  return new AdminError('invalid', 'Parameter verification failed.', { [param]: message });
+}
+
 async function setTiming(ctx: CliContext, options: { profile?: string; timeScale?: number; epoch?: number }): Promise<void> {
-  if (options.profile !== undefined && !profileNames().includes(options.profile)) {
-    throw usageError(`unknown timing profile '${options.profile}' (known: ${profileNames().join(', ')})`);
-  }
   const current = await readTimingConfig(ctx.store);
   const timeScale = options.timeScale ?? current.timeScale;
   // A new scale starts its clock now, unless told otherwise.
@@ -81,7 +71,7 @@ async function setTiming(ctx: CliContext, options: { profile?: string; timeScale
     ...(epochMs !== undefined ? { epochMs } : {}),
   };
   const problem = storeTimingProblem(ctx.store, config);
-  if (problem !== undefined) throw new CliError(problem);
+  if (problem !== undefined) throw new AdminError('refused', problem);
   await ctx.store.update(PATHS.timing, () => writeTimingConfig(config));
   ctx.stdout(writeTimingConfig(config));
   ctx.stdout(
@@ -94,14 +84,13 @@ async function checkTimings(ctx: CliContext, options: { profile?: string; watchd
   let config: TimingConfig;
   let source: string;
   if (options.profile !== undefined) {
-    if (!profileNames().includes(options.profile)) throw usageError(`unknown timing profile '${options.profile}' (known: ${profileNames().join(', ')})`);
-    config = { profile: options.profile, timeScale: 1 };
+      config = { profile: options.profile, timeScale: 1 };
     source = '--profile';
   } else {
     try {
       config = await readTimingConfig(ctx.store);
     } catch (err) {
-      throw new CliError(`cannot read the cluster's timing: ${errorText(err)} (or pass --profile)`);
+      throw new AdminError('failed', `cannot read the cluster's timing: ${errorText(err)} (or pass --profile)`);
     }
     source = PATHS.timing;
   }
@@ -123,23 +112,53 @@ async function checkTimings(ctx: CliContext, options: { profile?: string; watchd
     out.push(`watchdog-mux at ${options.watchdogSocket}: ${unsafe ?? measured}`);
   }
   ctx.stdout(`${out.join('\n')}\n`);
-  if (unsafe !== undefined) throw new CliError(`unsafe: the daemons on this node would refuse to arm the watchdog`);
+  if (unsafe !== undefined) throw new AdminError('failed', 'unsafe: the daemons on this node would refuse to arm the watchdog');
 }
 
-/** Registers `timing set` and `check-timings`. */
-export function addTimingCommands(program: Command, ctx: CliContext): void {
-  const timing = program.command('timing').description("the cluster's timing (ha/timing.cfg)");
-  timing
-    .command('set')
-    .description('set the timing profile, and the clock of a test cluster, that every node must use')
-    .addOption(new Option('--profile <name>', `timing profile: ${profileNames().join(', ')}`))
-    .addOption(new Option('--time-scale <factor>', 'simulated seconds per real second (test and demonstration clusters; 1: real time)').argParser(positive))
-    .addOption(new Option('--epoch <ms>', 'real milliseconds at which scaled time starts (default: now)').argParser(wholeMs))
-    .action((options: { profile?: string; timeScale?: number; epoch?: number }) => setTiming(ctx, options));
-  program
-    .command('check-timings')
-    .description("show the timing's numbers, the safety inequality and the failover it implies; check this node's watchdog-mux")
-    .addOption(new Option('--profile <name>', "a profile to check instead of the cluster's"))
-    .option('--watchdog-socket <path>', 'watchdog-mux socket', DEFAULT_WATCHDOG_MUX_SOCKET)
-    .action((options: { profile?: string; watchdogSocket: string }) => checkTimings(ctx, options));
+/** A positive number of simulated seconds per real second. */
+function timeScaleOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0)) throw invalid('time-scale', `expected a positive number, got '${text}'`);
+  return n;
 }
+
+export const TIMING_SET_COMMAND: LocalCommand = {
+  words: ['timing', 'set'],
+  args: [],
+  description: 'Set the timing profile, and the clock of a test cluster, that every node must use (ha/timing.cfg).',
+  params: {
+    profile: { type: 'string', optional: true, enum: profileNames(), description: 'timing profile' },
+    'time-scale': {
+      type: 'string',
+      optional: true,
+      typetext: '<factor>',
+      description: 'simulated seconds per real second (test and demonstration clusters; 1: real time)',
+    },
+    epoch: { type: 'integer', optional: true, minimum: 0, description: 'real milliseconds at which scaled time starts (default: now)' },
+  },
+  async run(ctx, params) {
+    const timeScale = timeScaleOf(params['time-scale'] as string | undefined);
+    await setTiming(ctx, {
+      ...(params.profile !== undefined ? { profile: params.profile as string } : {}),
+      ...(timeScale !== undefined ? { timeScale } : {}),
+      ...(params.epoch !== undefined ? { epoch: params.epoch as number } : {}),
+    });
+  },
+};
+
+export const CHECK_TIMINGS_COMMAND: LocalCommand = {
+  words: ['check-timings'],
+  args: [],
+  description: "Show the timing's numbers, the safety inequality and the failover it implies; check this node's watchdog-mux.",
+  params: {
+    profile: { type: 'string', optional: true, enum: profileNames(), description: "a profile to check instead of the cluster's" },
+    'watchdog-socket': { type: 'string', optional: true, default: DEFAULT_WATCHDOG_MUX_SOCKET, description: 'watchdog-mux socket' },
+  },
+  async run(ctx, params) {
+    await checkTimings(ctx, {
+      ...(params.profile !== undefined ? { profile: params.profile as string } : {}),
+      watchdogSocket: (params['watchdog-socket'] as string | undefined) ?? DEFAULT_WATCHDOG_MUX_SOCKET,
+    });
+  },
+};

@@ -33,12 +33,14 @@
 // for the markers first.
 
 import { randomBytes } from 'node:crypto';
-import { castGrpcError, type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
+import { type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
+import { withEtcdDomainLock } from './etcd-domain-lock.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
-import { LockLostError, type ClusterStore, type StoreFence } from './store.js';
+import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type StoreFence } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -84,33 +86,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function normaliseEtcdPrefix(prefix: string): string {
   if (!prefix.startsWith('/')) throw new Error(`invalid etcd prefix '${prefix}': it must start with '/' (e.g. '/ha-manager/')`);
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-/** Refreshes a lease once; false when etcd no longer has it (expired or revoked). */
-async function keepLeaseAlive(client: Etcd3, id: string): Promise<boolean> {
-  const stream = await client.leaseClient.leaseKeepAlive();
-  let answered = false;
-  try {
-    const ttl = await new Promise<string>((resolve, reject) => {
-      stream.on('data', (reply) => resolve(reply.TTL));
-      stream.on('error', (err) => reject(castGrpcError(err)));
-      stream.write({ ID: id });
-    });
-    answered = true;
-    return Number(ttl) > 0;
-  } finally {
-    if (answered) stream.end();
-    else stream.cancel();
-  }
-}
-
-async function grantLease(client: Etcd3, ttlSeconds: number): Promise<string> {
-  return (await client.leaseClient.leaseGrant({ TTL: ttlSeconds })).ID;
-}
-
-/** Revokes a lease in the background; revoking deletes its keys, so only ever one that holds no key of ours. */
-function dropLease(client: Etcd3, id: string): void {
-  client.leaseClient.leaseRevoke({ ID: id }).catch(() => undefined);
 }
 
 /** The first key-value of a range response in a transaction's answer. */
@@ -431,6 +406,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       } catch {
         return false;
       }
+    },
+
+    withDomainLock(domain, holder, body, domainOptions) {
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      return withEtcdDomainLock({ cluster, domain, holder, body, timeoutMs });
     },
 
     // Members are whoever registered; online whoever's liveness key still
