@@ -19,7 +19,7 @@ import { formatDaemonLogLine } from './log.js';
 import { simResourceDriver } from './resources.js';
 
 /** Seconds a cluster lock stays valid without renewal. */
-const LOCK_TIMEOUT = 120;
+export const LOCK_TIMEOUT = 120;
 
 export interface SimEnvOptions {
   /** A loop iteration whose sleeps add up to more ends the simulation (reference: 300). */
@@ -177,7 +177,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     },
 
     async watchdogOpen() {
-      return hw.watchdogOpen(nodename);
+      return hw.watchdogOpen(nodename, daemon);
     },
     async watchdogUpdate(handle) {
       hw.watchdogUpdate(handle);
