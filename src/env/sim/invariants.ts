@@ -443,7 +443,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
       // Writes before the run (a scenario's manager status) are nobody's.
       if (step.kind === 'start') managerWrites = obs.hw.managerStatusWrites;
       if (step.kind === 'command') {
-        const m = /^(\S+) \S+ (\S+)/.exec(step.command);
+        const m = /^(\S+) \S+(?: (\S+))?/.exec(step.command);
         if (m !== null) count(`command/${m[1]}${m[1] === 'service' || m[1] === 'crm' ? ` ${m[2]}` : ''}`);
         if (step.source === 'watchdog') count('watchdog-reset');
       }
