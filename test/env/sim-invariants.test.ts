@@ -92,6 +92,7 @@ describe('online invariant checkers', () => {
     h.crm('node2');
     expect(h.checks()).toEqual(['fencing', 'fencing']);
     takeLock(hw, agentLock('node2'), 'node2');
+    hw.watchdogOpen('node2', 'lrm');
     hw.setRunning('node2', 'vm:101', true);
     h.lrm('node2');
     expect(h.checks()).toContain('single-runner');
@@ -137,6 +138,25 @@ describe('online invariant checkers', () => {
     h.crm('node2');
     expect(h.checker.report().violations).toEqual([]);
     expect(h.checker.report().exceptions).toMatchObject({ 'fencing/disarm': 1, 'single-runner/disarm': 1 });
+  });
+
+  it('do not vouch for a guest HA did not start, even under a lock left from before a power cycle', () => {
+    const hw = cluster();
+    const h = harness(hw);
+    running(hw, h);
+    hw.hw.node1.power = 'off';
+    hw.clearRunning('node1');
+    hw.watchdogReset('node1');
+    h.step({ kind: 'command', command: 'power node1 off', source: 'cmdlist' });
+    hw.setRunning('node1', 'vm:101', true); // added as running while the node is off
+    hw.hw.node1.power = 'on';
+    h.step({ kind: 'command', command: 'power node1 on', source: 'cmdlist' });
+    hw.time += 121;
+    takeLock(hw, agentLock('node1'), 'node2');
+    hw.changeServiceLocation('vm:101', 'node1', 'node2');
+    h.crm('node2');
+    expect(h.checker.report().violations).toEqual([]);
+    expect(h.checker.report().exceptions).toEqual({ 'fencing/unclaimed': 1 });
   });
 
   it('catch a fence acknowledged while the node’s LRM watchdog is armed', () => {
@@ -188,6 +208,7 @@ describe('online invariant checkers', () => {
   it('require every started service to run once within the bound after the heal', () => {
     const hw = cluster();
     const h = harness(hw, { liveness: { fromRound: 0 } });
+    h.setLrm('node1', 'active');
     h.step({ kind: 'round', index: 0 });
     hw.time += LIVENESS_BOUND + 1;
     h.crm('node2');

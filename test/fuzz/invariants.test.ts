@@ -166,15 +166,18 @@ describe('checkers on runs of known seeds', () => {
   // Fixed seeds, so that what the checkers must have seen cannot flake.
   it('see disarms, LRM restarts, fencing, recoveries, resets, manual migrations and CRM restarts', async () => {
     const runs: Checked[] = [];
-    for (const seed of FIXED.slice(0, 60)) runs.push(await check({ kind: 'generated', seed }, sim, work, bases));
+    for (let seed = 1; seed <= 100; seed++) runs.push(await check({ kind: 'generated', seed }, sim, work, bases));
     const total = (summarize as (r: Checked[]) => { violations: number; coverage: Record<string, number>; exceptions: Record<string, number>; liveness: number })(runs);
     expect(runs.flatMap((r) => r.report.violations.map((v) => describeViolation(v, r.spec.seed)))).toEqual([]);
     for (const event of ['lrm-give-up/disarm', 'lrm-give-up/restart', 'fence-ack', 'recovery', 'watchdog-reset', 'manual-migrate', 'command/crm stop', 'command/crm start', 'guest-start']) {
       expect(total.coverage[event] ?? 0, event).toBeGreaterThan(0);
     }
-    // The reference's own unsafe path, seen and excused: a disarmed node fenced while its guests run.
+    // The reference's own unsafe paths, seen and excused: a disarmed node
+    // fenced while its guests run on (seeds 44, 65); a guest added running
+    // on a node that is off, recovered, and run again when it boots (81).
     expect(total.exceptions['single-runner/disarm'] ?? 0).toBeGreaterThan(0);
-    expect(total.liveness).toBeGreaterThan(40);
+    expect(total.exceptions['single-runner/unclaimed'] ?? 0).toBeGreaterThan(0);
+    expect(total.liveness).toBeGreaterThan(80);
   });
 });
 

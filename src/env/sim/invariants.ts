@@ -329,14 +329,27 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
 
   /**
    * Every instance HA vouches for stays protected, or HA stopped vouching for
-   * it for a documented reason. HA starts vouching for an instance when it
-   * is protected and the published manager status places its service on
-   * that node: from then on the node's LRM acts on it (stops it on a
-   * shutdown, hands it over on a migration).
+   * it for a documented reason. HA starts vouching for an instance when the
+   * node's LRM holds both its agent lock and an armed watchdog, and the
+   * published manager status places the service on that node in a state
+   * the LRM acts on (not `fence` or `recovery`, where the manager counts the
+   * node's copy as gone): from then on the LRM stops it on a shutdown and
+   * hands it over on a migration. A lock left from before a power cycle, or
+   * a node back from a fence, does not make HA vouch for what runs there.
    */
   function checkProtection(): void {
     const protectedNodes = new Map<NodeName, boolean>();
     const placed = obs.hw.readManagerStatus().service_status ?? {};
+    const vouching = (inst: Instance): boolean => {
+      const sd = placed[inst.sid];
+      return (
+        sd?.node === inst.node &&
+        sd.state !== 'fence' &&
+        sd.state !== 'recovery' &&
+        heldBy(obs.hw.lockRecord(agentLockName(inst.node)), inst.node, now()) &&
+        lrmWatchdogArmed(inst.node)
+      );
+    };
     for (const [k, inst] of instances) {
       if (inst.status === 'ghost' && config[inst.sid]?.node !== inst.node) continue;
       if (!isManaged(inst)) {
@@ -351,7 +364,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
         protectedNodes.set(inst.node, safe);
       }
       if (safe) {
-        if (placed[inst.sid]?.node === inst.node) inst.status = 'claimed';
+        if (inst.status !== 'claimed' && vouching(inst)) inst.status = 'claimed';
         if (inst.status === 'claimed') lastProtected.set(k, now());
         continue;
       }

@@ -16,10 +16,13 @@
 // start with nodes on, and the simulator, like the reference's, starts a
 // node's daemons only when it powers on; the manager places services there
 // all the same);
-// and every service while the manager is wedged on a recovery it cannot do
-// (a service waiting in fence or recovery whose config names another node,
+// services waiting in `recovery` for a node their rules (strict node
+// affinity, negative resource affinity, CRS capacity) allow; and every
+// service while the manager is wedged on a recovery it cannot do (a service
+// to recover whose config names another node than the manager's status,
 // after a manual migration no master saw, say: moving its config fails, the
-// error ends every manager round, and nothing else moves either).
+// error ends every manager round before it publishes anything, and nothing
+// else moves either).
 // A run that ends with an error has no liveness phase.
 
 import { FENCE_DELAY } from '../../core/node-status.js';
@@ -84,14 +87,22 @@ export interface LivenessCheck {
   summary(): LivenessSummary;
 }
 
-export type LivenessExemption = 'ignored' | 'error' | 'failing-fa' | 'stuck-restart' | 'no-lrm' | 'wedged-recovery';
+export type LivenessExemption = 'ignored' | 'error' | 'failing-fa' | 'stuck-restart' | 'no-lrm' | 'unplaceable' | 'wedged-recovery';
 
-/** A service to recover whose config names another node than its status: recovering it fails, every round. */
-function wedgedRecovery(obs: SimObservation, config: Readonly<Record<Sid, Readonly<ServiceConfig>>>): boolean {
+/** Seconds without a manager status write, with a master, after which the manager counts as wedged. */
+const WEDGED_AFTER = 3 * LOOP_SECONDS;
+
+/**
+ * The manager is wedged on a recovery it cannot do: a master exists but has
+ * published nothing for a while, and a service's config names another node
+ * than the (last published) status, outside a migration.
+ */
+function wedgedRecovery(obs: SimObservation, config: Readonly<Record<Sid, Readonly<ServiceConfig>>>, silentFor: number): boolean {
+  if (silentFor < WEDGED_AFTER || !obs.hw.nodes.some((node) => obs.daemons(node).crm === 'master')) return false;
   const status = obs.hw.readManagerStatus().service_status ?? {};
   return Object.keys(status).some((sid) => {
     const sd = status[sid];
-    return (sd.state === 'fence' || sd.state === 'recovery') && config[sid] !== undefined && config[sid].node !== sd.node;
+    return sd.state !== 'migrate' && sd.state !== 'relocate' && config[sid] !== undefined && config[sid].node !== sd.node;
   });
 }
 
@@ -99,7 +110,9 @@ function wedgedRecovery(obs: SimObservation, config: Readonly<Record<Sid, Readon
 function exemption(obs: SimObservation, sid: Sid, cd: Readonly<ServiceConfig>, wedged: boolean): LivenessExemption | undefined {
   if (wedged) return 'wedged-recovery';
   if (cd.state === 'ignored') return 'ignored';
-  if (obs.hw.readManagerStatus().service_status?.[sid]?.state === 'error') return 'error';
+  const state = obs.hw.readManagerStatus().service_status?.[sid]?.state;
+  if (state === 'error') return 'error';
+  if (state === 'recovery') return 'unplaceable';
   if (cd.type === 'fa') {
     const spec = decodeFailureSpec(cd.name);
     if (spec.startFailures > 0 || spec.migrateFailures > 0 || spec.cannotStop || !spec.exists) return 'failing-fa';
@@ -141,6 +154,9 @@ export function createLivenessCheck(options: LivenessOptions, reporter: Liveness
   let config: Readonly<Record<Sid, Readonly<ServiceConfig>>> = {};
   let running: ReadonlyMap<Sid, readonly LiveInstance[]> = new Map();
   let summary: LivenessSummary = { applicable: false, reason: 'the heal round never ran', services: 0 };
+  let writes = -1;
+  let lastWriteAt = 0;
+  const wedged = (obs: SimObservation): boolean => wedgedRecovery(obs, config, obs.hw.time - lastWriteAt);
 
   const settle = (sid: Sid, cd: Readonly<ServiceConfig>): boolean => {
     const { settled, excuses } = settlement(cd, running.get(sid));
@@ -158,12 +174,16 @@ export function createLivenessCheck(options: LivenessOptions, reporter: Liveness
     step(obs, currentConfig, currentRunning) {
       config = currentConfig;
       running = currentRunning;
+      if (obs.hw.managerStatusWrites !== writes) {
+        writes = obs.hw.managerStatusWrites;
+        lastWriteAt = obs.hw.time;
+      }
       if (start === undefined) return;
       const overdue = obs.hw.time - start > bound;
-      const wedged = wedgedRecovery(obs, config);
+      const stuck = wedged(obs);
       for (const sid of Object.keys(config)) {
         const cd = config[sid];
-        if (settledAt.has(sid) || exemption(obs, sid, cd, wedged) !== undefined) continue;
+        if (settledAt.has(sid) || exemption(obs, sid, cd, stuck) !== undefined) continue;
         if (settle(sid, cd)) settledAt.set(sid, obs.hw.time);
         else if (overdue && !late.has(sid)) {
           late.add(sid);
@@ -180,10 +200,10 @@ export function createLivenessCheck(options: LivenessOptions, reporter: Liveness
       let services = 0;
       const excepted: Partial<Record<LivenessExemption, number>> = {};
       let slowest = 0;
-      const wedged = wedgedRecovery(obs, config);
+      const stuck = wedged(obs);
       for (const sid of Object.keys(config)) {
         const cd = config[sid];
-        const why = exemption(obs, sid, cd, wedged);
+        const why = exemption(obs, sid, cd, stuck);
         if (why !== undefined) {
           excepted[why] = (excepted[why] ?? 0) + 1;
           continue;
