@@ -217,6 +217,21 @@ describe('online invariant checkers', () => {
     expect(h.checker.report().liveness).toMatchObject({ applicable: true, services: 1 });
   });
 
+  it('require a settled service to stay so to the end, but for a move in the last loops', () => {
+    for (const [gone, expected] of [[30, []], [90, ['liveness']]] as const) {
+      const hw = cluster();
+      const h = harness(hw, { liveness: { fromRound: 0 } });
+      running(hw, h);
+      h.step({ kind: 'round', index: 0 });
+      h.lrm('node1');
+      hw.setRunning('node1', 'vm:101', false);
+      hw.time += gone;
+      h.lrm('node1');
+      h.checker.end(h.obs);
+      expect(h.checks(), `stopped for ${gone} s`).toEqual(expected);
+    }
+  });
+
   it('exempt services in the error state from liveness', () => {
     const hw = cluster();
     hw.writeManagerStatus({ service_status: { 'vm:101': { node: 'node1', state: 'error', uid: 'u2' } } });

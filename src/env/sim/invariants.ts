@@ -5,11 +5,13 @@
 //
 // A guest "instance" is a node's running flag for a service while the node
 // is powered on (a powered-off node runs nothing). HA vouches for an instance
-// once the node's LRM protects it: the LRM holds the node's agent lock, or
-// its watchdog is open and not expired. Instances HA does not vouch for are
-// tracked with the reason, because the reference's design lets some of them
-// be started a second time elsewhere; each such reason is a documented
-// exception (docs/RELIABILITY.md, "Simulator invariants"):
+// once the node's LRM holds its agent lock and an armed watchdog and the
+// manager places the service there; from then on the instance must stay
+// protected: the agent lock held, or an LRM watchdog open and not expired.
+// Instances HA does not vouch for are tracked with the reason, because the
+// reference's design lets some of them be started a second time elsewhere;
+// each such reason is a documented exception (docs/RELIABILITY.md,
+// "Simulator invariants"):
 //
 // - `disarm`: an LRM gives up its lock and watchdog for an HA disarm while
 //   its guests keep running, by design.
@@ -128,7 +130,7 @@ function heldBy(lock: Readonly<ClusterLock> | undefined, node: NodeName, now: nu
 }
 
 /** The service config, or undefined while an invalid entry makes every read fail. */
-export function readConfigOrUndefined(hw: SimHardware): Readonly<Record<Sid, Readonly<ServiceConfig>>> | undefined {
+function readConfigOrUndefined(hw: SimHardware): Readonly<Record<Sid, Readonly<ServiceConfig>>> | undefined {
   try {
     return hw.readServiceConfig();
   } catch {
