@@ -17,6 +17,7 @@ import { parseScenario, readScenarioTexts } from '../config/scenario.js';
 import { parseScenarioServiceConfig } from '../config/service-config.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
+import type { SimObserver } from '../env/sim/observer.js';
 import { runSimulation } from '../env/sim/runner.js';
 import { describeNative, loadNative } from '../native/loader.js';
 import type { SimScenario } from '../env/sim/scenario-input.js';
@@ -28,6 +29,8 @@ export interface SimulateOptions {
   maxLoopDelay?: number;
   /** Where warnings about leniently read files go (default: stderr). */
   warn?: (msg: string) => void;
+  /** Shown every step of the run (the invariant checkers). */
+  observer?: SimObserver;
 }
 
 /**

@@ -20,7 +20,7 @@ import { formatDaemonLogLine } from './log.js';
 import { simResourceDriver } from './resources.js';
 
 /** Seconds a cluster lock stays valid without renewal. */
-const LOCK_TIMEOUT = DEFAULT_PROFILE.lockLifetimeMs / 1000;
+export const LOCK_TIMEOUT = DEFAULT_PROFILE.lockLifetimeMs / 1000;
 /** The simulator runs the reference's timing. */
 const TIMING = coreTiming(DEFAULT_PROFILE);
 
@@ -196,7 +196,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     },
 
     async watchdogOpen() {
-      watchdogHandle = hw.watchdogOpen(nodename);
+      watchdogHandle = hw.watchdogOpen(nodename, daemon);
       return watchdogHandle;
     },
     async watchdogUpdate(handle) {
