@@ -5,8 +5,8 @@
 
 import { hostname } from 'node:os';
 
+import { adminResourceTypes } from '../admin/context.js';
 import type { CliContext } from './ha-manager/context.js';
-import { cliResourceTypes } from './ha-manager/context.js';
 import { runHaManager } from './ha-manager/program.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
 import { openStore } from '../env/node/open-store.js';
@@ -17,11 +17,11 @@ function takeStoreOption(args: readonly string[]): { spec?: string; rest: string
   const rest = [...args];
   let spec: string | undefined;
   for (;;) {
-    if (rest[0] === '--store' && rest.length > 1) {
+    if ((rest[0] === '--store' || rest[0] === '-store') && rest.length > 1) {
       spec = rest[1];
       rest.splice(0, 2);
-    } else if (rest[0]?.startsWith('--store=')) {
-      spec = rest[0].slice('--store='.length);
+    } else if (rest[0] !== undefined && /^--?store=/.test(rest[0])) {
+      spec = rest[0].slice(rest[0].indexOf('=') + 1);
       rest.shift();
     } else {
       return spec === undefined ? { rest } : { spec, rest };
@@ -46,6 +46,7 @@ function lazyStore(spec: string | undefined, node: string): { store: ClusterStor
     update: async (path, change) => (await get()).update(path, change),
     lock: async (name, holder) => (await get()).lock(name, holder),
     unlock: async (name, holder) => (await get()).unlock(name, holder),
+    withDomainLock: async (domain, holder, body, options) => (await get()).withDomainLock(domain, holder, body, options),
     membership: async () => (await get()).membership(),
     heartbeat: async (name) => (await get()).heartbeat(name),
     refresh: async () => (await get()).refresh(),
@@ -64,6 +65,15 @@ function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
   return /utf-?8/i.test(locale);
 }
 
+/** HA_MANAGER_LOCK_TIMEOUT: seconds to wait for the HA config lock (default 60). */
+function lockTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.HA_MANAGER_LOCK_TIMEOUT;
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`HA_MANAGER_LOCK_TIMEOUT must be a number of seconds above 0, not '${text}'`);
+  return seconds * 1000;
+}
+
 export async function start(): Promise<void> {
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
   // PVE's node name: the host name up to the first dot.
@@ -73,7 +83,8 @@ export async function start(): Promise<void> {
     store,
     nodename,
     now: () => Math.floor(Date.now() / 1000),
-    resourceTypes: cliResourceTypes(NODE_RESOURCE_TYPES),
+    resourceTypes: adminResourceTypes(NODE_RESOURCE_TYPES),
+    lockTimeoutMs: lockTimeoutMs(process.env),
     terminal: {
       utf8: localeIsUtf8(process.env),
       ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),

@@ -102,10 +102,10 @@ describe('bin/ha-manager', () => {
   it('exits with 2 on a wrong call, and 0 for help even without a store', async () => {
     const wrong = await run([...store(), 'add', 'vm:100', '--state', 'up']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain("error: option '--state <state>' argument 'up' is invalid.");
+    expect(wrong.stderr).toContain("state: value 'up' does not have a value in the enumeration");
     const help = await run(['--store', join(root, 'missing'), 'help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: ha-manager [options] [command]');
+    expect(help.stdout).toContain('USAGE: ha-manager <COMMAND> [ARGS] [OPTIONS]');
   });
 
   it('reports a store it cannot open', async () => {
@@ -114,7 +114,7 @@ describe('bin/ha-manager', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      `ha-manager: store directory '${missing}' does not exist: create it first (the store does not, so a mistyped path cannot start a second, empty cluster)\n`,
+      `store directory '${missing}' does not exist: create it first (the store does not, so a mistyped path cannot start a second, empty cluster)\n`,
     );
   });
 });

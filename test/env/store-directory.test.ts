@@ -190,11 +190,18 @@ describe.concurrent('directory store, plain mode', () => {
           expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
           expect(Date.now() - started).toBeGreaterThanOrEqual(190);
           expect(existsSync(live)).toBe(true);
-          const fileGuard = join(root, '.ha-store/guards', `file-${encodeURIComponent('ha/crm_commands')}`);
+          // The HA files share the HA config lock (the domain guard); other files have a guard each.
+          const domainGuard = join(root, '.ha-store/guards', 'domain-ha');
+          await fs.mkdir(domainGuard, { recursive: true });
+          await fs.writeFile(join(domainGuard, claim(hostname(), process.pid, '0')), '');
+          await expect(store.update('ha/crm_commands', () => 'x')).rejects.toThrow(
+            new RegExp(`^cannot get the HA config lock within 0.2 s: held by another node \\(pid ${process.pid}\\)$`),
+          );
+          expect(await store.read('ha/crm_commands')).toBeUndefined();
+          const fileGuard = join(root, '.ha-store/guards', `file-${encodeURIComponent('nodes/a/x')}`);
           await fs.mkdir(fileGuard, { recursive: true });
           await fs.writeFile(join(fileGuard, claim(hostname(), process.pid, '0')), '');
-          await expect(store.update('ha/crm_commands', () => 'x')).rejects.toThrow(/cannot get exclusive access for an update of/);
-          expect(await store.read('ha/crm_commands')).toBeUndefined();
+          await expect(store.update('nodes/a/x', () => 'x')).rejects.toThrow(/^cannot get exclusive access for an update of 'nodes\/a\/x' within 0.2 s/);
           // Let go: the next attempt gets through.
           await fs.unlink(live);
           expect(await store.lock('ha_manager_lock', 'a')).toBe(true);

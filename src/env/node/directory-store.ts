@@ -17,12 +17,12 @@
 import * as fs from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterStore } from './store.js';
-import { createRootFiles } from './store-files.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockTimeoutError, domainLockTitle, type ClusterStore, type DomainFiles, type LockHolder, type LockHolderSeen } from './store.js';
+import { createRootFiles, type RootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
 import { createLeaseLocks } from './store-lease-locks.js';
-import { RESERVED_SEGMENT, filePath } from './store-paths.js';
+import { RESERVED_SEGMENT, domainFilePath, domainOf, filePath, lockName } from './store-paths.js';
 import {
   cfsLockIdFor,
   cfsQuorate,
@@ -81,6 +81,23 @@ export async function openDirectoryStore(root: string, options: DirectoryStoreOp
   return (await isPmxcfsRoot(real)) ? openPmxcfs(real, options) : openPlain(real, options);
 }
 
+/** The files of a lock domain, for the body that holds it. */
+function domainFiles(domain: string, files: RootFiles): DomainFiles {
+  return {
+    read: (path) => files.read(domainFilePath(domain, path)),
+    write: (path, data) => files.write(domainFilePath(domain, path), data),
+    remove: (path) => files.remove(domainFilePath(domain, path)),
+  };
+}
+
+/**
+ * pmxcfs locks say nothing about their holder; the holder of a domain lock
+ * leaves a note beside it (best effort) for those who time out waiting.
+ */
+function cfsHolderNotePath(domain: string): string {
+  return `priv/ha-manager/lock-holder-${domain}`;
+}
+
 function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStore {
   const clock = options.clock ?? Date.now;
   const cfs = options.cfsLockFs ?? nodeCfsLockFs;
@@ -112,6 +129,23 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     },
     lock: locks.lock,
     unlock: locks.unlock,
+    async withDomainLock(domain, holder, body, domainOptions) {
+      const notePath = cfsHolderNotePath(lockName(domain));
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      const what = domainLockTitle(domain);
+      const timeoutError = async (): Promise<Error> => {
+        const seen = await files.read(notePath).then(parseHolderNote, () => undefined);
+        return new LockTimeoutError(what, timeoutMs, seen);
+      };
+      return withCfsLock(root, `domain-${domain}`, cfs, { ...lockOptions, timeoutMs, timeoutError }, async () => {
+        await files.write(notePath, holderNote(holder)).catch(() => undefined);
+        try {
+          return await body(domainFiles(domain, files));
+        } finally {
+          await files.remove(notePath).catch(() => undefined);
+        }
+      });
+    },
     membership: () => readCfsMembership(root, options.node),
     async heartbeat() {
       // corosync and pmxcfs know who is up
@@ -128,10 +162,13 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
   const files = createRootFiles(root, { durable: true, noReplace: 'link' });
   const locks = createLeaseLocks(root, { clock, guardTimeoutMs: waitTimeoutMs, durable: true });
 
+  const description = `directory ${root}`;
+  const domainGuard = (domain: string): string => join(root, RESERVED_SEGMENT, 'guards', `domain-${lockName(domain)}`);
+
   return {
     mode: 'plain',
     root,
-    description: `directory ${root}`,
+    description,
     read: files.read,
     write: files.write,
     remove: files.remove,
@@ -139,8 +176,12 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
     rename: files.rename,
     async update(path, change) {
       const normal = filePath(path);
-      const guard = join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`);
-      return withGuard(guard, { timeoutMs: waitTimeoutMs, what: `an update of '${files.resolve(normal)}'` }, async () => {
+      // A file of a lock domain changes only under the domain's lock, as on pmxcfs.
+      const domain = domainOf(normal);
+      const guard =
+        domain === undefined ? join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`) : domainGuard(domain);
+      const what = domain === undefined ? `exclusive access for an update of '${normal}'` : domainLockTitle(domain);
+      return withGuard(guard, { timeoutMs: waitTimeoutMs, what, store: description }, async () => {
         const next = change(await files.read(normal));
         if (next === undefined) await files.remove(normal);
         else await files.write(normal, next);
@@ -149,6 +190,12 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
     },
     lock: locks.lock,
     unlock: locks.unlock,
+    async withDomainLock(domain, holder, body, domainOptions) {
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      return withGuard(domainGuard(domain), { timeoutMs, what: domainLockTitle(domain), holder, store: description }, () =>
+        body(domainFiles(domain, files)),
+      );
+    },
     membership: async () => readHeartbeatMembership(root, clock(), heartbeatTimeoutMs),
     async heartbeat(node) {
       await files.write(heartbeatPath(node), `${clock()}\n`);
@@ -161,4 +208,25 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
     },
     async close() {},
   };
+}
+
+function holderNote(holder: LockHolder): string {
+  return `${JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() })}\n`;
+}
+
+function parseHolderNote(text: string | undefined): LockHolderSeen | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const note: unknown = JSON.parse(text);
+    if (typeof note !== 'object' || note === null) return undefined;
+    const { node, pid, command, since } = note as Record<string, unknown>;
+    return {
+      ...(typeof node === 'string' ? { node } : {}),
+      ...(typeof pid === 'number' ? { pid } : {}),
+      ...(typeof command === 'string' ? { command } : {}),
+      ...(typeof since === 'number' ? { since } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }

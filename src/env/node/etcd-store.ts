@@ -16,7 +16,8 @@
 import { Etcd3, EtcdLeaseInvalidError, type Lease, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { withEtcdDomainLock } from './etcd-domain-lock.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -263,6 +264,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       } catch {
         return false;
       }
+    },
+
+    withDomainLock(domain, holder, body, domainOptions) {
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      return withEtcdDomainLock({ kv, call, domain, holder, body, timeoutMs });
     },
 
     // Members are whoever registered; online whoever's liveness key still

@@ -3,7 +3,16 @@
 
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import {
+  DOMAIN_LOCK_TIMEOUT_MS,
+  LOCK_LIFETIME_SECONDS,
+  LockTimeoutError,
+  domainLockTitle,
+  type ClusterStore,
+  type DomainFiles,
+  type LockHolder,
+} from './store.js';
+import { domainFilePath, domainOf, lockName } from './store-paths.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds; lock leases run on this clock. Default: Date.now. */
@@ -23,6 +32,16 @@ function normalise(path: string): string {
   return parts.join('/');
 }
 
+/** One lock domain of a memory store: a queue of holders, served in order. */
+interface DomainQueue {
+  tail: Promise<void>;
+  holder?: LockHolder & { since: number };
+  waiting: number;
+}
+
+/** The owner of an `update` of a domain file, as a waiter would be told. */
+const UPDATE_HOLDER: LockHolder = { node: 'memory', pid: process.pid, command: 'store update' };
+
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? Date.now;
   const files = new Map<string, string>();
@@ -33,6 +52,54 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   };
 
   const expired = (renewedAt: number): boolean => clock() - renewedAt > LOCK_LIFETIME_SECONDS * 1000;
+  const domains = new Map<string, DomainQueue>();
+
+  const inDomain = async <T>(domain: string, holder: LockHolder, timeoutMs: number, body: () => Promise<T>): Promise<T> => {
+    let queue = domains.get(lockName(domain));
+    if (queue === undefined) {
+      queue = { tail: Promise.resolve(), waiting: 0 };
+      domains.set(domain, queue);
+    }
+    const q = queue;
+    const previous = q.tail;
+    let release = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    q.tail = done;
+    q.waiting++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        previous,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new LockTimeoutError(domainLockTitle(domain), timeoutMs, q.holder, q.waiting - 1)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      // Given up: those queued behind still wait for the ones in front.
+      void previous.then(release);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      q.waiting--;
+    }
+    q.holder = { ...holder, since: Date.now() };
+    try {
+      return await body();
+    } finally {
+      q.holder = undefined;
+      release();
+    }
+  };
+
+  const domainFiles = (domain: string): DomainFiles => ({
+    read: async (path) => files.get(domainFilePath(domain, path)),
+    write: async (path, data) => {
+      files.set(domainFilePath(domain, path), data);
+    },
+    remove: async (path) => files.delete(domainFilePath(domain, path)),
+  });
 
   return {
     description: 'memory',
@@ -66,10 +133,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async update(path, change) {
       const key = normalise(path);
-      const next = change(files.get(key));
-      if (next === undefined) files.delete(key);
-      else files.set(key, next);
-      return next;
+      const apply = async (): Promise<string | undefined> => {
+        const next = change(files.get(key));
+        if (next === undefined) files.delete(key);
+        else files.set(key, next);
+        return next;
+      };
+      // A file of a lock domain changes only when no domain holder is in the middle of its work.
+      const domain = key === '' ? undefined : domainOf(key);
+      return domain === undefined ? apply() : inDomain(domain, UPDATE_HOLDER, DOMAIN_LOCK_TIMEOUT_MS, apply);
     },
     async lock(name, holder) {
       const held = locks.get(name);
@@ -82,6 +154,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (held === undefined || held.holder !== holder) return false;
       locks.delete(name);
       return true;
+    },
+    withDomainLock(domain, holder, body, domainOptions) {
+      return inDomain(domain, holder, domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS, () => body(domainFiles(domain)));
     },
     async membership() {
       return membership;

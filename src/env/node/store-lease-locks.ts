@@ -70,7 +70,7 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
       const dir = lockDir(name);
       holderName(holder);
       try {
-        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `lock '${name}'` }, async () => {
+        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `exclusive access to lock '${name}'` }, async () => {
           const now = options.clock();
           const state = await inspect(dir);
           if (state === undefined) {
@@ -93,7 +93,7 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
       const dir = lockDir(name);
       holderName(holder);
       try {
-        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `lock '${name}'` }, async () => {
+        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `exclusive access to lock '${name}'` }, async () => {
           const state = await inspect(dir);
           if (state === undefined || state.holder !== holder) return false;
           await fs.unlink(join(dir, 'holder'));

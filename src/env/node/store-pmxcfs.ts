@@ -137,6 +137,8 @@ export interface CfsLockOptions {
   /** Pause between attempts. */
   retryMs: number;
   quorate: () => Promise<boolean>;
+  /** The error to fail with when the wait times out (default: cfs_lock's message). */
+  timeoutError?: () => Promise<Error>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -169,7 +171,10 @@ export async function withCfsLock<T>(
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') await fail(`cannot create '${path}' - ${message(err)}`);
     }
-    if (Date.now() >= deadline) await fail('got lock request timeout');
+    if (Date.now() >= deadline) {
+      if (options.timeoutError !== undefined && (await options.quorate().catch(() => false))) throw await options.timeoutError();
+      await fail('got lock request timeout');
+    }
     await cfs.utimes(path, 0, 0).catch(() => undefined);
     await sleep(options.retryMs * (0.5 + Math.random()));
   }

@@ -12,6 +12,70 @@ import type { ClusterMembership } from '../env.js';
 /** Seconds a cluster lock lives without renewal (pmxcfs's fixed lock lifetime). */
 export const LOCK_LIFETIME_SECONDS = 120;
 
+/**
+ * Longest wait for a lock domain (withDomainLock) by default. Longer than an
+ * update's 10 s: administrators queue behind each other, and a hundred
+ * changes made at once must all get their turn.
+ */
+export const DOMAIN_LOCK_TIMEOUT_MS = 60_000;
+
+/** How messages name a lock domain: `the HA config lock` for `ha`. */
+export function domainLockTitle(domain: string): string {
+  return domain === 'ha' ? 'the HA config lock' : `lock domain '${domain}'`;
+}
+
+/** Who holds (or waits for) a lock domain: told to whoever times out waiting for it. */
+export interface LockHolder {
+  node: NodeName;
+  pid: number;
+  /** What the holder is doing, e.g. `ha-manager add vm:100`. */
+  command: string;
+}
+
+/** A holder as seen by a waiter: since when it has held the lock, when the store can tell. */
+export interface LockHolderSeen extends Partial<LockHolder> {
+  /** Milliseconds since the epoch. */
+  since?: number;
+}
+
+/** Gave up waiting for a lock domain: says who holds it, never where the store keeps it. */
+export class LockTimeoutError extends Error {
+  readonly holder: LockHolderSeen | undefined;
+
+  constructor(what: string, timeoutMs: number, holder: LockHolderSeen | undefined, waiting = 0) {
+    super(`cannot get ${what} within ${Number((timeoutMs / 1000).toFixed(1))} s: ${describeHolder(holder)}${waiting > 0 ? `; ${waiting} more waiting` : ''}`);
+    this.name = 'LockTimeoutError';
+    this.holder = holder;
+  }
+}
+
+/** `held by node1 (pid 4711: ha-manager add vm:100) for 3 s`, as far as it is known. */
+export function describeHolder(holder: LockHolderSeen | undefined, now = Date.now()): string {
+  if (holder === undefined || (holder.node === undefined && holder.pid === undefined)) {
+    return 'held by another process (the store does not say which)';
+  }
+  const who = holder.node ?? 'another node';
+  const detail = [holder.pid === undefined ? undefined : `pid ${holder.pid}`, holder.command].filter((part) => part !== undefined && part !== '');
+  const since = holder.since === undefined ? '' : ` for ${Math.max(0, Math.round((now - holder.since) / 1000))} s`;
+  return `held by ${who}${detail.length > 0 ? ` (${detail.join(': ')})` : ''}${since}`;
+}
+
+/**
+ * The files of a lock domain while it is held (withDomainLock). Only paths
+ * below the domain's directory (`ha/` for the `ha` domain).
+ */
+export interface DomainFiles {
+  read(path: string): Promise<string | undefined>;
+  write(path: string, data: string): Promise<void>;
+  /** False when the file did not exist. */
+  remove(path: string): Promise<boolean>;
+}
+
+export interface DomainLockOptions {
+  /** Give up waiting after this many milliseconds (default DOMAIN_LOCK_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
 export interface ClusterStore {
   /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
   readonly description: string;
@@ -50,6 +114,19 @@ export interface ClusterStore {
   lock(name: string, holder: NodeName): Promise<boolean>;
   /** Releases the lock if `holder` has it; false otherwise. */
   unlock(name: string, holder: NodeName): Promise<boolean>;
+
+  /**
+   * Runs `body` holding the named lock domain, as the reference's
+   * cfs_lock_domain: every read-check-write of the files below `<domain>/`
+   * made through `files` is one step for every other holder of the domain
+   * and every `update` of a file there. Waiters are served in the order
+   * they came (pmxcfs: as pmxcfs serves them); past the timeout it fails
+   * with a LockTimeoutError naming the holder. `body` may run more than
+   * once (etcd re-runs it when a file it read was changed by an `update`
+   * meanwhile): keep it free of other effects than its writes through
+   * `files`.
+   */
+  withDomainLock<T>(domain: string, holder: LockHolder, body: (files: DomainFiles) => Promise<T>, options?: DomainLockOptions): Promise<T>;
 
   /** Every cluster member, online or not, and whether this partition is quorate. */
   membership(): Promise<ClusterMembership>;

@@ -2,7 +2,7 @@
 // adjusted to what the user asked for so that a request shows at once
 // (`starting` while the manager still has it stopped, and so on).
 
-import type { NodeName, RequestedState, ServiceStatusEntry } from '../../core/types.js';
+import type { NodeName, RequestedState, ServiceStatusEntry } from '../core/types.js';
 
 export function verboseServiceState(
   ss: Readonly<ServiceStatusEntry> | undefined,

@@ -1,10 +1,10 @@
 // Questions about one HA resource that several commands ask before acting:
 // is it configured, is the HA stack managing it, may it take a new request.
 
-import { requestedState, type ResourceEntry, type ResourcesConfig } from '../../config/resources-config.js';
-import type { ManagerStatus, NodeName, RequestedState, Sid } from '../../core/types.js';
-import type { CliContext } from './context.js';
-import { CliError } from './errors.js';
+import { requestedState, type ResourceEntry, type ResourcesConfig } from '../config/resources-config.js';
+import type { ManagerStatus, NodeName, RequestedState, Sid } from '../core/types.js';
+import type { AdminContext } from './context.js';
+import { refused } from './errors.js';
 import { resourceNode, type Inventory } from './inventory.js';
 
 /** A resources.cfg entry with the reference's defaults and its current node. */
@@ -17,14 +17,14 @@ export interface CheckedResource {
 
 /** The reference's read_and_check_resources_config: every entry, defaults applied, located. */
 export function checkedResources(
-  ctx: CliContext,
+  ctx: AdminContext,
   resources: ResourcesConfig,
   inventory: Inventory,
 ): Map<Sid, CheckedResource> {
   const checked = new Map<Sid, CheckedResource>();
-  for (const [sid, entry] of Object.entries(resources.ids)) {
-    const node = resourceNode(ctx, inventory, sid);
-    checked.set(sid, { entry, state: requestedState(entry.state, 'started'), ...(node !== undefined ? { node } : {}) });
+  for (const sid in resources.ids) {
+    const entry = resources.ids[sid];
+    checked.set(sid, { entry, state: requestedState(entry.state, 'started'), node: resourceNode(ctx, inventory, sid) });
   }
   return checked;
 }
@@ -44,7 +44,7 @@ export function isHaManaged(resources: ResourcesConfig, ms: ManagerStatus, sid: 
 }
 
 export function requireHaManaged(resources: ResourcesConfig, ms: ManagerStatus, sid: Sid): void {
-  if (!isHaManaged(resources, ms, sid)) throw new CliError(`resource '${sid}' is not HA managed`);
+  if (!isHaManaged(resources, ms, sid)) throw refused(`resource '${sid}' is not HA managed`);
 }
 
 /**
@@ -60,5 +60,5 @@ export function checkServiceState(
   if (!isHaManaged(resources, ms, sid)) return;
   if (ms.service_status?.[sid]?.state !== 'error') return;
   if (requested === 'disabled') return;
-  throw new CliError(`service '${sid}' in error state, must be disabled and fixed first`);
+  throw refused(`service '${sid}' in error state, must be disabled and fixed first`);
 }

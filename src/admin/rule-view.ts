@@ -3,15 +3,15 @@
 // nodes. `rules add/set` refuse what the manager would drop; `migrate` and
 // `relocate` use the compiled resource affinity.
 
-import type { ResourcesConfig } from '../../config/resources-config.js';
-import { setRuleDefaults } from '../../config/rules-config.js';
-import { migrateGroupsToRules } from '../../core/rules/groups-migration.js';
-import { compileRules, transformRules } from '../../core/rules/transform.js';
-import type { CompiledRules, GroupsConfig, RulesConfig } from '../../core/rules/types.js';
-import type { ManagerStatus, NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../../env/env.js';
-import type { CliContext } from './context.js';
-import { readGroups, readRules } from './store-files.js';
+import type { ResourcesConfig } from '../config/resources-config.js';
+import { setRuleDefaults } from '../config/rules-config.js';
+import { migrateGroupsToRules } from '../core/rules/groups-migration.js';
+import { compileRules, transformRules } from '../core/rules/transform.js';
+import type { CompiledRules, GroupsConfig, RulesConfig } from '../core/rules/types.js';
+import type { ManagerStatus, NodeName } from '../core/types.js';
+import type { ClusterMembership } from '../env/env.js';
+import type { AdminContext } from './context.js';
+import { GROUPS, RULES, readLenient, type FileSource } from './ha-files.js';
 
 /**
  * The nodes rules are checked against: those the master tracks, as in the
@@ -37,11 +37,12 @@ export function fullRules(
 
 /** The compiled rules the master works with (infeasible rules dropped). */
 export async function compiledRules(
-  ctx: CliContext,
+  ctx: AdminContext,
+  source: FileSource,
   resources: Pick<ResourcesConfig, 'ids'>,
   nodes: readonly NodeName[],
 ): Promise<CompiledRules> {
-  const rules = fullRules(await readRules(ctx), await readGroups(ctx), resources);
+  const rules = fullRules(await readLenient(ctx, source, RULES), await readLenient(ctx, source, GROUPS), resources);
   transformRules(rules, nodes);
   return compileRules(rules, nodes);
 }

@@ -2,7 +2,7 @@
 // cluster without any group as migrated: groups can then no longer be
 // created or used, and rules can be; while groups exist it is the reverse.
 
-import type { GroupsConfig } from '../../core/rules/types.js';
+import type { GroupsConfig } from '../core/rules/types.js';
 
 export function groupsMigrated(groups: Pick<GroupsConfig, 'ids'>): boolean {
   return Object.keys(groups.ids).length === 0;

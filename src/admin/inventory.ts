@@ -3,8 +3,8 @@
 // the reference reads as its vmlist; other resource types have a marker
 // file `nodes/<node>/ha-resources/<sid>`.
 
-import type { NodeName, Sid } from '../../core/types.js';
-import type { CliContext } from './context.js';
+import type { NodeName, Sid } from '../core/types.js';
+import type { AdminContext } from './context.js';
 
 export interface GuestInfo {
   kind: 'qemu' | 'lxc';
@@ -23,7 +23,7 @@ const GUEST_DIRS = [
   ['lxc', 'lxc'],
 ] as const;
 
-export async function readInventory(ctx: CliContext): Promise<Inventory> {
+export async function readInventory(ctx: AdminContext): Promise<Inventory> {
   const guests = new Map<string, GuestInfo>();
   const markers = new Map<Sid, NodeName[]>();
   for (const node of await ctx.store.list('nodes')) {
@@ -45,7 +45,7 @@ export async function readInventory(ctx: CliContext): Promise<Inventory> {
  * The node a resource is on, or undefined when it cannot be found. Guest
  * types are looked up by name alone, as the reference's vmlist lookup does.
  */
-export function resourceNode(ctx: CliContext, inventory: Inventory, sid: Sid): NodeName | undefined {
+export function resourceNode(ctx: AdminContext, inventory: Inventory, sid: Sid): NodeName | undefined {
   const colon = sid.indexOf(':');
   const type = sid.slice(0, colon);
   const spec = Object.hasOwn(ctx.resourceTypes, type) ? ctx.resourceTypes[type] : undefined;

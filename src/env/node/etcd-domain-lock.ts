@@ -1,0 +1,126 @@
+// A lock domain (ClusterStore.withDomainLock) on etcd, the recipe of etcd's
+// own lock service: every contender puts a key below
+// `<prefix>.ha-store/domain/<name>/` on a lease of its own; the key with the
+// lowest create revision holds the domain, the others wait their turn in
+// that order. A contender that dies lets its lease run out (LEASE_TTL
+// seconds) and drops out of the queue; one that gives up deletes its key.
+//
+// The holder's changes are committed at the end in one transaction, and
+// only if its key is still the one it created (the lease may have run out)
+// and every file it read is unchanged: an `update` (compare-and-swap, which
+// does not queue) may have changed one meanwhile. Then the body runs again
+// on what is there now.
+
+import type { Namespace } from 'etcd3';
+import { LockTimeoutError, domainLockTitle, type DomainFiles, type LockHolder, type LockHolderSeen } from './store.js';
+import { RESERVED_SEGMENT, domainFilePath, lockName } from './store-paths.js';
+
+/** Seconds a dead contender keeps its place; a live one keeps its lease alive. */
+const LEASE_TTL = 15;
+/** Runs of the body when files it read keep changing under it. */
+const MAX_RUNS = 20;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type EtcdCall = <T>(what: string, body: () => Promise<T>) => Promise<T>;
+
+export interface EtcdDomainLockRequest<T> {
+  kv: Namespace;
+  /** The store's bounded, error-naming call wrapper. */
+  call: EtcdCall;
+  domain: string;
+  holder: LockHolder;
+  body: (files: DomainFiles) => Promise<T>;
+  timeoutMs: number;
+}
+
+function parseNote(text: string): LockHolderSeen | undefined {
+  try {
+    const note: unknown = JSON.parse(text);
+    if (typeof note !== 'object' || note === null) return undefined;
+    const { node, pid, command, since } = note as Record<string, unknown>;
+    return {
+      ...(typeof node === 'string' ? { node } : {}),
+      ...(typeof pid === 'number' ? { pid } : {}),
+      ...(typeof command === 'string' ? { command } : {}),
+      ...(typeof since === 'number' ? { since } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): Promise<T> {
+  const { kv, call, domain, holder, body, timeoutMs } = request;
+  const title = domainLockTitle(domain);
+  const queue = `${RESERVED_SEGMENT}/domain/${lockName(domain)}/`;
+  const deadline = Date.now() + timeoutMs;
+  const note = (): string => JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() });
+
+  const lease = kv.lease(LEASE_TTL);
+  lease.on('lost', () => undefined); // seen below, when the key is gone
+  try {
+    const leaseId = await call(`take ${title}`, () => lease.grant());
+    const key = `${queue}${leaseId}`;
+    await call(`take ${title}`, () => kv.put(key).value(note()).lease(leaseId).exec());
+
+    let created: string | undefined;
+    for (let round = 0; ; round++) {
+      const waiting = (await call(`take ${title}`, () => kv.getAll().prefix(queue).sort('Create', 'Ascend').exec())).kvs;
+      const mine = waiting.find((entry) => entry.key.toString('utf8') === key);
+      if (mine === undefined) throw new Error(`lock lost: ${title} - the lease ran out while waiting`);
+      if (waiting[0] === mine) {
+        created = mine.create_revision;
+        break;
+      }
+      if (Date.now() >= deadline) {
+        throw new LockTimeoutError(title, timeoutMs, parseNote(waiting[0].value.toString('utf8')), waiting.length - 2);
+      }
+      const ahead = waiting.indexOf(mine);
+      await sleep(Math.min(5 + ahead * 5, 100) * (0.5 + Math.random()));
+    }
+    // Rewriting the note keeps the key's create revision, and says since when it is held.
+    await call(`take ${title}`, () => kv.put(key).value(note()).lease(leaseId).exec());
+
+    for (let run = 1; ; run++) {
+      const seen = new Map<string, string>();
+      const pending = new Map<string, string | undefined>();
+      const readKey = async (file: string): Promise<string | undefined> => {
+        if (pending.has(file)) return pending.get(file);
+        const found = (await call(`read '${file}'`, () => kv.get(file).exec())).kvs[0];
+        // An absent key compares as revision 0.
+        if (!seen.has(file)) seen.set(file, found?.mod_revision ?? '0');
+        return found?.value.toString('utf8');
+      };
+      const files: DomainFiles = {
+        read: (path) => readKey(domainFilePath(domain, path)),
+        async write(path, data) {
+          pending.set(domainFilePath(domain, path), data);
+        },
+        async remove(path) {
+          const file = domainFilePath(domain, path);
+          const existed = (await readKey(file)) !== undefined;
+          pending.set(file, undefined);
+          return existed;
+        },
+      };
+      const result = await body(files);
+      if (pending.size === 0) return result;
+
+      const committed = await call(`write ${[...pending.keys()].join(', ')}`, async () => {
+        let txn = kv.if(key, 'Create', '==', created);
+        for (const [file, revision] of seen) txn = txn.and(file, 'Mod', '==', revision);
+        const ops = [...pending].map(([file, data]) => (data === undefined ? kv.delete().key(file) : kv.put(file).value(data)));
+        return (await txn.then(...ops).commit()).succeeded;
+      });
+      if (committed) return result;
+      if (!(await call(`check ${title}`, () => kv.get(key).exists()))) {
+        throw new Error(`lock lost: ${title} - the lease ran out before the change was written; nothing was written`);
+      }
+      if (run >= MAX_RUNS) throw new Error(`the HA files kept changing while ${title} was held (${run} attempts); nothing was written`);
+    }
+  } finally {
+    // Revoking deletes the key: the next in the queue goes on.
+    await lease.revoke().catch(() => undefined);
+  }
+}
