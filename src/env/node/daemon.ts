@@ -13,6 +13,7 @@ import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { NodeName, Sid } from '../../core/types.js';
 import type { WorkerPool } from '../../native/worker-pool-api.js';
 import type { Clock } from './clock.js';
+import { daemonMetricsHook } from './daemon-metrics.js';
 import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
 import { nodeStatsPath, nodeVersionPath } from './layout.js';
@@ -134,8 +135,11 @@ async function publishFigures(
 
 /** Starts the daemon loop; the returned handle ends it. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { daemon, node, store, clock, log } = options;
-  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log };
+  const { daemon, node, clock, log } = options;
+  // Figures for ha-api's /metrics: lock results, worker waits, round durations (daemon-metrics.ts).
+  const metrics = daemonMetricsHook({ daemon, node, store: options.store, pool: options.pool, log });
+  const { store } = metrics;
+  const ctx: DriverContext = { node, store, run: commandRunner(metrics.pool, node), log };
   const drivers = nodeDrivers(ctx, options.scriptsDir, options.pveAgent);
   const env = createNodeEnv({
     node,
@@ -162,14 +166,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 
   if (daemon === 'crm') {
-    const crm = await createCrm(env);
+    const crm = await createCrm(metrics.wrapEnv(env));
     const done = (async () => {
       for (;;) {
         if (shutdownRequested && !shutdownApplied) {
           shutdownApplied = true;
           requestCrmShutdown(crm);
         }
-        if (halted || !(await crmIteration(crm)) || halted) break;
+        if (halted || !(await metrics.crmIteration(crm, () => crmIteration(crm))) || halted) break;
       }
     })();
     return { env, requestShutdown, halt, done };
@@ -184,7 +188,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         shutdownApplied = true;
         await requestLrmShutdown(lrm);
       }
-      if (halted || !(await lrmIteration(lrm)) || halted) break;
+      if (halted || !(await metrics.lrmIteration(lrm, () => lrmIteration(lrm))) || halted) break;
       if (clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
         lastPublished = clock.seconds();
         try {
