@@ -237,3 +237,17 @@ export async function fullStatus(ctx: AdminContext): Promise<Record<string, Perl
   }
   return full;
 }
+
+/** A cluster member as the store's membership sees it. */
+export interface ClusterNode {
+  node: NodeName;
+  online: 0 | 1;
+}
+
+/** Every cluster member, online or not, by name. */
+export async function clusterNodes(ctx: AdminContext): Promise<ClusterNode[]> {
+  const { nodes } = await ctx.store.membership();
+  return Object.keys(nodes)
+    .sort()
+    .map((node) => ({ node, online: nodes[node].online ? 1 : 0 }));
+}
