@@ -96,8 +96,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     readView: async () => {
       // Warnings of a poll repeat every second; the requests log them.
       const ctx = { ...adminContext('ha-api event stream'), warn: () => undefined };
-      const [entries, full] = await Promise.all([invoke(ctx, 'status.current', {}), invoke(ctx, 'status.manager_status', {})]);
-      return statusView(entries, full);
+      const [entries, full, members] = await Promise.all([
+        invoke(ctx, 'status.current', {}),
+        invoke(ctx, 'status.manager_status', {}),
+        invoke(ctx, 'status.nodes', {}),
+      ]);
+      return statusView(entries, full, members);
     },
   });
   const metrics = createApiMetrics({ context: () => adminContext('ha-api metrics'), now: Date.now });

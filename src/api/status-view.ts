@@ -5,11 +5,11 @@
 // by the entries added, removed or changed: that is an event.
 
 import type { PerlJsonValue } from '../config/perl-json.js';
-import type { StatusEntry } from '../admin/status.js';
+import type { ClusterNode, StatusEntry } from '../admin/status.js';
 
 export type ViewValue = string | number | boolean;
 export type ViewItem = Readonly<Record<string, ViewValue>>;
-/** By id: `quorum`, `master`, `fencing`, `lrm:<node>`, `node:<node>`, `service:<sid>`. */
+/** By id: `quorum`, `master`, `fencing`, `member:<node>`, `lrm:<node>`, `node:<node>`, `service:<sid>`. */
 export type StatusView = Readonly<Record<string, ViewItem>>;
 
 export interface ViewChange {
@@ -69,9 +69,17 @@ export function nodeStates(full: Readonly<Record<string, PerlJsonValue>>): Recor
   return states;
 }
 
-/** The view of a status (status.current) and the full manager status (status.manager_status). */
-export function statusView(entries: readonly StatusEntry[], full: Readonly<Record<string, PerlJsonValue>>): StatusView {
+/**
+ * The view of a status (status.current), the full manager status
+ * (status.manager_status) and the cluster members (status.nodes).
+ */
+export function statusView(
+  entries: readonly StatusEntry[],
+  full: Readonly<Record<string, PerlJsonValue>>,
+  members: readonly ClusterNode[],
+): StatusView {
   const view: Record<string, ViewItem> = {};
+  for (const member of members) view[`member:${member.node}`] = item({ type: 'member', node: member.node, online: member.online === 1 });
   for (const entry of entries) {
     const viewItem = entryItem(entry);
     if (viewItem !== undefined) view[entry.id] = viewItem;
