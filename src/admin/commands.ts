@@ -78,10 +78,10 @@ export async function moveResource(
   kind: MotionKind,
   params: Infer<ParamsOf<'resources.migrate'>>,
 ): Promise<MotionResult> {
+  await requireQuorum(ctx);
   const { sid } = await resolveSid(ctx, params.sid);
   // Checked first as they are, then again under the lock for the request actually queued.
   await motion(ctx, fromStore(ctx), kind, sid, params.node);
-  await requireQuorum(ctx);
   return changeHaConfig(ctx, `${kind} resource failed`, async (files) => {
     const result = await motion(ctx, files, kind, sid, params.node);
     if (result['blocking-resources'] === undefined) await queueCrmCommand(files, { kind, sid, node: params.node });
@@ -90,7 +90,6 @@ export async function moveResource(
 }
 
 async function queue(ctx: AdminContext, what: string, command: CrmCommand, check?: (files: FileSource) => Promise<void>): Promise<null> {
-  await requireQuorum(ctx);
   await changeHaConfig(ctx, what, async (files) => {
     await check?.(files);
     await queueCrmCommand(files, command);
@@ -99,21 +98,25 @@ async function queue(ctx: AdminContext, what: string, command: CrmCommand, check
 }
 
 export async function stopResource(ctx: AdminContext, params: Infer<ParamsOf<'resources.stop'>>): Promise<null> {
+  await requireQuorum(ctx);
   const { sid } = await resolveSid(ctx, params.sid);
   await checkManaged(ctx, fromStore(ctx), sid);
   return queue(ctx, 'stop resource failed', { kind: 'stop', sid, timeout: String(params.timeout) }, (files) => checkManaged(ctx, files, sid));
 }
 
 export async function setNodeMaintenance(ctx: AdminContext, params: Infer<ParamsOf<'status.node-maintenance'>>): Promise<null> {
+  await requireQuorum(ctx);
   if (!Object.hasOwn((await ctx.store.membership()).nodes, params.node)) throw notFound(`no such cluster node '${params.node}'`);
   const kind = params.disable ? 'disable-node-maintenance' : 'enable-node-maintenance';
   return queue(ctx, 'node maintenance request failed', { kind, node: params.node });
 }
 
-export function disarmHa(ctx: AdminContext, params: Infer<ParamsOf<'status.disarm-ha'>>): Promise<null> {
+export async function disarmHa(ctx: AdminContext, params: Infer<ParamsOf<'status.disarm-ha'>>): Promise<null> {
+  await requireQuorum(ctx);
   return queue(ctx, 'disarm request failed', { kind: 'disarm-ha', mode: params['resource-mode'] as 'freeze' | 'ignore' });
 }
 
-export function armHa(ctx: AdminContext): Promise<null> {
+export async function armHa(ctx: AdminContext): Promise<null> {
+  await requireQuorum(ctx);
   return queue(ctx, 'arm request failed', { kind: 'arm-ha' });
 }

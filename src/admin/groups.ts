@@ -76,8 +76,8 @@ function applySettings(group: Group, settings: Settings): void {
 }
 
 export async function createGroup(ctx: AdminContext, params: Infer<ParamsOf<'groups.create'>>): Promise<null> {
-  await readUnmigrated(ctx, fromStore(ctx), 'cannot create group');
   await requireQuorum(ctx);
+  await readUnmigrated(ctx, fromStore(ctx), 'cannot create group');
   await changeHaConfig(ctx, 'create ha group failed', async (files) => {
     await readUnmigrated(ctx, files, 'cannot create group');
     const groups = await readForChange(ctx, files, GROUPS);
@@ -106,9 +106,9 @@ function deletions(params: Infer<ParamsOf<'groups.update'>>): Array<(typeof GROU
 }
 
 export async function updateGroup(ctx: AdminContext, params: Infer<ParamsOf<'groups.update'>>): Promise<null> {
+  await requireQuorum(ctx);
   await readUnmigrated(ctx, fromStore(ctx), 'cannot update group');
   const toDelete = deletions(params);
-  await requireQuorum(ctx);
   await changeHaConfig(ctx, 'update ha group failed', async (files) => {
     await readUnmigrated(ctx, files, 'cannot update group');
     const groups = await readForChange(ctx, files, GROUPS);
@@ -123,8 +123,8 @@ export async function updateGroup(ctx: AdminContext, params: Infer<ParamsOf<'gro
 }
 
 export async function deleteGroup(ctx: AdminContext, params: Infer<ParamsOf<'groups.delete'>>): Promise<null> {
-  await readUnmigrated(ctx, fromStore(ctx), 'cannot delete group');
   await requireQuorum(ctx);
+  await readUnmigrated(ctx, fromStore(ctx), 'cannot delete group');
   await changeHaConfig(ctx, 'delete ha group failed', async (files) => {
     await readUnmigrated(ctx, files, 'cannot delete group');
     const resources = await readLenient(ctx, files, RESOURCES);

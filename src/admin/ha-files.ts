@@ -61,14 +61,22 @@ export async function readLenient<T>(ctx: AdminContext, source: FileSource, kind
   return config;
 }
 
-/** The file about to be changed: refused when any of it cannot be read, since writing it back would drop that. */
-export async function readForChange<T>(ctx: AdminContext, files: FileSource, kind: HaFile<T>): Promise<T> {
+/**
+ * The file about to be changed: refused when any of it cannot be read,
+ * since writing it back would drop that. `before` says what waits for the fix.
+ */
+export async function readForChange<T>(
+  ctx: AdminContext,
+  files: FileSource,
+  kind: HaFile<T>,
+  before = 'changing it (writing it back would drop them)',
+): Promise<T> {
   const file = kind(ctx);
   try {
     return file.parse((await files.read(file.path)) ?? '', file.path);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw refused(`${file.path} has errors; fix them before changing it (writing it back would drop them):\n${err.message}`);
+    throw refused(`${file.path} has errors; fix them before ${before}:\n${err.message}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // /cluster/ha/resources). Each change is one step under the HA config lock.
 
 import type { ResourceEntry, ResourceStateSetting } from '../config/resources-config.js';
-import { guestConfigPath, PATHS } from '../env/node/layout.js';
+import { guestConfigPath } from '../env/node/layout.js';
 import type { Sid } from '../core/types.js';
 import type { AdminContext, AdminResourceType } from './context.js';
 import { conflict, invalidParam, notFound, refused } from './errors.js';
@@ -192,6 +192,7 @@ function deletions(params: UpdateParams): SettingKey[] {
 }
 
 export async function updateResource(ctx: AdminContext, params: UpdateParams): Promise<null> {
+  await requireQuorum(ctx);
   const { sid, type } = await resolveSid(ctx, params.sid);
   checkTypeParam(sid, type, params.type);
   const toDelete = deletions(params);
@@ -202,7 +203,6 @@ export async function updateResource(ctx: AdminContext, params: UpdateParams): P
   }
   const source = fromStore(ctx);
   checkServiceState(await readLenient(ctx, source, RESOURCES), (await readManagerStatus(source)).status, sid, params.state);
-  await requireQuorum(ctx);
 
   // The checks made above are made again under the lock: they must hold when the change is written.
   await changeHaConfig(ctx, 'update resources config failed', async (files) => {
@@ -224,20 +224,18 @@ export async function updateResource(ctx: AdminContext, params: UpdateParams): P
 }
 
 export async function deleteResource(ctx: AdminContext, params: Infer<ParamsOf<'resources.delete'>>): Promise<null> {
+  await requireQuorum(ctx);
   const { sid } = await resolveSid(ctx, params.sid);
   const purge = params.purge ?? true;
   const notManaged = (): Error => notFound(`cannot delete service '${sid}', not HA managed!`);
   if (!isConfigured(await readLenient(ctx, fromStore(ctx), RESOURCES), sid)) throw notManaged();
-  await requireQuorum(ctx);
 
   await changeHaConfig(ctx, 'delete resource failed', async (files) => {
     const config = await readForChange(ctx, files, RESOURCES);
     if (!isConfigured(config, sid)) throw notManaged();
     // Check the rules can be purged before anything is written.
     const inRules = purge && Object.values((await readLenient(ctx, files, RULES)).ids).some((rule) => Object.hasOwn(rule.resources, sid));
-    const rules = inRules ? await readForChange(ctx, files, RULES).catch((err: unknown) => {
-      throw refused(`${PATHS.rules} has errors; fix them before '${sid}' can be removed from its rules:\n${(err as Error).message.replace(/^[^\n]*\n/, '')}`);
-    }) : undefined;
+    const rules = inRules ? await readForChange(ctx, files, RULES, `'${sid}' can be removed from its rules`) : undefined;
 
     delete config.ids[sid];
     delete config.order[sid];

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Command } from 'commander';
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 
 import { errorText } from '../core/errors.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
@@ -23,6 +24,7 @@ import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
+import { versionText } from './version.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SCRIPTS_DIR = '/etc/ha-manager/resources';
@@ -35,7 +37,7 @@ interface DaemonCliOptions {
   watchdog: boolean;
   scripts: string;
   pveAgent: string;
-  logFormat: 'json' | 'text';
+  logFormat: LogFormat;
   timeScale: number;
   epoch?: number;
 }
@@ -50,15 +52,44 @@ const PINO_LEVEL: Record<string, 'fatal' | 'error' | 'warn' | 'info' | 'debug'> 
   debug: 'debug',
 };
 
-/** Daemon logging through pino: JSON lines, or `<time> <level> <node>/<daemon>: <msg>` text. */
-function daemonLogger(source: string, format: 'json' | 'text'): (level: LogLevel, msg: string) => void {
-  const text = {
-    write(line: string) {
-      const record = JSON.parse(line) as { time: number; ha_level: string; msg: string };
-      process.stdout.write(`${new Date(record.time).toISOString()} ${record.ha_level} ${source}: ${record.msg}\n`);
-    },
-  };
-  const logger = pino({ base: { source }, level: 'debug' }, format === 'text' ? text : process.stdout);
+/**
+ * `auto`: pretty on a terminal, JSON lines otherwise (for a collector);
+ * `text`: `<time> <level> <node>/<daemon>: <msg>`, one plain line each (the
+ * systemd units use it: the journal adds its own metadata).
+ */
+const LOG_FORMATS = ['auto', 'pretty', 'json', 'text'] as const;
+type LogFormat = (typeof LOG_FORMATS)[number];
+
+function parseLogFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new Error(`expected one of ${LOG_FORMATS.join(', ')}, got '${value}'`);
+  return format;
+}
+
+function logDestination(source: string, format: Exclude<LogFormat, 'auto'>): pino.DestinationStream {
+  switch (format) {
+    case 'json':
+      return process.stdout;
+    case 'pretty':
+      return pinoPretty({ ignore: 'pid,hostname,source,ha_level', messageFormat: '{source}: {msg}', translateTime: 'SYS:standard' });
+    case 'text':
+      return {
+        write(line: string) {
+          const record = JSON.parse(line) as { time: number; ha_level: string; msg: string };
+          process.stdout.write(`${new Date(record.time).toISOString()} ${record.ha_level} ${source}: ${record.msg}\n`);
+        },
+      };
+    default: {
+      const never: never = format;
+      throw new Error(`unknown log format ${String(never)}`);
+    }
+  }
+}
+
+/** Daemon logging through pino, in the chosen format. */
+function daemonLogger(source: string, format: LogFormat): (level: LogLevel, msg: string) => void {
+  const resolved = format === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : format;
+  const logger = pino({ base: { source }, level: 'debug' }, logDestination(source, resolved));
   return (level, msg) => {
     // The reference's levels; one of its calls passes a mangled level, read as info.
     const name = level.trim();
@@ -93,16 +124,14 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
         ? 'cluster resource manager: whoever holds the manager lock decides for all HA services'
         : "local resource manager: runs this node's HA services as the master decides",
     )
+    .version(versionText(`ha-${daemon}`), '-V, --version', 'print the version and where the native parts come from')
     .option('--node <name>', 'this node', hostname().split('.')[0])
     .option('--store <spec>', 'cluster store: dir:<path> or etcd:<url>[,...][?prefix=/p] (default: $HA_MANAGER_STORE, else /etc/pve)')
     .option('--watchdog-socket <path>', 'watchdog-mux socket', DEFAULT_WATCHDOG_MUX_SOCKET)
     .option('--no-watchdog', 'run without a watchdog: NOT SAFE, fencing cannot work (tests and demonstrations only)')
     .option('--scripts <dir>', 'directory of the exec resource scripts', DEFAULT_SCRIPTS_DIR)
     .option('--pve-agent <path>', 'agent command for Proxmox VE guests (vm, ct)', DEFAULT_PVE_AGENT)
-    .option('--log-format <format>', 'json or text', (v: string) => {
-      if (v !== 'json' && v !== 'text') throw new Error(`expected json or text, got '${v}'`);
-      return v;
-    }, 'text')
+    .option('--log-format <format>', 'auto (pretty on a terminal, else json), pretty, json or text', parseLogFormat, 'auto')
     .option('--time-scale <factor>', 'run time faster by this factor (tests and demonstrations)', positiveNumber, 1)
     .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster must share it', positiveNumber);
   program.parse([...argv]);

@@ -65,17 +65,29 @@ function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
   return /utf-?8/i.test(locale);
 }
 
-/** HA_MANAGER_LOCK_TIMEOUT: seconds to wait for the HA config lock (default 60). */
-function lockTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+/** HA_MANAGER_LOCK_TIMEOUT: seconds to wait for the HA config lock (default 60); a problem, or undefined. */
+function lockTimeoutMs(env: NodeJS.ProcessEnv): { ms?: number } | { problem: string } {
   const text = env.HA_MANAGER_LOCK_TIMEOUT;
-  if (text === undefined || text === '') return undefined;
+  if (text === undefined || text === '') return {};
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`HA_MANAGER_LOCK_TIMEOUT must be a number of seconds above 0, not '${text}'`);
-  return seconds * 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) return { problem: `HA_MANAGER_LOCK_TIMEOUT must be a number of seconds above 0, not '${text}'` };
+  return { ms: seconds * 1000 };
 }
 
 export async function start(): Promise<void> {
+  if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+    // Loaded only here: it looks for the native parts, which no other command needs at start.
+    const { versionText } = await import('./version.js');
+    process.stdout.write(`${versionText('ha-manager')}\n`);
+    return;
+  }
   const { spec, rest } = takeStoreOption(process.argv.slice(2));
+  const timeout = lockTimeoutMs(process.env);
+  if ('problem' in timeout) {
+    process.stderr.write(`ha-manager: ${timeout.problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
   // PVE's node name: the host name up to the first dot.
   const nodename = process.env.HA_MANAGER_NODE || hostname().split('.')[0];
   const { store, close } = lazyStore(spec, nodename);
@@ -84,7 +96,7 @@ export async function start(): Promise<void> {
     nodename,
     now: () => Math.floor(Date.now() / 1000),
     resourceTypes: adminResourceTypes(NODE_RESOURCE_TYPES),
-    lockTimeoutMs: lockTimeoutMs(process.env),
+    lockTimeoutMs: timeout.ms,
     terminal: {
       utf8: localeIsUtf8(process.env),
       ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),

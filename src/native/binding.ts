@@ -1,6 +1,8 @@
 // The shape of the ha-native addon (crates/ha-native) as TypeScript sees it,
 // and the check that a loaded module really is a compatible build of it.
 
+import { nativeRemedy } from './install.js';
+
 /** Opaque handles created by the addon; only the addon can use them. */
 declare const poolHandle: unique symbol;
 export type NativePoolHandle = { readonly [poolHandle]: true };
@@ -100,12 +102,12 @@ export function asNativeBinding(module: unknown, location: string): NativeBindin
   if (exports.abiVersion !== EXPECTED_ABI_VERSION) {
     throw new Error(
       `${location} has interface version ${String(exports.abiVersion)}, this build of ha-manager expects ` +
-        `${EXPECTED_ABI_VERSION}: rebuild it with \`npm run build:native\``,
+        `${EXPECTED_ABI_VERSION}: ${nativeRemedy()}`,
     );
   }
   const missing = FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
   if (missing.length > 0) {
-    throw new Error(`${location} lacks the functions ${missing.join(', ')}: rebuild it with \`npm run build:native\``);
+    throw new Error(`${location} lacks the functions ${missing.join(', ')}: ${nativeRemedy()}`);
   }
   return module as NativeBinding;
 }

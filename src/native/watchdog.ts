@@ -3,6 +3,7 @@
 // refuse to run services rather than run them unprotected.
 
 import type { NativeBinding, NativeMuxHandle } from './binding.js';
+import { nativeRemedy } from './install.js';
 import { describeLoadFailures, loadNative, type NativeLoadResult } from './loader.js';
 
 /** Where watchdog-mux listens, as in the reference implementation. */
@@ -35,7 +36,7 @@ function unavailable(native: NativeLoadResult): Error {
   return Object.assign(
     new Error(
       'cannot arm the watchdog: it needs the ha-native addon, which did not load; this node must not run HA ' +
-        `services until it does (build it with \`npm run build:native\`).\n${describeLoadFailures(native)}`,
+        `services until it does (${nativeRemedy()}).\n${describeLoadFailures(native)}`,
     ),
     { code: 'ERR_WATCHDOG_UNAVAILABLE' },
   );

@@ -28,6 +28,8 @@ export const NOW = 1709640000;
 
 export interface Harness {
   store: MemoryStore;
+  /** The context `run` runs commands in, printing nowhere. */
+  context(): CliContext;
   now: number;
   run(...args: string[]): Promise<RunResult>;
   read(path: string): Promise<string | undefined>;
@@ -41,26 +43,31 @@ export interface Harness {
 export function createHarness(options: HarnessOptions = {}): Harness {
   const nodes = options.nodes ?? ['node1', 'node2', 'node3'];
   const store = createMemoryStore({ nodes });
+  const contextOf = (stdout: (text: string) => void, stderr: (text: string) => void): CliContext => ({
+    store,
+    nodename: options.nodename ?? nodes[0],
+    now: () => harness.now,
+    timeZone: 'UTC',
+    resourceTypes: options.resourceTypes ?? GUEST_RESOURCE_TYPES,
+    terminal: { utf8: options.utf8 ?? false, ...(options.columns !== undefined ? { columns: options.columns } : {}) },
+    stdout,
+    stderr,
+  });
   const harness: Harness = {
     store,
     now: options.now ?? NOW,
+    context: () => contextOf(() => undefined, () => undefined),
     async run(...args) {
       let stdout = '';
       let stderr = '';
-      const ctx: CliContext = {
-        store,
-        nodename: options.nodename ?? nodes[0],
-        now: () => harness.now,
-        timeZone: 'UTC',
-        resourceTypes: options.resourceTypes ?? GUEST_RESOURCE_TYPES,
-        terminal: { utf8: options.utf8 ?? false, ...(options.columns !== undefined ? { columns: options.columns } : {}) },
-        stdout: (text) => {
+      const ctx = contextOf(
+        (text) => {
           stdout += text;
         },
-        stderr: (text) => {
+        (text) => {
           stderr += text;
         },
-      };
+      );
       const code = await runHaManager(args, ctx);
       return { code, stdout, stderr };
     },

@@ -2,7 +2,10 @@
 // suite each implementation's test file runs against its own store.
 
 import { describe, expect, it } from 'vitest';
-import type { ClusterStore } from '../../src/env/node/store.js';
+import { LockTimeoutError, type ClusterStore, type LockHolder } from '../../src/env/node/store.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const HOLDER: LockHolder = { node: 'node1', pid: 4242, command: 'ha-manager add vm:100' };
 
 export interface ContractSubject {
   store: ClusterStore;
@@ -172,6 +175,82 @@ export function storeContract(name: string, features: ContractFeatures, setup: (
         expect(await store.lock('ha_manager_lock', 'a')).toBe(false); // the old holder lost it
         expect(await store.unlock('ha_manager_lock', 'a')).toBe(false);
         expect(await store.lock('ha_manager_lock', 'b')).toBe(true);
+      });
+    });
+
+    describe('lock domains', () => {
+      test('let one holder at a time read, check and write the HA files', async (store, subject) => {
+        const holders = [store, subject.peer ?? store];
+        let inside = 0;
+        let overlapped = false;
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            holders[i % holders.length].withDomainLock('ha', HOLDER, async (files) => {
+              inside++;
+              overlapped ||= inside > 1;
+              const count = Number((await files.read('ha/counter')) ?? '0');
+              await sleep(5);
+              await files.write('ha/counter', String(count + 1));
+              inside--;
+            }),
+          ),
+        );
+        expect(overlapped).toBe(false);
+        expect(await store.read('ha/counter')).toBe('8');
+      });
+
+      test('lose no update made to an HA file while a holder is at work', async (store, subject) => {
+        await store.write('ha/resources.cfg', '');
+        let started!: () => void;
+        const inBody = new Promise<void>((resolve) => (started = resolve));
+        const holder = store.withDomainLock('ha', HOLDER, async (files) => {
+          const text = (await files.read('ha/resources.cfg')) ?? '';
+          started();
+          await sleep(50);
+          await files.write('ha/resources.cfg', `${text}held\n`);
+        });
+        await inBody;
+        await (subject.peer ?? store).update('ha/resources.cfg', (text) => `${text ?? ''}updated\n`);
+        await holder;
+        expect(((await store.read('ha/resources.cfg')) ?? '').split('\n').filter(Boolean).sort()).toEqual(['held', 'updated']);
+      });
+
+      test('give the holder only the files of the domain', async (store) => {
+        await expect(store.withDomainLock('ha', HOLDER, (files) => files.write('nodes/a/lrm_status', '{}'))).rejects.toThrow(
+          /only files below 'ha\/' belong to it/,
+        );
+        expect(await store.read('nodes/a/lrm_status')).toBeUndefined();
+      });
+
+      test('release the lock when the body fails, having written nothing after the failure', async (store) => {
+        await expect(
+          store.withDomainLock('ha', HOLDER, async () => {
+            throw new Error('refused');
+          }),
+        ).rejects.toThrow('refused');
+        expect(await store.withDomainLock('ha', HOLDER, async () => 'next', { timeoutMs: 2_000 })).toBe('next');
+      });
+
+      test('tell a waiter that gives up who holds the lock, never where it is kept', async (store, subject) => {
+        let release!: () => void;
+        let started!: () => void;
+        const inBody = new Promise<void>((resolve) => (started = resolve));
+        const held = store.withDomainLock('ha', HOLDER, () => {
+          started();
+          return new Promise<void>((resolve) => (release = resolve));
+        });
+        await inBody;
+        const waiter = (subject.peer ?? store).withDomainLock('ha', { node: 'node2', pid: 7, command: 'x' }, async () => 'got it', {
+          timeoutMs: 300,
+        });
+        const err: unknown = await waiter.catch((e: unknown) => e);
+        release();
+        await held;
+        expect(err).toBeInstanceOf(LockTimeoutError);
+        const message = (err as Error).message;
+        expect(message).toMatch(/^cannot get the HA config lock within 0\.3 s: held by node1 \(pid 4242: ha-manager add vm:100\) for \d+ s$/);
+        expect(message).not.toMatch(/\.ha-store|guards|\/tmp\//);
+        expect((err as LockTimeoutError).holder).toMatchObject(HOLDER);
       });
     });
 

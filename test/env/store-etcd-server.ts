@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+import { requirePrerequisite } from '../prerequisites.js';
+
 /** The etcd binary on PATH, or undefined (the etcd tests are then skipped). */
 export function findEtcd(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -20,6 +22,11 @@ export function findEtcd(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Why the etcd tests are skipped, or undefined when etcd is on PATH (HA_REQUIRE_ETCD=1: throws). */
+export function etcdMissing(): string | undefined {
+  return requirePrerequisite('etcd', findEtcd() !== undefined, 'no etcd binary on PATH (scripts/setup installs etcd-server)');
 }
 
 async function freePort(): Promise<number> {
@@ -74,7 +81,7 @@ async function waitHealthy(url: string, child: ChildProcess, log: () => string, 
 /** Starts an etcd cluster of `size` members on loopback and waits until every member is healthy. */
 export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> {
   const dataRoot = mkdtempSync(join(tmpdir(), 'ha-etcd-'));
-  const specs = [];
+  const specs: { name: string; client: string; peer: string }[] = [];
   for (let i = 0; i < size; i++) {
     specs.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
   }

@@ -1,16 +1,16 @@
 // The etcd store against real etcd servers started for the test (Debian's
 // etcd-server, installed by scripts/setup). Without an etcd binary these
-// tests are reported as skipped, with the reason in their name.
+// tests are skipped with the reason (test/prerequisites.ts).
 
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdStore, type EtcdStore, type EtcdStoreOptions } from '../../src/env/node/etcd-store.js';
 import { storeContract } from './store-contract.js';
-import { findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
+import { skipped } from '../prerequisites.js';
+import { etcdMissing, findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
 
 const etcdBinary = findEtcd();
-const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
-if (etcdBinary === undefined) console.warn(`etcd store tests ${missing}`);
+const missing = etcdMissing();
 
 const LOCK_TTL = 3; // seconds
 const ALIVE_TTL = 2; // etcd's shortest lease with these election settings
@@ -22,7 +22,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 let prefixes = 0;
 const nextPrefix = (): string => `/t${++prefixes}-${process.pid}/`;
 
-describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined ? ` (${missing})` : ''}`, () => {
+describe('etcd store', () => {
+  if (missing !== undefined) return skipped(missing);
   let cluster: EtcdCluster;
   const open = (extra: Partial<EtcdStoreOptions> = {}): EtcdStore =>
     createEtcdStore({

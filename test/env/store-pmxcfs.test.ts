@@ -217,6 +217,32 @@ describe.concurrent('directory store on pmxcfs: updates under the cfs lock', () 
       expect(await a.read('ha/resources.cfg')).toBeUndefined();
     }));
 
+  it('takes the domain-ha lock of cfs_lock_domain for a lock domain, the same the updates of HA files take', () =>
+    using(async (cfs) => {
+      const a = await cfs.open('a');
+      const b = await cfs.open('b', { waitTimeoutMs: 100 });
+      const holder = { node: 'a', pid: 4242, command: 'ha-manager rules add node-affinity r1' };
+      let release!: () => void;
+      let started!: () => void;
+      const inBody = new Promise<void>((resolve) => (started = resolve));
+      const held = a.withDomainLock('ha', holder, async (files) => {
+        await files.write('ha/rules.cfg', 'x\n');
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await inBody;
+      expect(cfs.take()).toContain('a mkdir priv/lock/domain-ha');
+      await expect(b.update('ha/resources.cfg', () => 'y')).rejects.toThrow("cfs-lock 'domain-ha' error: got lock request timeout");
+      await expect(b.withDomainLock('ha', { node: 'b', pid: 1, command: 'x' }, async () => undefined, { timeoutMs: 100 })).rejects.toThrow(
+        /^cannot get the HA config lock within 0\.1 s: held by a \(pid 4242: ha-manager rules add node-affinity r1\) for \d+ s$/,
+      );
+      release();
+      await held;
+      expect(cfs.take()).toContain('a rmdir priv/lock/domain-ha');
+      expect(await b.update('ha/resources.cfg', () => 'y')).toBe('y');
+      expect(await a.read('ha/rules.cfg')).toBe('x\n');
+    }));
+
   it('gets past a lock its holder left behind once pmxcfs lets it go', () =>
     using(async (cfs) => {
       const b = await cfs.open('b');

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { simulateDir } from '../../src/cli/simulator.js';
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 import { REFERENCE_SUITE, scenarioDirs } from '../simulator/scenario-dirs.js';
 // @ts-expect-error plain ES module without type declarations
 import { generateScenario, writeScenario } from './generate.mjs';
@@ -106,10 +107,8 @@ describe('generated scenarios through our simulator', () => {
 
 describe('mutations of the reference scenarios through our simulator', () => {
   const bases = scenarioDirs(REFERENCE_SUITE, 'test-').length > 0 ? (loadBases as (dirs: string[], o: object) => unknown[])([REFERENCE_SUITE], { loadScheduling: true }) : [];
-  if (bases.length === 0) {
-    it.skip(`skipped: no reference scenarios at ${REFERENCE_SUITE}`, () => undefined);
-    return;
-  }
+  const missing = requirePrerequisite('reference', bases.length > 0, `no reference scenarios at ${REFERENCE_SUITE}`);
+  if (missing !== undefined) return skipped(missing);
   it.each(SEEDS.slice(0, 40))('seed %i keeps the invariants', async (seed) => {
     const { files } = (generateMutant as (seed: number, bases: unknown[]) => Generated)(seed, bases);
     const log = await simulate(files, `m${seed}`);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NativeBinding } from '../../src/native/binding.js';
 import { loadNative } from '../../src/native/loader.js';
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const gcScript = fileURLToPath(new URL('./fixtures/napi-gc.mjs', import.meta.url));
@@ -58,15 +59,13 @@ function load<T>(path: string): T {
 
 const native = loadNative();
 const built = native.binding ? buildTestAddon() : { missing: 'the ha-native addon is not built' };
-const missing = 'missing' in built ? built.missing : undefined;
+const missing = requirePrerequisite('native', !('missing' in built), 'missing' in built ? built.missing : '');
 
-if (missing !== undefined && process.env.HA_REQUIRE_NATIVE === '1') {
-  it('has the addon and its test addon (HA_REQUIRE_NATIVE=1)', () => {
-    throw new Error(`Node-API layer tests cannot run: ${missing}`);
-  });
-}
-
-describe.skipIf(missing !== undefined)(`Node-API layer${missing ? ` (skipped: ${missing})` : ''}`, () => {
+describe('Node-API layer', () => {
+  if (missing !== undefined) {
+    skipped(missing);
+    return;
+  }
   let addon: NativeBinding;
   let test: TestAddon;
   beforeAll(() => {

@@ -39,7 +39,19 @@ options:
   --record-keepalives FILE with --fake-device, append each keep-alive's
                            CLOCK_MONOTONIC time in ns to FILE
   -h, --help               show this help
+  -V, --version            print the version and where this binary is
 ";
+
+/// The version, and the file that is running (the one systemd or a package points at).
+fn version_text() -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|e| format!("unknown ({e})"));
+    format!(
+        "watchdog-mux {}\nnative: this binary, {exe}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 struct Options {
     config: ServerConfig,
@@ -178,6 +190,13 @@ fn serve<D: WatchdogDevice>(
 }
 
 fn main() -> ExitCode {
+    if std::env::args()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V")
+    {
+        print!("{}", version_text());
+        return ExitCode::SUCCESS;
+    }
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {

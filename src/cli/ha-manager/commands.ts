@@ -3,10 +3,14 @@
 // any parameters fixed by the command (`node-maintenance enable` is the
 // maintenance request with disable=0), the options only the command line
 // has (output format, status --verbose), and how the result is printed.
-// Every other option is a parameter of the operation, checked there.
+// Every other option is a parameter of the operation, checked there. A
+// command of the command line alone (no operation behind it) is a
+// LocalCommand: its parameters and what it runs, registered with one line
+// in COMMANDS.
 
-import type { OperationId } from '../../admin/operations.js';
+import { OPERATIONS, type OperationId } from '../../admin/operations.js';
 import type { ParamsSchema, RawValue } from '../../admin/schema.js';
+import type { CliContext } from './context.js';
 import { STANDARD_OUTPUT_OPTIONS, VIEW_OUTPUT_OPTIONS } from './output.js';
 
 /** How a command prints its operation's result (see printers.ts). */
@@ -20,11 +24,14 @@ export type PrinterName =
   | 'rule-config'
   | 'motion';
 
-export interface CliCommand {
+interface CommandBase {
   words: readonly string[];
-  op: OperationId;
   /** Parameters given as positional arguments, in order. */
   args: readonly string[];
+}
+
+export interface OperationCommand extends CommandBase {
+  op: OperationId;
   /** Parameters the command sets itself; they are no options. */
   fixed?: Readonly<Record<string, RawValue>>;
   /** Options of the command line only. */
@@ -32,6 +39,29 @@ export interface CliCommand {
   printer: PrinterName;
   /** Shown instead of the operation's description. */
   description?: string;
+}
+
+export interface LocalCommand extends CommandBase {
+  description: string;
+  params: ParamsSchema;
+  /** Runs with the checked parameters; an AdminError maps to its exit status, any other error to 1. */
+  run(ctx: CliContext, params: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+export type CliCommand = OperationCommand | LocalCommand;
+
+/** Every parameter of a command, positional or option, but those it fixes itself. */
+export function commandParams(command: CliCommand): ParamsSchema {
+  if (!('op' in command)) return command.params;
+  const params: Record<string, ParamsSchema[string]> = {};
+  for (const [name, schema] of Object.entries(OPERATIONS[command.op].params as ParamsSchema)) {
+    if (command.fixed === undefined || !Object.hasOwn(command.fixed, name)) params[name] = schema;
+  }
+  return { ...params, ...command.extra };
+}
+
+export function commandDescription(command: CliCommand): string {
+  return command.description ?? ('op' in command ? OPERATIONS[command.op].description : '');
 }
 
 const STATUS_OPTIONS = {

@@ -2,18 +2,17 @@
 // against (src/admin/operations.ts): usage lines, arguments and options with
 // their value shapes, defaults and descriptions.
 
-import { OPERATIONS, isListParam } from '../../admin/operations.js';
-import type { ParamSchema, ParamsSchema } from '../../admin/schema.js';
+import { isListParam } from '../../admin/operations.js';
+import type { ParamSchema } from '../../admin/schema.js';
 import type { CommandArgs } from './argv.js';
-import { COMMANDS, type CliCommand } from './commands.js';
+import { COMMANDS, commandDescription, commandParams, type CliCommand } from './commands.js';
 
 /** A command's positional arguments and options. */
 export function commandArgs(command: CliCommand): CommandArgs {
   const options: Record<string, ParamSchema> = {};
-  for (const [name, schema] of Object.entries(OPERATIONS[command.op].params as ParamsSchema)) {
-    if (!command.args.includes(name) && !(command.fixed !== undefined && Object.hasOwn(command.fixed, name))) options[name] = schema;
+  for (const [name, schema] of Object.entries(commandParams(command))) {
+    if (!command.args.includes(name)) options[name] = schema;
   }
-  Object.assign(options, command.extra ?? {});
   return { args: command.args, options };
 }
 
@@ -46,8 +45,8 @@ function describe(schema: ParamSchema): string {
 
 export function commandHelp(command: CliCommand): string {
   const { args, options } = commandArgs(command);
-  const params = OPERATIONS[command.op].params as ParamsSchema;
-  let out = `USAGE: ${usageLine(command)}\n\n  ${command.description ?? OPERATIONS[command.op].description}\n`;
+  const params = commandParams(command);
+  let out = `USAGE: ${usageLine(command)}\n\n  ${commandDescription(command)}\n`;
   for (const arg of args) out += `\n  <${arg}>: ${valueText(params[arg])}\n             ${describe(params[arg])}\n`;
   for (const name of Object.keys(options).sort()) {
     const schema = options[name];
@@ -56,7 +55,7 @@ export function commandHelp(command: CliCommand): string {
   return out;
 }
 
-export const GENERAL_HELP =
+const GENERAL_HELP =
   'Options may also be written with one dash (-nodes) and as --name=value; a\n' +
   'boolean option alone means 1.\n' +
   '\n' +

@@ -52,7 +52,7 @@ export const VIEW_OUTPUT_OPTIONS = {
 /** A value as results hold it; nested values only appear in JSON or YAML output. */
 export type OutputValue = PerlJsonValue | undefined;
 
-export function compactJson(value: OutputValue): string {
+function compactJson(value: OutputValue): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(compactJson).join(',')}]`;

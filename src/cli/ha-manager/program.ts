@@ -7,10 +7,9 @@
 import type { AdminContext } from '../../admin/context.js';
 import { AdminError, type AdminErrorKind } from '../../admin/errors.js';
 import { invoke } from '../../admin/invoke.js';
-import { OPERATIONS } from '../../admin/operations.js';
-import { validateParams, type ParamsSchema } from '../../admin/schema.js';
+import { validateParams, type RawValue } from '../../admin/schema.js';
 import { UsageError, parseArgs } from './argv.js';
-import { commandsBelow, findCommand, type CliCommand } from './commands.js';
+import { commandParams, commandsBelow, findCommand, type CliCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { commandArgs, commandHelp, programHelp, usageLine } from './help.js';
 import { CommandFailure, printCommandResult, type PrintOptions } from './printers.js';
@@ -60,7 +59,8 @@ function help(ctx: CliContext, words: readonly string[]): number {
   return 2;
 }
 
-async function runCommand(ctx: CliContext, args: readonly string[], command: CliCommand, rest: readonly string[]): Promise<number> {
+/** Runs one command of the table (or any other, such as a test's) with the arguments after its words. */
+export async function runCommand(ctx: CliContext, args: readonly string[], command: CliCommand, rest: readonly string[]): Promise<number> {
   const spec = commandArgs(command);
   let parsed;
   try {
@@ -77,12 +77,15 @@ async function runCommand(ctx: CliContext, args: readonly string[], command: Cli
   const admin = adminContext(ctx, args);
   try {
     // Every value, the command line's own options included, is checked at once, so each problem is named.
-    const all = { ...spec.options, ...Object.fromEntries(command.args.map((arg) => [arg, OPERATIONS[command.op].params[arg as never]])) };
-    const checked = validateParams(all as ParamsSchema, parsed.values) as Record<string, unknown>;
+    const checked = validateParams(commandParams(command), parsed.values) as Record<string, unknown>;
+    if (!('op' in command)) {
+      await command.run(ctx, checked);
+      return 0;
+    }
     const extra = command.extra ?? {};
     const params = Object.fromEntries(Object.entries(checked).filter(([key]) => !Object.hasOwn(extra, key)));
     const options = Object.fromEntries(Object.entries(checked).filter(([key]) => Object.hasOwn(extra, key))) as PrintOptions;
-    const result = await invoke(admin, command.op, { ...params, ...command.fixed } as Record<string, string>);
+    const result = await invoke(admin, command.op, { ...params, ...command.fixed } as Record<string, RawValue>);
     await printCommandResult(command.printer, command.words, ctx, admin, result, options);
     return 0;
   } catch (err) {

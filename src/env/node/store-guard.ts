@@ -59,14 +59,14 @@ const self = {
 };
 
 /** What this process says it is doing, for the holder notes: `ha-manager add vm:100`. */
-export function processCommand(): string {
+function processCommand(): string {
   const [script, ...args] = process.argv.slice(1);
   const text = [script === undefined ? basename(process.execPath) : basename(script), ...args].join(' ');
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** The holder a claim names when its owner gave none. */
-export function defaultHolder(): LockHolder {
+function defaultHolder(): LockHolder {
   return { node: hostname().split('.')[0], pid: process.pid, command: processCommand() };
 }
 
@@ -157,7 +157,7 @@ async function readNote(path: string, claim: Claim): Promise<LockHolderSeen> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** In this process, one contender per guard at a time: others queue here instead of in the directory. */
-const localQueues = new Map<string, Promise<unknown>>();
+const localQueues = new Map<string, Promise<void>>();
 
 export interface GuardOptions {
   /** Give up after this many milliseconds of waiting (real time). */
@@ -267,26 +267,48 @@ async function acquire(dir: string, options: GuardOptions, deadline: number): Pr
   }
 }
 
+/** Who holds each guard in this process, for the message of a waiter queued behind it here. */
+const localHolders = new Map<string, LockHolderSeen>();
+
+/** Resolves with `previous`, or rejects with `timeout()` at the deadline. */
+async function waitUntil(previous: Promise<void>, deadline: number, timeout: () => Error): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      previous,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs `body` while holding the guard kept in directory `dir`. */
 export async function withGuard<T>(dir: string, options: GuardOptions, body: () => Promise<T>): Promise<T> {
   // The wait in this process's queue counts against the timeout too.
   const deadline = Date.now() + options.timeoutMs;
   const previous = localQueues.get(dir) ?? Promise.resolve();
-  const run = previous.then(
-    () => undefined,
-    () => undefined,
-  ).then(async () => {
+  let finish = (): void => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  // Those queued behind wait for this one, and (should it give up) for the ones in front.
+  const tail = previous.then(() => finished);
+  localQueues.set(dir, tail);
+  try {
+    await waitUntil(previous, deadline, () => new LockTimeoutError(options.what, options.timeoutMs, localHolders.get(dir)));
     const claim = await acquire(dir, options, deadline);
+    localHolders.set(dir, { ...(options.holder ?? defaultHolder()), since: Date.now() });
     try {
       return await body();
     } finally {
+      localHolders.delete(dir);
       await fs.unlink(join(dir, claim.name)).catch(() => undefined);
     }
-  });
-  localQueues.set(dir, run);
-  try {
-    return await run;
   } finally {
-    if (localQueues.get(dir) === run) localQueues.delete(dir);
+    finish();
+    if (localQueues.get(dir) === tail) localQueues.delete(dir);
   }
 }

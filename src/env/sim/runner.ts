@@ -13,7 +13,7 @@ import { leadingNumber } from '../../core/format.js';
 import type { NodeName } from '../../core/types.js';
 import { createSimEnv, type SimEnv } from './env.js';
 import { SimError, SimHardware } from './hardware.js';
-import type { SimScenario } from './scenario-input.js';
+import { assertSimScenario, type SimScenario } from './scenario-input.js';
 
 /** Simulated seconds after the last command at which the run ends. */
 const RUN_OUT_SECONDS = 500;
@@ -368,11 +368,15 @@ function exitMessage(err: unknown): string {
 }
 
 /**
- * Runs a scenario to its end and writes the log. Throws when the scenario
- * cannot even be set up (bad files); failures during the run end it with
- * the reference's error line instead.
+ * Runs a scenario to its end and writes the log. Rejects when the scenario
+ * is no scenario object or cannot even be set up (bad files); failures
+ * during the run end it with the reference's error line instead.
  */
 export async function runSimulation(scenario: SimScenario, options: SimulationOptions): Promise<void> {
+  assertSimScenario(scenario);
+  if (typeof options?.write !== 'function') {
+    throw new TypeError('runSimulation needs options.write, a function that receives each log line');
+  }
   const hw = new SimHardware(scenario, { kernel: options.kernel ?? typescriptScoringKernel, write: options.write });
   const envOptions = { maxLoopDelay: options.maxLoopDelay ?? 300 };
   const sim: Simulation = { hw, daemons: {}, lrmProcess: { wroteStatusAtStartup: false } };
