@@ -19,6 +19,7 @@ import { errorText } from '../core/errors.js';
 import { createClock } from '../env/node/clock.js';
 import { openStore } from '../env/node/open-store.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
+import { versionText } from './version.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
@@ -115,6 +116,7 @@ async function serve(options: ServeOptions): Promise<void> {
 export function haApiProgram(out: { stdout(text: string): void }): Command {
   const program = new Command('ha-api')
     .description('HTTP API and web interface of the HA stack')
+    .version(versionText('ha-api'), '-V, --version', 'print the version and where the native parts come from')
     // `token add ... --token-file F` is the subcommand's option, not the server's
     .enablePositionalOptions()
     .option('--store <spec>', 'cluster store: dir:<path> or etcd:<url>[,...][?prefix=/p] (default: $HA_MANAGER_STORE, else /etc/pve)')

@@ -4,7 +4,7 @@
 // see it reach `started`, migrate it and see it move, put a node into
 // maintenance, see the error for a bad input. Screenshots of every view go
 // to test-artifacts/browser/. Without chromium the suite is skipped with the
-// reason; HA_REQUIRE_BROWSER=1 makes that a failure.
+// reason; HA_REQUIRE_BROWSER=1 makes that a failure (test/prerequisites.ts).
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 import { REPO_ROOT } from '../simulator/scenario-dirs.js';
 import { BUILT, WEB_BUILT, startCluster, until, type Cluster } from '../api/cluster.js';
 
 const CHROMIUM = process.env.HA_CHROMIUM ?? '/usr/bin/chromium';
-const REQUIRED = process.env.HA_REQUIRE_BROWSER === '1';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
 const FLAGS = [
   '--headless',
@@ -30,23 +30,11 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-const missing = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} not found (apt-get install chromium; scripts/setup does it as root)`
-  : !BUILT || !WEB_BUILT
-    ? 'dist/ or dist/web is not built (npm run build)'
-    : undefined;
-
 describe('web interface in chromium', () => {
-  if (missing !== undefined) {
-    if (REQUIRED) {
-      it('has its prerequisites (HA_REQUIRE_BROWSER=1)', () => {
-        throw new Error(`browser tests cannot run: ${missing}`);
-      });
-    } else {
-      it.skip(`skipped: ${missing}`, () => undefined);
-    }
-    return;
-  }
+  const missing =
+    requirePrerequisite('browser', existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium; scripts/setup does it on Debian)`) ??
+    requirePrerequisite('browser', BUILT && WEB_BUILT, 'dist/ or dist/web is not built (npm run build)');
+  if (missing !== undefined) return skipped(missing);
 
   let cluster: Cluster;
   let context: BrowserContext;
