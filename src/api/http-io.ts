@@ -110,7 +110,7 @@ export function requestParams(
   body: Buffer,
 ): Params {
   const params = emptyParams();
-  const errors: Record<string, string> = {};
+  const errors = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(pathParams)) params[key] = value;
   fromSearchParams(url.searchParams, params, errors);
   if (body.length > 0) {
