@@ -5,7 +5,7 @@
 // may not write to is said to be so. Runs the built tree (see built.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -44,7 +44,13 @@ describe.skipIf(reason !== undefined)(`the HA config lock between processes${rea
       JSON.stringify({ master_node: 'node1', timestamp: Math.floor(Date.now() / 1000), node_status: Object.fromEntries(NODES.map((n) => [n, 'online'])) }),
     );
     // Fresh heartbeats keep the three nodes online (quorate) however long a test takes.
-    const beat = () => NODES.forEach((node) => writeFileSync(join(root, 'nodes', node, 'ha-heartbeat'), `${Date.now()}\n`));
+    // Written aside and renamed, as the store writes them: a reader never sees a half-written beat.
+    const beat = () =>
+      NODES.forEach((node) => {
+        const file = join(root, 'nodes', node, 'ha-heartbeat');
+        writeFileSync(`${file}.new`, `${Date.now()}\n`);
+        renameSync(`${file}.new`, file);
+      });
     beat();
     beats = setInterval(beat, 2_000);
   });

@@ -135,6 +135,23 @@ describe('etcd store', () => {
       await Promise.all(stores.map((store) => store.close()));
     });
 
+    it('queues lock-domain holders on one session lease per store, granted again once it is gone', async () => {
+      const prefix = nextPrefix();
+      const store = open({ prefix });
+      const holder = { node: 'a', pid: 1, command: 'test' };
+      const leaseOf = async (): Promise<string> =>
+        store.withDomainLock('ha', holder, async () => (await raw.getAll().prefix(`${prefix}.ha-store/domain/ha/`).exec()).kvs[0].lease);
+      const first = await leaseOf();
+      expect(await leaseOf()).toBe(first);
+      expect(await raw.getAll().prefix(`${prefix}.ha-store/domain/`).keys()).toEqual([]);
+      // Gone (as after a long idle time): once it is due for a refresh, a new one is granted.
+      await raw.leaseClient.leaseRevoke({ ID: first });
+      await sleep(5_100);
+      const second = await leaseOf();
+      expect(second).not.toBe(first);
+      await store.close();
+    });
+
     it('moves a file in one transaction: of two racing renames of one source, one wins', async () => {
       const prefix = nextPrefix();
       const one = open({ prefix });

@@ -69,6 +69,6 @@ const GENERAL_HELP =
 
 export function programHelp(): string {
   const lines = COMMANDS.map((command) => usageLine(command));
-  lines.push('ha-manager help [<command>...]');
+  lines.push('ha-manager help [<command>...]', 'ha-manager --version');
   return `USAGE: ha-manager <COMMAND> [ARGS] [OPTIONS]\n\n${lines.map((line) => `       ${line}`).join('\n')}\n\n${GENERAL_HELP}`;
 }

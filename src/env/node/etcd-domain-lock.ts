@@ -1,9 +1,10 @@
 // A lock domain (ClusterStore.withDomainLock) on etcd, the recipe of etcd's
 // own lock service: every contender puts a key below
-// `<prefix>.ha-store/domain/<name>/` on a lease of its own; the key with the
-// lowest create revision holds the domain, the others wait their turn in
-// that order. A contender that dies lets its lease run out (LEASE_TTL
-// seconds) and drops out of the queue; one that gives up deletes its key.
+// `<prefix>.ha-store/domain/<name>/` on the session lease of its store; the
+// key with the lowest create revision holds the domain, the others wait
+// their turn in that order. A contender that dies lets its session lease
+// run out (SESSION_TTL seconds) and drops out of the queue; one that gives
+// up deletes its key.
 //
 // The holder's changes are committed at the end in one transaction, and
 // only if its key is still the one it created (the lease may have run out)
@@ -11,12 +12,13 @@
 // does not queue) may have changed one meanwhile. Then the body runs again
 // on what is there now.
 
-import type { Namespace } from 'etcd3';
+import { randomUUID } from 'node:crypto';
+import { EtcdLeaseInvalidError, type Lease, type Namespace } from 'etcd3';
 import { LockTimeoutError, domainLockTitle, type DomainFiles, type LockHolder, type LockHolderSeen } from './store.js';
 import { RESERVED_SEGMENT, domainFilePath, lockName } from './store-paths.js';
 
-/** Seconds a dead contender keeps its place; a live one keeps its lease alive. */
-const LEASE_TTL = 15;
+/** Seconds a dead contender keeps its place; a live store keeps its session lease alive. */
+const SESSION_TTL = 15;
 /** Runs of the body when files it read keep changing under it. */
 const MAX_RUNS = 20;
 
@@ -32,6 +34,57 @@ export interface EtcdDomainLockRequest<T> {
   holder: LockHolder;
   body: (files: DomainFiles) => Promise<T>;
   timeoutMs: number;
+}
+
+/**
+ * One lease per store (its namespace) for all its contenders: a lease per
+ * lock taken would cost etcd a grant and a revoke each time. It is kept
+ * alive by the contenders themselves (no keep-alive stream or timer that
+ * would hold a finished command's process open), and granted anew when it
+ * ran out while nobody used it.
+ */
+interface Session {
+  lease: Lease;
+  id: string;
+  refreshedAt: number;
+}
+
+const sessions = new WeakMap<Namespace, Promise<Session>>();
+
+async function grant(kv: Namespace, call: EtcdCall, title: string): Promise<Session> {
+  const lease = kv.lease(SESSION_TTL, { autoKeepAlive: false });
+  lease.on('lost', () => undefined); // seen when it is next refreshed
+  const id = await call(`take ${title}`, () => lease.grant());
+  return { lease, id, refreshedAt: Date.now() };
+}
+
+/** The store's session lease, refreshed when a third of its time has gone. */
+async function session(kv: Namespace, call: EtcdCall, title: string): Promise<Session> {
+  let current = sessions.get(kv);
+  if (current === undefined) {
+    current = grant(kv, call, title);
+    sessions.set(kv, current);
+    current.catch(() => {
+      if (sessions.get(kv) === current) sessions.delete(kv);
+    });
+  }
+  const found = await current;
+  if (Date.now() - found.refreshedAt < (SESSION_TTL * 1000) / 3) return found;
+  const alive = await call(`take ${title}`, () =>
+    found.lease.keepaliveOnce().then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof EtcdLeaseInvalidError) return false;
+        throw err;
+      },
+    ),
+  );
+  if (alive) {
+    found.refreshedAt = Date.now();
+    return found;
+  }
+  if (sessions.get(kv) === current) sessions.delete(kv);
+  return session(kv, call, title);
 }
 
 function parseNote(text: string): LockHolderSeen | undefined {
@@ -56,12 +109,9 @@ export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): 
   const queue = `${RESERVED_SEGMENT}/domain/${lockName(domain)}/`;
   const deadline = Date.now() + timeoutMs;
   const note = (): string => JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() });
-
-  const lease = kv.lease(LEASE_TTL);
-  lease.on('lost', () => undefined); // seen below, when the key is gone
+  const key = `${queue}${randomUUID()}`;
+  const { id: leaseId } = await session(kv, call, title);
   try {
-    const leaseId = await call(`take ${title}`, () => lease.grant());
-    const key = `${queue}${leaseId}`;
     await call(`take ${title}`, () => kv.put(key).value(note()).lease(leaseId).exec());
 
     let created: string | undefined;
@@ -76,8 +126,10 @@ export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): 
       if (Date.now() >= deadline) {
         throw new LockTimeoutError(title, timeoutMs, parseNote(waiting[0].value.toString('utf8')), waiting.length - 2);
       }
+      // Polling, less often the further back: each look is a request to etcd.
+      await session(kv, call, title);
       const ahead = waiting.indexOf(mine);
-      await sleep(Math.min(5 + ahead * 5, 100) * (0.5 + Math.random()));
+      await sleep(Math.min(10 * ahead + 5 * Math.min(round, 20), 250) * (0.5 + Math.random()));
     }
     // Rewriting the note keeps the key's create revision, and says since when it is held.
     await call(`take ${title}`, () => kv.put(key).value(note()).lease(leaseId).exec());
@@ -120,7 +172,7 @@ export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): 
       if (run >= MAX_RUNS) throw new Error(`the HA files kept changing while ${title} was held (${run} attempts); nothing was written`);
     }
   } finally {
-    // Revoking deletes the key: the next in the queue goes on.
-    await lease.revoke().catch(() => undefined);
+    // The next in the queue goes on; should this fail, the session lease takes the key away.
+    await kv.delete().key(key).exec().catch(() => undefined);
   }
 }
