@@ -13,8 +13,8 @@
 //   /usr/lib/ha-manager/               the main package, its production node_modules
 //                                      (pinned by package-lock.json, from the npm cache)
 //     node_modules/@ha-manager/native-<platform>/   the addon and watchdog-mux
-//   /usr/bin/ha-{manager,crm,lrm,simulator}, /usr/sbin/watchdog-mux   links into it
-//   /lib/systemd/system/{watchdog-mux,ha-crm,ha-lrm}.service
+//   /usr/bin/ha-{manager,crm,lrm,simulator,api}, /usr/sbin/watchdog-mux   links into it
+//   /lib/systemd/system/{watchdog-mux,ha-crm,ha-lrm,ha-api}.service
 //   /etc/default/ha-manager            conffile read by the units
 //   /usr/share/doc/ha-manager/         copyright, changelog, README
 //   /usr/share/lintian/overrides/ha-manager   findings that are deliberate, each with why
@@ -163,7 +163,7 @@ try {
   const units = join(tree, 'lib', 'systemd', 'system');
   mkdirSync(units, { recursive: true });
   copyFileSync(join(root, 'crates', 'watchdog-mux', 'watchdog-mux.service'), join(units, 'watchdog-mux.service'));
-  for (const unit of ['ha-crm.service', 'ha-lrm.service']) copyFileSync(join(root, 'share', 'systemd', unit), join(units, unit));
+  for (const unit of ['ha-crm.service', 'ha-lrm.service', 'ha-api.service']) copyFileSync(join(root, 'share', 'systemd', unit), join(units, unit));
   mkdirSync(join(tree, 'etc', 'default'), { recursive: true });
   copyFileSync(join(packaging, 'default'), join(tree, 'etc', 'default', 'ha-manager'));
 
@@ -186,6 +186,7 @@ try {
     ['ha-simulator', 1, [join(app, 'bin', 'ha-simulator'), '--help'], 'run HA scenarios in a deterministic simulated cluster'],
     ['ha-crm', 8, [join(app, 'bin', 'ha-crm'), '--help'], 'cluster resource manager daemon'],
     ['ha-lrm', 8, [join(app, 'bin', 'ha-lrm'), '--help'], 'local resource manager daemon'],
+    ['ha-api', 8, [join(app, 'bin', 'ha-api'), '--help'], 'HTTP API and web interface of the HA stack'],
     ['watchdog-mux', 8, [join(nativeDir, 'watchdog-mux'), '--help'], 'watchdog multiplexer for the HA daemons'],
   ];
   for (const [name, section, [command, ...args], summary] of manuals) {

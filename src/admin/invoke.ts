@@ -12,7 +12,7 @@ import type { MotionResult } from './commands.js';
 import type { GroupRecord } from './groups.js';
 import type { ResourceRecord } from './resources.js';
 import type { RuleRecord } from './rules.js';
-import type { StatusEntry } from './status.js';
+import type { ClusterNode, StatusEntry } from './status.js';
 import type { PerlJsonValue } from '../config/perl-json.js';
 
 /** What each operation returns (null: nothing, as the reference's API). */
@@ -37,6 +37,7 @@ export interface OperationResults {
   'rules.delete': null;
   'status.current': StatusEntry[];
   'status.manager_status': Record<string, PerlJsonValue>;
+  'status.nodes': ClusterNode[];
   'status.disarm-ha': null;
   'status.arm-ha': null;
   'status.node-maintenance': null;
@@ -71,6 +72,7 @@ const IMPLEMENTATIONS: { [Id in OperationId]: () => Promise<Implementation<Id>> 
   'rules.delete': async () => (await import('./rules.js')).deleteRule,
   'status.current': async () => (await import('./status.js')).currentStatus,
   'status.manager_status': async () => (await import('./status.js')).fullStatus,
+  'status.nodes': async () => (await import('./status.js')).clusterNodes,
   'status.disarm-ha': async () => (await import('./commands.js')).disarmHa,
   'status.arm-ha': async () => (await import('./commands.js')).armHa,
   'status.node-maintenance': async () => (await import('./commands.js')).setNodeMaintenance,

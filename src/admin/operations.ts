@@ -290,6 +290,14 @@ export const OPERATIONS = {
     protected: false,
     params: {},
   }),
+  'status.nodes': op({
+    method: 'GET',
+    path: 'status/nodes',
+    description: 'The cluster nodes and whether each is online (what a resource can be placed on or moved to).',
+    protected: false,
+    extension: true,
+    params: {},
+  }),
   'status.disarm-ha': op({
     method: 'POST',
     path: 'status/disarm-ha',

@@ -136,7 +136,8 @@ export function checkParam(schema: ParamSchema, raw: RawValue): { value: number 
  * fault (unknown, missing or malformed). `undefined` counts as left out.
  */
 export function validateParams<S extends ParamsSchema>(schema: S, raw: Readonly<Record<string, RawValue | undefined>>): Infer<S> {
-  const errors: Record<string, string> = {};
+  // Without a prototype: a parameter named `__proto__` is reported like any other unknown one.
+  const errors: Record<string, string> = Object.create(null) as Record<string, string>;
   const values: Record<string, number | boolean | string> = {};
   for (const key of Object.keys(raw)) {
     if (raw[key] !== undefined && !Object.hasOwn(schema, key)) {

@@ -29,12 +29,19 @@ export interface StatusEntry {
   quorate?: 0 | 1;
   /** master, lrm: seconds since the epoch of the status shown. */
   timestamp?: number;
+  /** lrm: the LRM's mode (active, restart, shutdown, maintenance, disarm); not in the reference's API. */
+  mode?: string;
   /** fencing */
   'armed-state'?: 'armed' | 'standby' | 'disarming' | 'disarmed' | 'unknown';
   resource_mode?: string;
   /** service */
   sid?: Sid;
   crm_state?: string;
+  /**
+   * service: the verbose state. master, lrm (not in the reference's API): the
+   * word of the status text before its first comma (`active`, `idle`,
+   * `maintenance mode`, `old timestamp - dead?`, ...).
+   */
   state?: string;
   request_state?: ResourceStateSetting;
   group?: string;
@@ -73,6 +80,7 @@ function masterEntry(
     node: ms.master_node,
     status: `${ms.master_node} (${state}, ${time})${extra}`,
     timestamp: ms.timestamp,
+    state,
   };
 }
 
@@ -104,7 +112,7 @@ function fencingEntry(ctx: AdminContext, ms: ManagerStatus): StatusEntry {
 function lrmEntry(ctx: AdminContext, node: NodeName, file: LrmStatusFile, activeCount: number): StatusEntry {
   const id = `lrm:${node}`;
   if (!file.ok || !file.status.timestamp) {
-    return { id, type: 'lrm', node, status: `${node} (unable to read lrm status)` };
+    return { id, type: 'lrm', node, status: `${node} (unable to read lrm status)`, state: 'unable to read lrm status' };
   }
   const lrm = file.status;
   const timestamp = lrm.timestamp as number;
@@ -132,6 +140,8 @@ function lrmEntry(ctx: AdminContext, node: NodeName, file: LrmStatusFile, active
     node,
     status: `${node} (${state}, ${watchdog}, ${perlLocaltime(timestamp, ctx.timeZone)})`,
     timestamp,
+    state,
+    mode: lrm.mode ?? 'active',
   };
 }
 
@@ -226,4 +236,18 @@ export async function fullStatus(ctx: AdminContext): Promise<Record<string, Perl
     full.lrm_status = Object.fromEntries(nodes.map((node, i) => [node, files[i].raw]));
   }
   return full;
+}
+
+/** A cluster member as the store's membership sees it. */
+export interface ClusterNode {
+  node: NodeName;
+  online: 0 | 1;
+}
+
+/** Every cluster member, online or not, by name. */
+export async function clusterNodes(ctx: AdminContext): Promise<ClusterNode[]> {
+  const { nodes } = await ctx.store.membership();
+  return Object.keys(nodes)
+    .sort()
+    .map((node) => ({ node, online: nodes[node].online ? 1 : 0 }));
 }

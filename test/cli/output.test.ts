@@ -38,11 +38,11 @@ describe('status and config in JSON', () => {
     expect(entries.map((e) => `${e.type} ${e.status}\n`).join('')).toBe(text);
     expect(entries).toEqual([
       { id: 'quorum', type: 'quorum', node: 'node1', status: 'OK', quorate: 1 },
-      { id: 'master', type: 'master', node: 'node1', status: 'node1 (active, Tue Mar  5 11:59:55 2024)', timestamp: NOW - 5 },
+      { id: 'master', type: 'master', node: 'node1', status: 'node1 (active, Tue Mar  5 11:59:55 2024)', timestamp: NOW - 5, state: 'active' },
       { id: 'fencing', type: 'fencing', node: 'node1', status: 'armed (CRM watchdog active)', 'armed-state': 'armed' },
-      { id: 'lrm:node1', type: 'lrm', node: 'node1', status: 'node1 (active, watchdog active, Tue Mar  5 11:59:55 2024)', timestamp: NOW - 5 },
-      { id: 'lrm:node2', type: 'lrm', node: 'node2', status: 'node2 (unable to read lrm status)' },
-      { id: 'lrm:node3', type: 'lrm', node: 'node3', status: 'node3 (unable to read lrm status)' },
+      { id: 'lrm:node1', type: 'lrm', node: 'node1', status: 'node1 (active, watchdog active, Tue Mar  5 11:59:55 2024)', timestamp: NOW - 5, state: 'active', mode: 'active' },
+      { id: 'lrm:node2', type: 'lrm', node: 'node2', status: 'node2 (unable to read lrm status)', state: 'unable to read lrm status' },
+      { id: 'lrm:node3', type: 'lrm', node: 'node3', status: 'node3 (unable to read lrm status)', state: 'unable to read lrm status' },
       {
         id: 'service:vm:100',
         type: 'service',

@@ -26,7 +26,7 @@ function run(program: string, args: readonly string[]): Promise<{ code: number; 
 describe('the programs', () => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'version.js'))) return skipped('dist/ is not built (npm run build:ts)');
 
-  it.each(['ha-manager', 'ha-crm', 'ha-lrm', 'ha-simulator'])('%s --version names the version and the native parts', async (program) => {
+  it.each(['ha-manager', 'ha-crm', 'ha-lrm', 'ha-simulator', 'ha-api'])('%s --version names the version and the native parts', async (program) => {
     const { code, stdout } = await run(program, ['--version']);
     expect(code).toBe(0);
     const [first, native, mux, ...rest] = stdout.split('\n');

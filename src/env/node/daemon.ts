@@ -14,6 +14,7 @@ import type { TimingProfile } from '../../config/timing-profiles.js';
 import type { NodeName, Sid } from '../../core/types.js';
 import { createWorkerPool, type WorkerPool } from '../../native/worker-pool.js';
 import type { Clock } from './clock.js';
+import { daemonMetricsHook } from './daemon-metrics.js';
 import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
 import { agentLock, MANAGER_LOCK, nodeStatsPath, nodeVersionPath } from './layout.js';
@@ -141,15 +142,18 @@ async function publishFigures(
 
 /** Starts the daemon loop; the returned handle ends it. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { daemon, node, store, clock, log } = options;
+  const { daemon, node, clock, log } = options;
+  // Figures for ha-api's /metrics: lock results, worker waits, round durations (daemon-metrics.ts).
+  const metrics = daemonMetricsHook({ daemon, node, store: options.store, pool: options.pool, log });
+  const { store } = metrics;
   // The LRM's drivers act while it holds its agent lock, the master's while it holds the manager lock.
   const fence = { lock: daemon === 'crm' ? MANAGER_LOCK : agentLock(node), holder: node };
-  // Only an LRM stops services.
+  // Only an LRM stops services; its hard stops do not queue behind its commands.
   const urgentPool = daemon === 'lrm' ? createWorkerPool({ maxWorkers: URGENT_WORKERS, implementation: options.pool.implementation }) : options.pool;
   const ctx: DriverContext = {
     node,
     store,
-    run: commandRunner(options.pool, node, 'cmd'),
+    run: commandRunner(metrics.pool, node, 'cmd'),
     runNow: commandRunner(urgentPool, node, 'now'),
     log,
     writeOptions: { fence },
@@ -182,14 +186,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 
   if (daemon === 'crm') {
-    const crm = await createCrm(env);
+    const crm = await createCrm(metrics.wrapEnv(env));
     const done = (async () => {
       for (;;) {
         if (shutdownRequested && !shutdownApplied) {
           shutdownApplied = true;
           requestCrmShutdown(crm);
         }
-        if (halted || !(await crmIteration(crm)) || halted) break;
+        if (halted || !(await metrics.crmIteration(crm, () => crmIteration(crm))) || halted) break;
       }
     })();
     return { env, requestShutdown, halt, done };
@@ -204,7 +208,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         shutdownApplied = true;
         await requestLrmShutdown(lrm);
       }
-      if (halted || !(await lrmIteration(lrm)) || halted) break;
+      if (halted || !(await metrics.lrmIteration(lrm, () => lrmIteration(lrm))) || halted) break;
       if (clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
         lastPublished = clock.seconds();
         try {

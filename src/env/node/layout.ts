@@ -28,6 +28,11 @@ export function nodeVersionPath(node: NodeName): string {
   return `nodes/${node}/ha-version`;
 }
 
+/** Figures only a daemon sees (lock renewals, round durations, worker queue), for ha-api's /metrics. */
+export function daemonMetricsPath(node: NodeName, daemon: 'crm' | 'lrm'): string {
+  return `nodes/${node}/ha-metrics-${daemon}`;
+}
+
 export const MANAGER_LOCK = 'ha_manager_lock';
 
 export function agentLock(node: NodeName): string {
