@@ -90,6 +90,8 @@ export function processEnvironment(pid: number): Map<string, string> | undefined
 export interface ProcessStat {
   /** R, S, D, T, Z, ... */
   state: string;
+  /** The parent's pid, as this /proc sees it. */
+  ppid: number;
   /** Clock ticks after boot: with the pid, it names one process even when pids are reused. */
   startTime: string;
 }
@@ -99,7 +101,7 @@ export function processStat(pid: number): ProcessStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields follow the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], startTime: fields[19] };
+    return { state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
   } catch {
     return undefined;
   }

@@ -13,10 +13,13 @@
 //   (HA_LAB_SERVICE, HA_LAB_ACTION, HA_LAB_INVOCATION = the script's own pid);
 //   environments are inherited, so every process a `start` leaves running —
 //   however it daemonizes — carries the marks, unless it clears its
-//   environment. A service instance is such a process in a node's namespace,
-//   other than the start script itself. A lifetime then runs from the first
-//   scan that saw it to the first that did not: both ends are late by up to
-//   one interval, and a life shorter than one interval may go unseen.
+//   environment. A service instance is such a process in a node's namespace
+//   that its start script left behind: not the script, nor anything that
+//   still descends from a running start script (its helpers, and a daemon
+//   until the script that forked it has returned). A lifetime then runs from
+//   the first scan that saw it so to the first that did not: both ends are
+//   late by up to one interval (plus, at the start, the rest of the start
+//   script), and a life shorter than one interval may go unseen.
 //
 // Both give Instance records (checker.ts) with the node and boot taken from
 // the PID namespace the process really ran in.
@@ -114,6 +117,24 @@ export async function listenForServices(socketPath: string, options: LifetimeSou
   };
 }
 
+/** A process running a start action's script: its pid is the one the lab's wrapper recorded. */
+function isStartScript(pid: number, env: ReadonlyMap<string, string>): boolean {
+  return env.get('HA_LAB_ACTION') === 'start' && Number(env.get('HA_LAB_INVOCATION')) === namespacePid(pid);
+}
+
+/** Whether `pid` or one of its ancestors in the same namespace is a start script that still runs. */
+function underRunningStart(pid: number, namespace: string | undefined): boolean {
+  for (let depth = 0; pid > 1 && depth < 32; depth++) {
+    if (pidNamespace(pid) !== namespace) return false;
+    const env = processEnvironment(pid);
+    if (env !== undefined && isStartScript(pid, env)) return true;
+    const stat = processStat(pid);
+    if (stat === undefined) return false;
+    pid = stat.ppid;
+  }
+  return false;
+}
+
 interface Tracked {
   instance: Instance;
   /** Seen in the latest scan. */
@@ -143,7 +164,7 @@ export function scanForServices(options: LifetimeSourceOptions, intervalMs = SCA
       const env = processEnvironment(pid);
       const sid = env?.get('HA_LAB_SERVICE');
       if (env === undefined || sid === undefined || env.get('HA_LAB_ACTION') !== 'start') continue;
-      if (Number(env.get('HA_LAB_INVOCATION')) === namespacePid(pid)) continue; // the start script itself
+      if (isStartScript(pid, env) || underRunningStart(stat.ppid, namespace)) continue;
       const instance: Instance = { sid, node: where.node, boot: where.boot, startMs: now, endMs: undefined };
       tracked.set(key, { instance, mark: round });
       seen.push(instance);

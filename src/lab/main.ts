@@ -15,7 +15,7 @@ import { newSeed, parseSeed } from './random.js';
 import { labUp } from './up.js';
 import { runLab, type RunOptions } from './run.js';
 import { ETCD_FAULTS, minimumDurationS, parseFaults, quietPhaseS, type FaultKind } from './schedule.js';
-import { ETCD_MEMBERS, serviceIds, type StoreKind } from './cluster.js';
+import { serviceIds, type StoreKind } from './cluster.js';
 import { lockLifetimeFor, maxTimeScale, muxWindowS, parseProfile, scaledMuxTiming } from './timing.js';
 
 const DEFAULT_FAULTS: Record<StoreKind, FaultKind[]> = {
@@ -76,7 +76,7 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
   if (flags.timeScale > maxTimeScale(profile)) scaledMuxTiming(profile, flags.timeScale); // throws, naming the limit
   const lockLifetimeS = lockLifetimeFor(profile);
   const window = muxWindowS(profile);
-  const minimum = minimumDurationS({ nodes: [], etcdMembers: ETCD_MEMBERS, faults, lockLifetimeS, muxWindowS: window });
+  const minimum = minimumDurationS({ faults, lockLifetimeS, muxWindowS: window });
   const durationS = flags.duration ?? quietPhaseS(lockLifetimeS, window) + 5 * lockLifetimeS;
   if (faults.length > 0 && durationS < minimum) {
     throw new Error(`--duration ${durationS} leaves no room for a fault and the quiet phase after it: give at least ${minimum} (cluster seconds)`);

@@ -81,43 +81,68 @@ export function rebootDelayS(seed: number, nth: number, lockLifetimeS: number): 
   return Math.round(random.between(REBOOT_MIN, REBOOT_MAX) * lockLifetimeS);
 }
 
-function planOne(kind: FaultKind, atS: number, random: Random, options: ScheduleOptions): { fault: PlannedFault; outageS: number } {
-  const lock = options.lockLifetimeS;
-  const window = options.muxWindowS;
-  const reboot = REBOOT_MAX * lock;
-  const hold = (low: number, high: number): number => Math.round(random.between(low, high) * lock);
+/** Bounds of a fault's hold (pause, partition, etcd faults), in lock lifetimes. */
+const HOLD: Partial<Record<FaultKind, readonly [number, number]>> = {
+  // From well under the watchdog's client timeout to twice the lock lifetime.
+  pause: [0.2, 2],
+  // Short hiccups (well inside the lock lifetime) and cuts that must end in a fence.
+  partition: [0.1, 1.5],
+  'etcd-member': [0.1, 1],
+  'etcd-leader': [0.1, 1],
+};
+
+/**
+ * How long after it starts a fault may keep its node out (or an etcd
+ * member down), at worst: until the hold ends, or the watchdog resets the
+ * node, and then the longest reboot.
+ */
+function outageS(kind: FaultKind, holdS: number, options: Pick<ScheduleOptions, 'lockLifetimeS' | 'muxWindowS'>): number {
+  const reboot = REBOOT_MAX * options.lockLifetimeS;
   switch (kind) {
     case 'kill':
-      return { fault: { atS, kind, node: random.pick(options.nodes) }, outageS: reboot };
-    case 'pause': {
-      // From well under the watchdog's client timeout to twice the lock lifetime.
-      const holdS = hold(0.2, 2);
-      return { fault: { atS, kind, node: random.pick(options.nodes), holdS }, outageS: Math.max(holdS, window) + reboot };
-    }
+      return reboot;
+    case 'pause':
+    case 'partition':
+      return Math.max(holdS, options.muxWindowS) + reboot;
     case 'restart-lrm':
       // An LRM restart freezes its services for about a round each way.
-      return { fault: { atS, kind, node: random.pick(options.nodes) }, outageS: lock / 4 };
+      return options.lockLifetimeS / 4;
     case 'master':
-      return { fault: { atS, kind }, outageS: window + reboot };
-    case 'partition': {
-      // Short hiccups (well inside the lock lifetime) and cuts that must end in a fence.
-      const holdS = hold(0.1, 1.5);
-      return { fault: { atS, kind, node: random.pick(options.nodes), holdS }, outageS: Math.max(holdS, window) + reboot };
-    }
-    case 'etcd-member': {
-      const holdS = hold(0.1, 1);
-      const member = Math.floor(random.next() * options.etcdMembers);
-      return { fault: { atS, kind, member, holdS }, outageS: holdS };
-    }
-    case 'etcd-leader': {
-      const holdS = hold(0.1, 1);
-      return { fault: { atS, kind, holdS }, outageS: holdS };
-    }
+      return options.muxWindowS + reboot;
+    case 'etcd-member':
+    case 'etcd-leader':
+      return holdS;
     default: {
       const never: never = kind;
       return never;
     }
   }
+}
+
+function planOne(kind: FaultKind, atS: number, random: Random, options: ScheduleOptions): { fault: PlannedFault; outageS: number } {
+  const bounds = HOLD[kind];
+  const holdS = bounds === undefined ? undefined : Math.round(random.between(bounds[0], bounds[1]) * options.lockLifetimeS);
+  const fault: PlannedFault = { atS, kind };
+  switch (kind) {
+    case 'kill':
+    case 'pause':
+    case 'restart-lrm':
+    case 'partition':
+      fault.node = random.pick(options.nodes);
+      break;
+    case 'etcd-member':
+      fault.member = Math.floor(random.next() * options.etcdMembers);
+      break;
+    case 'master':
+    case 'etcd-leader':
+      break;
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+  if (holdS !== undefined) fault.holdS = holdS;
+  return { fault, outageS: outageS(kind, holdS ?? 0, options) };
 }
 
 export function planSchedule(options: ScheduleOptions): Schedule {
@@ -126,7 +151,7 @@ export function planSchedule(options: ScheduleOptions): Schedule {
   const random = seededRandom(options.seed);
   const faults: PlannedFault[] = [];
   if (options.faults.length > 0) {
-    let atS = Math.round(random.between(0.1, 0.3) * options.lockLifetimeS);
+    let atS = Math.round(random.between(0.1, FIRST_FAULT_MAX) * options.lockLifetimeS);
     for (;;) {
       const { fault, outageS } = planOne(random.pick(options.faults), atS, random, options);
       if (atS + outageS > faultPhaseS) break;
@@ -137,11 +162,13 @@ export function planSchedule(options: ScheduleOptions): Schedule {
   return { seed: options.seed, faults, faultPhaseS, quietS };
 }
 
-/** The shortest --duration that leaves room for the faults of any seed: the quiet phase plus the longest planned outage. */
-export function minimumDurationS(options: Omit<ScheduleOptions, 'seed' | 'durationS'>): number {
-  const reboot = REBOOT_MAX * options.lockLifetimeS;
-  const longest = Math.max(2 * options.lockLifetimeS, options.muxWindowS) + reboot;
-  return Math.ceil(quietPhaseS(options.lockLifetimeS, options.muxWindowS) + 0.3 * options.lockLifetimeS + longest);
+/** The first fault comes this far (in lock lifetimes) into the fault phase, at the latest. */
+const FIRST_FAULT_MAX = 0.3;
+
+/** The shortest --duration that fits one fault of any of `faults`, whatever the seed, and the quiet phase. */
+export function minimumDurationS(options: Pick<ScheduleOptions, 'faults' | 'lockLifetimeS' | 'muxWindowS'>): number {
+  const longest = Math.max(0, ...options.faults.map((kind) => outageS(kind, (HOLD[kind]?.[1] ?? 0) * options.lockLifetimeS, options)));
+  return Math.ceil(quietPhaseS(options.lockLifetimeS, options.muxWindowS) + FIRST_FAULT_MAX * options.lockLifetimeS + longest);
 }
 
 /** One line per fault, for people. */
