@@ -1,14 +1,17 @@
 // Runs every bench/*.bench.mjs in turn, each in its own node process.
 // Build first (`npm run build`): benchmarks import from dist/.
+// `--lab` (or HA_BENCH_LAB=1) also runs the cluster lab's campaigns
+// (lab.bench.mjs), which take hours and need root; without it they say so.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
+const env = process.argv.includes('--lab') ? { ...process.env, HA_BENCH_LAB: '1' } : process.env;
 const failed = [];
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.mjs')).sort()) {
   console.log(`\n=== ${file}`);
-  const { status } = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit' });
+  const { status } = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit', env });
   if (status !== 0) failed.push(file);
 }
 if (failed.length > 0) {

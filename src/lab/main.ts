@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 
 import { errorText } from '../core/errors.js';
+import { EXIT } from './exit.js';
 import { labHostProblems } from './host.js';
 import { createOutput } from './output.js';
 import { newSeed, parseSeed } from './random.js';
@@ -139,7 +140,14 @@ export async function runHaLab(argv: readonly string[]): Promise<number> {
     .option('--keep', 'keep the run directory (store, logs) even when the run passes', false)
     .option('--workdir <dir>', 'put the run directory here')
     .action(async (flags: RunFlags) => {
-      const options = runOptionsFrom(flags);
+      let options: RunOptions;
+      try {
+        options = runOptionsFrom(flags);
+      } catch (err) {
+        process.stderr.write(`ha-lab run: ${errorText(err)}\n`);
+        status = EXIT.usage;
+        return;
+      }
       refuseWithoutHost();
       status = await runLab(options, createOutput(flags.json), abortOnSignals());
     });
@@ -161,8 +169,8 @@ export async function runHaLab(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
-    if (typeof code === 'string' && code.startsWith('commander.')) return 2;
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return EXIT.pass;
+    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
     throw err;
   }
   return status;
@@ -173,7 +181,7 @@ export async function start(): Promise<void> {
     process.exitCode = await runHaLab(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`ha-lab: ${errorText(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.labError;
   }
   // Signal handlers and the store client may keep the loop alive: the lab has stopped everything it started.
   process.exit();

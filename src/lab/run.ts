@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { check, type InjectedFault, type Verdict } from './checker.js';
 import { ETCD_MEMBERS, nodeNames, startLabCluster, type LabCluster, type StoreKind } from './cluster.js';
+import { EXIT } from './exit.js';
 import type { Output } from './output.js';
 import { describeFault, planSchedule, type FaultKind, type Schedule } from './schedule.js';
 import { lockLifetimeFor, muxWindowS, profilePending, type ProfileName } from './timing.js';
@@ -98,7 +99,7 @@ function summary(verdict: Verdict): string[] {
   return lines;
 }
 
-/** Runs the campaign; resolves to the exit status (0 only when the checker found nothing). */
+/** Runs the campaign; resolves to the exit status (EXIT.pass only when the checker found nothing). */
 export async function runLab(options: RunOptions, out: Output, interrupt: AbortSignal): Promise<number> {
   const failure = new AbortController();
   const signal = AbortSignal.any([interrupt, failure.signal]);
@@ -195,13 +196,13 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
       realSeconds: Math.round((Date.now() - realStart) / 1000),
       ...(pass && !options.keep ? {} : { runDir }),
     });
-    return pass ? 0 : 1;
+    return pass ? EXIT.pass : EXIT.failed;
   } catch (err) {
     const leftovers = cluster === undefined ? [] : await cluster.teardown();
     if (err instanceof Interrupted) {
       out.info(`${err.message}: everything stopped${leftovers.length > 0 ? `, left behind and killed: ${leftovers.join(', ')}` : ''}; run directory kept: ${runDir}`);
       out.result({ seed: options.seed, replay, pass: false, interrupted: err.signal, injected, leftovers, runDir });
-      return 130;
+      return EXIT.interrupted;
     }
     throw err;
   }

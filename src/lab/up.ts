@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startLabCluster, type StoreKind } from './cluster.js';
+import { EXIT } from './exit.js';
 import type { Output } from './output.js';
 import { newSeed } from './random.js';
 
@@ -63,5 +64,5 @@ export async function labUp(options: UpOptions, out: Output, signal: AbortSignal
       : `stopped, but these were left behind and had to be killed: ${leftovers.join(', ')}`,
   );
   out.result({ stopped: String(signal.reason), leftovers, ...(options.keep ? { runDir } : {}) });
-  return leftovers.length === 0 ? 0 : 1;
+  return leftovers.length === 0 ? EXIT.pass : EXIT.labError;
 }
