@@ -35,6 +35,8 @@ export interface InjectedFault {
   atMs: number;
   /** The node or etcd member it hit; undefined when it was skipped. */
   target: string | undefined;
+  /** When a held fault (pause, partition, etcd member) was undone. */
+  healedAtMs?: number;
 }
 
 export interface CheckInput {
@@ -54,6 +56,15 @@ export interface DoubleRun {
   fromMs: number;
   toMs: number;
   ms: number;
+  /** Both still ran when the run ended. */
+  open: boolean;
+  /**
+   * When a fault was undone while it lasted (a paused node resumed, a cut
+   * healed): how long after that it went on. How fast a node that comes
+   * back stops what others have taken over (without a watchdog, nothing
+   * else can).
+   */
+  afterHeal: { kind: FaultKind; target: string; ms: number } | undefined;
 }
 
 /** A stretch in which no instance of a service ran, after its first start. */
@@ -102,8 +113,19 @@ function byStart(a: Instance, b: Instance): number {
   return a.startMs - b.startMs;
 }
 
+/** The last fault undone within [fromMs, toMs]. */
+function healWithin(faults: readonly InjectedFault[], fromMs: number, toMs: number): DoubleRun['afterHeal'] {
+  let last: InjectedFault | undefined;
+  for (const fault of faults) {
+    const at = fault.healedAtMs;
+    if (at === undefined || fault.target === undefined || at < fromMs || at > toMs) continue;
+    if (last?.healedAtMs === undefined || at >= last.healedAtMs) last = fault;
+  }
+  return last?.healedAtMs === undefined || last.target === undefined ? undefined : { kind: last.kind, target: last.target, ms: toMs - last.healedAtMs };
+}
+
 /** Every overlap of two instances of one service on different nodes. */
-export function findDoubleRuns(instances: readonly Instance[], endMs: number): DoubleRun[] {
+export function findDoubleRuns(instances: readonly Instance[], endMs: number, faults: readonly InjectedFault[] = []): DoubleRun[] {
   const found: DoubleRun[] = [];
   const sorted = [...instances].sort((a, b) => a.sid.localeCompare(b.sid) || byStart(a, b));
   for (let i = 0; i < sorted.length; i++) {
@@ -114,7 +136,9 @@ export function findDoubleRuns(instances: readonly Instance[], endMs: number): D
       if (b.node === a.node) continue;
       const fromMs = b.startMs;
       const toMs = Math.min(endOf(a, endMs), endOf(b, endMs));
-      if (toMs > fromMs) found.push({ sid: a.sid, nodes: [a.node, b.node], fromMs, toMs, ms: toMs - fromMs });
+      if (toMs <= fromMs) continue;
+      const open = a.endMs === undefined && b.endMs === undefined;
+      found.push({ sid: a.sid, nodes: [a.node, b.node], fromMs, toMs, ms: toMs - fromMs, open, afterHeal: healWithin(faults, fromMs, toMs) });
     }
   }
   return found.sort((x, y) => x.fromMs - y.fromMs);
@@ -172,7 +196,7 @@ function failoversOf(resets: readonly ResetEvent[], instances: readonly Instance
 }
 
 export function check(input: CheckInput): Verdict {
-  const doubleRuns = findDoubleRuns(input.instances, input.endMs);
+  const doubleRuns = findDoubleRuns(input.instances, input.endMs, input.faults);
   const downtimes = input.services.flatMap((sid) => downtimesOf(sid, input.instances, input.faults, input.endMs));
   const longestDowntimeMs: Record<Sid, number> = {};
   for (const sid of input.services) longestDowntimeMs[sid] = 0;

@@ -46,6 +46,8 @@ export interface LabClusterOptions {
   scriptsDir: string | undefined;
   timeScale: number;
   profile: ProfileName;
+  /** False: no watchdog-mux, the daemons run with --no-watchdog (nothing resets a node but a `kill`). */
+  watchdog: boolean;
   seed: number;
   runDir: string;
   /** What happens, until the teardown (which ends everything without telling). */
@@ -238,11 +240,11 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
           dir,
           processes,
           env,
-          muxBinary: muxPath,
-          muxArgs,
+          mux: options.watchdog ? { binary: muxPath, args: muxArgs } : undefined,
           daemonCommand: (daemon) => ({ command: process.execPath, args: [join(PACKAGE_ROOT, 'bin', `ha-${daemon}`)] }),
           daemonArgs: (node, muxSocket) => [
-            '--node', node, '--store', nodeSpec.get(node) ?? adminSpec, '--watchdog-socket', muxSocket,
+            '--node', node, '--store', nodeSpec.get(node) ?? adminSpec,
+            ...(options.watchdog ? ['--watchdog-socket', muxSocket] : ['--no-watchdog']),
             '--scripts', dirs.scripts, '--log-format', 'text', ...scaleArgs,
           ],
           deviceTimeoutMs,
@@ -278,6 +280,15 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
         return { kind: fault.kind, atMs, target };
       };
       const holdMs = (fault.holdS ?? 0) * 1000;
+      /** Undoes a held fault when its hold ends, and stamps the record. */
+      const healLater = (record: InjectedFault, undo: () => void | Promise<void>): InjectedFault => {
+        later(holdMs, async () => {
+          await undo();
+          record.healedAtMs = now();
+          emit({ event: 'heal', kind: fault.kind, target: record.target ?? '' });
+        });
+        return record;
+      };
       switch (fault.kind) {
         case 'kill': {
           const node = byName(fault.node);
@@ -289,11 +300,7 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
         case 'pause': {
           const node = byName(fault.node);
           if (node === undefined || !node.pause()) return injected(undefined, `${fault.node} is down`);
-          later(holdMs, () => {
-            node.resume();
-            emit({ event: 'heal', kind: 'pause', target: node.name });
-          });
-          return injected(node.name, `SIGSTOP ha-crm and ha-lrm for ${fault.holdS} s`);
+          return healLater(injected(node.name, `SIGSTOP ha-crm and ha-lrm for ${fault.holdS} s`), () => node.resume());
         }
         case 'restart-lrm': {
           const node = byName(fault.node);
@@ -312,11 +319,7 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
           const proxy = fault.node === undefined ? undefined : proxies.get(fault.node);
           if (proxy === undefined) return injected(undefined, 'not on etcd');
           proxy.setCut(true);
-          later(holdMs, () => {
-            proxy.setCut(false);
-            emit({ event: 'heal', kind: 'partition', target: fault.node ?? '' });
-          });
-          return injected(fault.node, `cut from the store for ${fault.holdS} s`);
+          return healLater(injected(fault.node, `cut from the store for ${fault.holdS} s`), () => proxy.setCut(false));
         }
         case 'etcd-member':
         case 'etcd-leader': {
@@ -325,11 +328,7 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
           const member = fault.kind === 'etcd-leader' ? await cluster.leader() : cluster.members[fault.member ?? 0];
           if (member === undefined || !member.up) return injected(undefined, 'member not up');
           await cluster.kill(member.index);
-          later(holdMs, async () => {
-            await cluster.restart(member.index);
-            emit({ event: 'heal', kind: fault.kind, target: member.name });
-          });
-          return injected(member.name, `SIGKILL for ${fault.holdS} s`);
+          return healLater(injected(member.name, `SIGKILL for ${fault.holdS} s`), () => cluster.restart(member.index));
         }
         default: {
           const never: never = fault.kind;

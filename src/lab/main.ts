@@ -66,6 +66,8 @@ interface RunFlags {
   json: boolean;
   keep: boolean;
   workdir?: string;
+  /** commander's --no-watchdog */
+  watchdog: boolean;
 }
 
 /** Checks what commander cannot check alone; throws an error for people. */
@@ -100,6 +102,7 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     seed: flags.seed ?? newSeed(),
     faults,
     profile,
+    watchdog: flags.watchdog,
     keep: flags.keep,
     workdir: flags.workdir === undefined ? undefined : resolve(flags.workdir),
   };
@@ -136,6 +139,7 @@ export async function runHaLab(argv: readonly string[]): Promise<number> {
     .option('--seed <x>', 'replay this seed (printed by every run)', wrap(parseSeed))
     .option('--faults <list>', `subset of kill,pause,restart-lrm,master,partition,etcd-member,etcd-leader (default: ${DEFAULT_FAULTS.dir.join(',')} on dir, ${DEFAULT_FAULTS.etcd.join(',')} on etcd)`, wrap(parseFaults))
     .option('--profile <name>', 'timing profile: default or fast (fast is pending: see docs/LAB.md)', 'default')
+    .option('--no-watchdog', 'run the daemons without watchdog-mux (--no-watchdog): only software protects the cluster')
     .option('--json', 'all of stdout as JSON lines', false)
     .option('--keep', 'keep the run directory (store, logs) even when the run passes', false)
     .option('--workdir <dir>', 'put the run directory here')

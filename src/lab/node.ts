@@ -43,8 +43,8 @@ export interface NodeContext {
   dir: string;
   processes: ProcessSet;
   env: NodeJS.ProcessEnv;
-  muxBinary: string;
-  muxArgs: readonly string[];
+  /** watchdog-mux's binary and timing arguments; undefined: the node runs without a watchdog (never reset by one). */
+  mux: { binary: string; args: readonly string[] } | undefined;
   /** The ha-crm/ha-lrm command (node, bin script) without the per-node arguments. */
   daemonCommand(daemon: 'crm' | 'lrm'): { command: string; args: string[] };
   /** Per-node daemon arguments: --node, --store, --watchdog-socket, --scripts, time scale. */
@@ -113,9 +113,10 @@ export function createNode(name: NodeName, ctx: NodeContext): LabNode {
     let command: string;
     let args: string[];
     if (daemonName === 'mux') {
-      command = ctx.muxBinary;
+      if (ctx.mux === undefined) return;
+      command = ctx.mux.binary;
       args = ['--socket', muxSocket, '--active-marker', 'none', '--no-journal-sync', '--fake-device',
-        '--fake-device-expired', `exit:${WATCHDOG_EXPIRED_STATUS}`, ...ctx.muxArgs];
+        '--fake-device-expired', `exit:${WATCHDOG_EXPIRED_STATUS}`, ...ctx.mux.args];
     } else {
       ({ command, args } = ctx.daemonCommand(daemonName));
       args = [...args, ...ctx.daemonArgs(name, muxSocket)];
@@ -205,7 +206,7 @@ export function createNode(name: NodeName, ctx: NodeContext): LabNode {
       rmSync(muxSocket, { force: true });
       await startDaemon('mux', 0);
       const deadline = Date.now() + 10_000;
-      while (!existsSync(muxSocket)) {
+      while (ctx.mux !== undefined && !existsSync(muxSocket)) {
         if (phase !== 'up' || boot !== thisBoot) return;
         if (daemons.get('mux')?.proc.exit() !== undefined || Date.now() > deadline) {
           throw new Error(`watchdog-mux did not start (see ${log('mux')})`);

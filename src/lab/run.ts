@@ -25,6 +25,8 @@ export interface RunOptions {
   seed: number;
   faults: readonly FaultKind[];
   profile: ProfileName;
+  /** False: the daemons run with --no-watchdog (what the software must do without a reset). */
+  watchdog: boolean;
   /** Keep the run directory (store, logs) even when the run passes. */
   keep: boolean;
   /** Where the run directory goes (default: a new directory in the system's temp dir). */
@@ -42,7 +44,9 @@ export function replayCommand(options: RunOptions): string {
   const parts = ['ha-lab', 'run', '--nodes', String(options.nodes), '--store', options.store, '--services', String(options.services)];
   if (options.scriptsDir !== undefined) parts.push('--scripts', options.scriptsDir);
   parts.push('--time-scale', String(options.timeScale), '--duration', String(options.durationS));
-  parts.push('--faults', options.faults.length === 0 ? '""' : options.faults.join(','), '--profile', options.profile, '--seed', String(options.seed));
+  parts.push('--faults', options.faults.length === 0 ? '""' : options.faults.join(','), '--profile', options.profile);
+  if (!options.watchdog) parts.push('--no-watchdog');
+  parts.push('--seed', String(options.seed));
   return parts.join(' ');
 }
 
@@ -86,7 +90,11 @@ function allRunning(cluster: LabCluster): boolean {
 function summary(verdict: Verdict): string[] {
   const lines = [
     `double runs: ${verdict.doubleRuns.length}`,
-    ...verdict.doubleRuns.map((d) => `  ${d.sid} on ${d.nodes.join(' and ')} from ${(d.fromMs / 1000).toFixed(3)} s to ${(d.toMs / 1000).toFixed(3)} s (${d.ms.toFixed(0)} ms)`),
+    ...verdict.doubleRuns.map(
+      (d) =>
+        `  ${d.sid} on ${d.nodes.join(' and ')} from ${(d.fromMs / 1000).toFixed(3)} s to ${d.open ? 'the end' : `${(d.toMs / 1000).toFixed(3)} s`} (${d.ms} ms)` +
+        (d.afterHeal === undefined ? '' : `, ${d.open ? 'still' : ''} ${(d.afterHeal.ms / 1000).toFixed(3)} s after ${d.afterHeal.kind} ${d.afterHeal.target} was undone`),
+    ),
     `longest downtime: ${(verdict.maxDowntimeMs / 1000).toFixed(1)} s`,
     `not running at the end: ${verdict.notRunningAtEnd.join(', ') || 'none'}`,
     `config lost: ${verdict.lostConfig.join(', ') || 'none'}`,
@@ -135,6 +143,7 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
       scriptsDir: options.scriptsDir,
       timeScale: options.timeScale,
       profile: options.profile,
+      watchdog: options.watchdog,
       seed: options.seed,
       runDir,
       event: (event) => out.event(clusterRef?.now() ?? 0, event),
@@ -178,6 +187,7 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
       pass,
       timeScale: options.timeScale,
       profile: options.profile,
+      watchdog: options.watchdog,
       schedule: { faultPhaseS: schedule.faultPhaseS, quietS: schedule.quietS, faults: schedule.faults },
       faultStartMs: Math.round(faultStart),
       endMs: Math.round(endMs),

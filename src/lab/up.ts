@@ -30,6 +30,7 @@ export async function labUp(options: UpOptions, out: Output, signal: AbortSignal
     scriptsDir: undefined,
     timeScale: 1,
     profile: 'default',
+    watchdog: true,
     seed,
     runDir,
     event: (event) => out.event(now(), event),

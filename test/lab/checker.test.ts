@@ -25,8 +25,35 @@ describe('lab checker', () => {
         ],
       }),
     );
-    expect(verdict.doubleRuns).toEqual([{ sid: 'exec:s1', nodes: ['node1', 'node2'], fromMs: 40_000, toMs: 50_000, ms: 10_000 }]);
+    expect(verdict.doubleRuns).toEqual([
+      { sid: 'exec:s1', nodes: ['node1', 'node2'], fromMs: 40_000, toMs: 50_000, ms: 10_000, open: false, afterHeal: undefined },
+    ]);
     expect(verdict.pass).toBe(false);
+  });
+
+  it('tells how long a double run went on after the paused node resumed', () => {
+    // Without a watchdog: node3 paused, its service recovered on node1, node3 resumed at 290 s.
+    const paused = { kind: 'pause' as const, atMs: 50_000, target: 'node3', healedAtMs: 290_000 };
+    const stopsIn2s = check(
+      input({
+        services: ['exec:s3'],
+        instances: [life('exec:s3', 'node3', 0, 292_000), life('exec:s3', 'node1', 180_000)],
+        faults: [paused],
+        configured: ['exec:s3'],
+        endMs: 400_000,
+      }),
+    );
+    expect(stopsIn2s.doubleRuns).toMatchObject([{ fromMs: 180_000, toMs: 292_000, open: false, afterHeal: { kind: 'pause', target: 'node3', ms: 2_000 } }]);
+    const keepsIt = check(
+      input({
+        services: ['exec:s3'],
+        instances: [life('exec:s3', 'node3', 0), life('exec:s3', 'node1', 180_000)],
+        faults: [paused],
+        configured: ['exec:s3'],
+        endMs: 400_000,
+      }),
+    );
+    expect(keepsIt.doubleRuns).toMatchObject([{ toMs: 400_000, open: true, afterHeal: { ms: 110_000 } }]);
   });
 
   it('does not call a hand-over a double run, nor two lives on one node', () => {

@@ -67,7 +67,7 @@ describe('fault schedule', () => {
   });
 
   it('refuses options the lab cannot honour, naming what would work', () => {
-    const flags = { nodes: 3, store: 'dir' as const, services: 3, timeScale: 20, profile: 'default', json: false, keep: false };
+    const flags = { nodes: 3, store: 'dir' as const, services: 3, timeScale: 20, profile: 'default', json: false, keep: false, watchdog: true };
     expect(() => runOptionsFrom({ ...flags, faults: ['partition'] })).toThrow(/partition need --store etcd/);
     expect(() => runOptionsFrom({ ...flags, timeScale: 40 })).toThrow(/at most 20/);
     expect(() => runOptionsFrom({ ...flags, faults: ['kill'], duration: 100 })).toThrow(/at least \d+/);
