@@ -12,7 +12,7 @@ import { ETCD_MEMBERS, nodeNames, startLabCluster, type LabCluster, type StoreKi
 import { EXIT } from './exit.js';
 import type { Output } from './output.js';
 import { describeFault, planSchedule, type FaultKind, type Schedule } from './schedule.js';
-import { lockLifetimeFor, muxWindowS, profilePending, type ProfileName } from './timing.js';
+import { lockLifetimeFor, muxTimingFor, muxWindowS, profilePending, scaledMuxTiming, type ProfileName } from './timing.js';
 
 export interface RunOptions {
   nodes: number;
@@ -114,6 +114,14 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
   const schedule = scheduleFor(options);
   const replay = replayCommand(options);
   out.info(`seed ${options.seed} (replay: ${replay})`, { seed: options.seed, replay });
+  const scaledClientS = (scaledMuxTiming(options.profile, options.timeScale).clientTimeoutMs * options.timeScale) / 1000;
+  const profileClientS = muxTimingFor(options.profile).clientTimeoutMs / 1000;
+  if (scaledClientS < profileClientS - 1) {
+    out.info(
+      `at time scale ${options.timeScale} watchdog-mux gives a daemon ${Math.round(scaledClientS)} cluster seconds between feeds ` +
+        `instead of the profile's ${profileClientS} (its device cannot go below 2 s): a daemon stalled longer resets its node`,
+    );
+  }
   if (profilePending(options.profile)) {
     out.info(`profile ${options.profile} is pending (stream A): the daemons still run the default timing, and so does the lab`);
   }

@@ -24,6 +24,12 @@ const requireLab = process.env.HA_REQUIRE_UNSHARE === '1';
 const skipLab = problems.length > 0 && !requireLab;
 const noEtcd = findCommand('etcd') === undefined;
 const skipEtcd = skipLab || (noEtcd && process.env.HA_REQUIRE_ETCD !== '1');
+/**
+ * Fast enough for CI, slow enough that watchdog-mux gives a daemon 40
+ * cluster seconds (2.7 s real) between feeds on a busy machine: at 20x the
+ * device's 2 s minimum leaves only 30 (see src/lab/timing.ts).
+ */
+const SCALE = 15;
 
 interface Lab {
   child: ChildProcess;
@@ -96,10 +102,10 @@ const titled = (name: string, skipped: boolean, reason: string): string => (skip
 const labReason = problems.join('; ');
 
 describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
-  it.skipIf(skipLab)('dir store, kill and restart-lrm at 20x: the services recover, nothing runs twice', async () => {
+  it.skipIf(skipLab)('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async () => {
     expect(problems, 'HA_REQUIRE_UNSHARE=1, but the lab cannot run here').toEqual([]);
     // Seed 33 plans a restart-lrm, then a kill, inside this duration (asserted below).
-    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--time-scale', '20',
+    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--time-scale', String(SCALE),
       '--faults', 'kill,restart-lrm', '--duration', '640', '--seed', '33', '--json', '--keep']);
     const { code, result } = await finished(lab);
     const dir = runDirOf(lab);
@@ -121,9 +127,9 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  it.skipIf(skipEtcd)(titled('etcd store, a member killed and restarted at 20x', noEtcd, 'no etcd binary on PATH'), async () => {
+  it.skipIf(skipEtcd)(titled('etcd store, a member killed and restarted at 15x', noEtcd, 'no etcd binary on PATH'), async () => {
     expect(findCommand('etcd'), 'HA_REQUIRE_ETCD=1, but etcd is not on PATH').toBeDefined();
-    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'etcd', '--time-scale', '20',
+    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'etcd', '--time-scale', String(SCALE),
       '--faults', 'etcd-member', '--duration', '470', '--seed', '3', '--json', '--keep']);
     const { code, result } = await finished(lab);
     const dir = runDirOf(lab);
