@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { findCommand, labHostProblems, processesWithEnv } from '../../src/lab/host.js';
 import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
@@ -36,19 +36,13 @@ interface Lab {
   lines: string[];
   stderr: string[];
   exit: Promise<number | null>;
+  runDir: string | undefined;
 }
 
-let labs: Lab[] = [];
-const runDirs: string[] = [];
+type OnFinished = (cleanup: () => Promise<void>) => void;
 
-afterEach(async () => {
-  for (const lab of labs) if (lab.child.exitCode === null && lab.child.signalCode === null) lab.child.kill('SIGKILL');
-  await Promise.all(labs.map((l) => l.exit));
-  labs = [];
-  for (const dir of runDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function startLab(args: string[]): Lab {
+/** Starts bin/ha-lab; it is killed and its run directory removed when the test ends, however it ends. */
+function startLab(args: string[], onTestFinished: OnFinished): Lab {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ha-lab'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const stderr: string[] = [];
@@ -60,8 +54,12 @@ function startLab(args: string[]): Lab {
   });
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? code : null)));
-  const lab = { child, lines, stderr, exit };
-  labs.push(lab);
+  const lab: Lab = { child, lines, stderr, exit, runDir: undefined };
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exit;
+    if (lab.runDir !== undefined) rmSync(lab.runDir, { recursive: true, force: true });
+  });
   return lab;
 }
 
@@ -82,7 +80,7 @@ async function until(lab: Lab, what: string, check: (lines: Line[]) => boolean, 
 function runDirOf(lab: Lab): string {
   const dir = parsed(lab).find((l) => typeof l.runDir === 'string')?.runDir;
   if (typeof dir !== 'string') throw new Error(`no run directory reported:\n${lab.lines.join('\n')}`);
-  if (!runDirs.includes(dir)) runDirs.push(dir);
+  lab.runDir = dir;
   return dir;
 }
 
@@ -95,18 +93,20 @@ async function finished(lab: Lab): Promise<{ code: number | null; result: Line }
 async function nothingLeft(runDir: string): Promise<void> {
   // The kernel may take a moment to reap a killed namespace.
   for (let i = 0; i < 50 && processesWithEnv('HA_LAB_RUN', runDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(processesWithEnv('HA_LAB_RUN', runDir), `processes of ${runDir} left behind`).toEqual([]);
+  const left = processesWithEnv('HA_LAB_RUN', runDir);
+  if (left.length > 0) throw new Error(`processes of ${runDir} left behind: ${left.join(', ')}`);
 }
 
 const titled = (name: string, skipped: boolean, reason: string): string => (skipped ? `${name} (skipped: ${reason})` : name);
 const labReason = problems.join('; ');
 
 describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
-  it.skipIf(skipLab)('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async () => {
+  // The two long runs share the machine, as a CI runner would anyway.
+  it.concurrent.skipIf(skipLab)('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async ({ onTestFinished, expect }) => {
     expect(problems, 'HA_REQUIRE_UNSHARE=1, but the lab cannot run here').toEqual([]);
     // Seed 33 plans a restart-lrm, then a kill, inside this duration (asserted below).
     const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--time-scale', String(SCALE),
-      '--faults', 'kill,restart-lrm', '--duration', '640', '--seed', '33', '--json', '--keep']);
+      '--faults', 'kill,restart-lrm', '--duration', '640', '--seed', '33', '--json', '--keep'], onTestFinished);
     const { code, result } = await finished(lab);
     const dir = runDirOf(lab);
     expect(result.seed).toBe(33);
@@ -127,10 +127,10 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  it.skipIf(skipEtcd)(titled('etcd store, a member killed and restarted at 15x', noEtcd, 'no etcd binary on PATH'), async () => {
+  it.concurrent.skipIf(skipEtcd)(titled('etcd store, a member killed and restarted at 15x', noEtcd, 'no etcd binary on PATH'), async ({ onTestFinished, expect }) => {
     expect(findCommand('etcd'), 'HA_REQUIRE_ETCD=1, but etcd is not on PATH').toBeDefined();
     const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'etcd', '--time-scale', String(SCALE),
-      '--faults', 'etcd-member', '--duration', '470', '--seed', '3', '--json', '--keep']);
+      '--faults', 'etcd-member', '--duration', '470', '--seed', '3', '--json', '--keep'], onTestFinished);
     const { code, result } = await finished(lab);
     const dir = runDirOf(lab);
     const injected = result.injected as { kind: string; target?: string }[];
@@ -145,8 +145,8 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  it.skipIf(skipLab)('ha-lab up: Ctrl-C stops every process it started', async () => {
-    const lab = startLab(['up', '--nodes', '2', '--services', '2', '--json']);
+  it.skipIf(skipLab)('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
+    const lab = startLab(['up', '--nodes', '2', '--services', '2', '--json'], onTestFinished);
     await until(lab, 'both nodes booted', (lines) => lines.filter((l) => l.event === 'boot').length >= 2);
     const dir = runDirOf(lab);
     expect(processesWithEnv('HA_LAB_RUN', dir).length, 'inits, muxes, daemons').toBeGreaterThanOrEqual(2 * 4);
@@ -159,8 +159,8 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
   }, 60_000);
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it.skipIf(skipLab)(`ha-lab run: ${signal} mid-run ends every process, services included`, async () => {
-      const run = startLab(['run', '--nodes', '2', '--services', '2', '--time-scale', '20', '--faults', 'kill', '--seed', '1', '--json']);
+    it.skipIf(skipLab)(`ha-lab run: ${signal} mid-run ends every process, services included`, async ({ onTestFinished }) => {
+      const run = startLab(['run', '--nodes', '2', '--services', '2', '--time-scale', '20', '--faults', 'kill', '--seed', '1', '--json'], onTestFinished);
       await until(run, 'fault phase', (lines) => lines.some((l) => l.info === 'fault phase begins'));
       const runDir = runDirOf(run);
       expect(parsed(run).filter((l) => l.event === 'service' && l.change === 'started').length).toBe(2);
