@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { distribution } from '../dist/lab/stats.js';
+import { lockLifetimeFor, muxWindowS } from '../dist/lab/timing.js';
 
 if (process.env.HA_BENCH_LAB !== '1') {
   console.log('skipped: the lab campaigns take hours; run them with `npm run bench -- --lab` or HA_BENCH_LAB=1 (as root)');
@@ -35,6 +36,10 @@ const duration = Number(env.HA_BENCH_LAB_DURATION ?? 1500);
 const campaigns = (env.HA_BENCH_LAB_CAMPAIGNS ?? 'dir,etcd').split(',').filter(Boolean);
 const profiles = (env.HA_BENCH_LAB_PROFILES ?? 'default,fast').split(',').filter(Boolean);
 const wantedResets = Number(env.HA_BENCH_LAB_RESETS ?? 20);
+
+/** The dir/etcd campaigns run the default profile: its lock lifetime and fence window (cluster ms), for the hiccup check. */
+const HALF_LOCK_MS = (lockLifetimeFor('default') * 1000) / 2;
+const FENCE_WINDOW_MS = muxWindowS('default') * 1000;
 
 const CAMPAIGNS = {
   dir: ['--nodes', '3', '--store', 'dir', '--faults', 'kill,pause,restart-lrm,master'],
@@ -89,6 +94,16 @@ function report(name, runs) {
   const passed = runs.filter((r) => r.code === 0);
   console.log(`\n${name}: ${passed.length}/${runs.length} seeds pass, ${resets} node resets (cluster time; all figures over every seed)`);
   for (const run of runs.filter((r) => r.code !== 0)) console.log(`  FAIL seed ${run.seed}: ${why(run)}\n       replay: ${run.verdict?.replay ?? '?'}`);
+  // Issue 8: a store hiccup shorter than half the lock lifetime must cause neither a fence nor a reset.
+  const hiccups = runs.flatMap((run) =>
+    (run.verdict?.injected ?? [])
+      .filter((f) => f.kind === 'partition' && f.target !== undefined && f.healedAtMs !== undefined && f.healedAtMs - f.atMs < HALF_LOCK_MS)
+      .map((f) => ({ run, f, reset: (run.verdict.resets ?? []).some((r) => r.node === f.target && r.atMs >= f.atMs && r.atMs <= f.healedAtMs + FENCE_WINDOW_MS) })),
+  );
+  if (hiccups.length > 0) {
+    const bad = hiccups.filter((h) => h.reset);
+    console.log(`  partitions shorter than half the lock lifetime: ${hiccups.length}, followed by a reset of the cut node: ${bad.length}${bad.length ? ` (seeds ${bad.map((h) => h.run.seed).join(', ')})` : ''}`);
+  }
   console.log('  downtime by the fault before it:');
   for (const [kind, samples] of Object.entries(downtime).sort()) console.log(row(kind, distribution(samples)));
   console.log(row('failover', distribution(failovers)));
