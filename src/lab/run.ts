@@ -93,7 +93,9 @@ function summary(verdict: Verdict): string[] {
     ...verdict.doubleRuns.map(
       (d) =>
         `  ${d.sid} on ${d.nodes.join(' and ')} from ${(d.fromMs / 1000).toFixed(3)} s to ${d.open ? 'the end' : `${(d.toMs / 1000).toFixed(3)} s`} (${d.ms} ms)` +
-        (d.afterHeal === undefined ? '' : `, ${d.open ? 'still' : ''} ${(d.afterHeal.ms / 1000).toFixed(3)} s after ${d.afterHeal.kind} ${d.afterHeal.target} was undone`),
+        (d.afterHeal === undefined
+          ? ''
+          : `, ${d.open ? 'still running' : 'ended'} ${(d.afterHeal.ms / 1000).toFixed(3)} s after ${d.afterHeal.kind} ${d.afterHeal.target} was undone`),
     ),
     `longest downtime: ${(verdict.maxDowntimeMs / 1000).toFixed(1)} s`,
     `not running at the end: ${verdict.notRunningAtEnd.join(', ') || 'none'}`,
