@@ -57,7 +57,6 @@ export interface LabClusterOptions {
 }
 
 export interface LabCluster {
-  readonly nodes: readonly LabNode[];
   readonly services: readonly Sid[];
   /** What to pass ha-manager: the store as an administrator reaches it (no fault proxy). */
   readonly adminStoreSpec: string;
@@ -339,7 +338,6 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
 
     const store = adminStore;
     return {
-      nodes,
       services,
       adminStoreSpec: adminSpec,
       scriptsDir: dirs.scripts,

@@ -30,8 +30,6 @@ export interface SpawnOptions {
 
 export interface ProcessSet {
   spawn(name: string, command: string, args: readonly string[], options: SpawnOptions): LabProcess;
-  /** Processes not yet known to have exited. */
-  running(): LabProcess[];
   /** SIGKILLs every running process and waits until all have exited. */
   killAll(): Promise<void>;
 }
@@ -75,7 +73,6 @@ export function createProcessSet(): ProcessSet {
       live.add(handle);
       return handle;
     },
-    running: () => [...live],
     async killAll() {
       const all = [...live];
       all.forEach(kill);

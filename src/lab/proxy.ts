@@ -11,7 +11,6 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export interface FaultProxy {
   /** The URLs the node's daemons use, one per member, in the members' order. */
   readonly urls: readonly string[];
-  readonly cut: boolean;
   setCut(cut: boolean): void;
   close(): Promise<void>;
 }
@@ -91,9 +90,6 @@ export async function startFaultProxy(targets: readonly Target[]): Promise<Fault
 
   return {
     urls,
-    get cut() {
-      return cut;
-    },
     setCut(value) {
       if (value === cut) return;
       cut = value;
