@@ -124,7 +124,7 @@ describe('ha-manager check-timings', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(
-        `watchdog-mux at ${socket}: fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe`,
+        `watchdog-mux at ${socket}: simulated device (the node is not protected), fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe`,
       );
     });
 
@@ -134,9 +134,26 @@ describe('ha-manager check-timings', () => {
       const r = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', socket);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
-        `watchdog-mux at ${socket}: fence window client 14s + tick 250ms + device 2s + margin 1s = 17250ms is not shorter than the lock lifetime 16s`,
+        `watchdog-mux at ${socket}: simulated device (the node is not protected), fence window client 14s + tick 250ms + device 2s + margin 1s = 17250ms is not shorter than the lock lifetime 16s`,
       );
       expect(r.stderr).toBe('unsafe: the daemons on this node would refuse to arm the watchdog\n');
+    });
+
+    it.skipIf(!binary || !native)('judges a scaled cluster\'s simulated device in cluster time, as the daemons do', async () => {
+      const h = createHarness();
+      await h.write(PATHS.timing, 'profile: default\ntime-scale: 10\nepoch: 1000\n');
+      const scaled = await startMux('--client-timeout-ms', '5000', '--tick-ms', '100', '--timeout', '2');
+      const ok = await h.run('check-timings', '--watchdog-socket', scaled);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('time-scale 10 (epoch 1000): the daemons must run with --no-watchdog, or with a simulated watchdog device');
+      expect(ok.stdout).toContain(
+        `watchdog-mux at ${scaled}: simulated device on real time (client 5s, tick 100ms, device 2s) at time-scale 10, in cluster time: ` +
+          'fence window client 50s + tick 1s + device 20s + margin 5s = 76s < lock lifetime 120s (slack 44s): safe',
+      );
+      const unscaled = await startMux('--profile', 'default');
+      const refused = await h.run('check-timings', '--watchdog-socket', unscaled);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('fence window client 600s + tick 10s + device 100s + margin 5s = 715s is not shorter than the lock lifetime 120s');
     });
   });
 });

@@ -12,9 +12,8 @@ import { readTimingConfig, storeTimingProblem } from '../../env/node/cluster-tim
 import { PATHS } from '../../env/node/layout.js';
 import { queryMuxSettings } from '../../env/node/watchdog.js';
 import {
-  armingProblem,
+  checkArming,
   describeInequality,
-  measuredFenceWindow,
   outageWithoutFenceMs,
   outageWithoutResetMs,
   profileNames,
@@ -96,9 +95,14 @@ async function checkTimings(ctx: CliContext, options: { profile?: string; watchd
   }
   const profile = timingProfile(config.profile);
   const out: string[] = [`timing profile '${profile.name}' (from ${source})`, ...describeProfile(profile)];
-  if (config.timeScale !== 1) out.push(`time-scale ${config.timeScale} (epoch ${config.epochMs}): the daemons must run with --no-watchdog`);
+  if (config.timeScale !== 1) {
+    out.push(
+      `time-scale ${config.timeScale} (epoch ${config.epochMs}): the daemons must run with --no-watchdog, or with a simulated ` +
+        'watchdog device (watchdog-mux --fake-device), whose fence window is checked in cluster time',
+    );
+  }
 
-  let unsafe: string | undefined;
+  let unsafe = false;
   let mux;
   try {
     mux = queryMuxSettings(options.watchdogSocket);
@@ -106,13 +110,12 @@ async function checkTimings(ctx: CliContext, options: { profile?: string; watchd
     out.push(`watchdog-mux at ${options.watchdogSocket}: not checked - ${errorText(err).split('\n')[0]}`);
   }
   if (mux !== undefined) {
-    const window = measuredFenceWindow(profile, mux);
-    unsafe = armingProblem(profile, mux, config.timeScale);
-    const measured = typeof window === 'string' ? window : describeInequality(profile, window).text;
-    out.push(`watchdog-mux at ${options.watchdogSocket}: ${unsafe ?? measured}`);
+    const check = checkArming(profile, mux, config.timeScale);
+    unsafe = !check.safe;
+    out.push(`watchdog-mux at ${options.watchdogSocket}: ${check.text}`);
   }
   ctx.stdout(`${out.join('\n')}\n`);
-  if (unsafe !== undefined) throw new AdminError('failed', 'unsafe: the daemons on this node would refuse to arm the watchdog');
+  if (unsafe) throw new AdminError('failed', 'unsafe: the daemons on this node would refuse to arm the watchdog');
 }
 
 /** A positive number of simulated seconds per real second. */
