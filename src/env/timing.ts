@@ -108,7 +108,7 @@ export interface MuxSettings {
  * cluster's time (only a simulated device may run on such a clock:
  * armingProblem).
  */
-export function measuredFenceWindow(p: TimingProfile, mux: MuxSettings, timeScale = 1): FenceWindow | string {
+function measuredFenceWindow(p: TimingProfile, mux: MuxSettings, timeScale = 1): FenceWindow | string {
   if (mux.tickMs === undefined || mux.deviceTimeoutMs === undefined) {
     return `watchdog-mux reports its client timeout (${formatDuration(mux.clientTimeoutMs)}) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux`;
   }
