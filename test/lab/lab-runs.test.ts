@@ -5,7 +5,8 @@
 //
 // Skipped with the reason when the machine cannot run the lab (not root, no
 // unshare/nsenter/setpriv/perl, no build); HA_REQUIRE_UNSHARE=1 makes that a
-// failure. The etcd run also needs etcd (HA_REQUIRE_ETCD=1 likewise).
+// failure (test/prerequisites.ts). The etcd run also needs etcd
+// (HA_REQUIRE_ETCD=1 likewise).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -13,17 +14,17 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { findCommand, labHostProblems, processesWithEnv } from '../../src/lab/host.js';
+import { labHostProblems, processesWithEnv } from '../../src/lab/host.js';
 import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
+import { etcdMissing } from '../env/store-etcd-server.js';
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 import { REPO_ROOT } from '../simulator/scenario-dirs.js';
 
 const problems = labHostProblems();
 if (!existsSync(join(REPO_ROOT, 'dist/lab/main.js'))) problems.push('dist/ is not built (run `npm run build`)');
 if (findWatchdogMuxBinary().path === undefined) problems.push('watchdog-mux is not built (run `npm run build`)');
-const requireLab = process.env.HA_REQUIRE_UNSHARE === '1';
-const skipLab = problems.length > 0 && !requireLab;
-const noEtcd = findCommand('etcd') === undefined;
-const skipEtcd = skipLab || (noEtcd && process.env.HA_REQUIRE_ETCD !== '1');
+const labMissing = requirePrerequisite('unshare', problems.length === 0, `the lab cannot run here: ${problems.join('; ')}`);
+const noEtcd = etcdMissing();
 /**
  * Fast enough for CI, slow enough that watchdog-mux gives a daemon 40
  * cluster seconds (2.7 s real) between feeds on a busy machine: at 20x the
@@ -97,13 +98,11 @@ async function nothingLeft(runDir: string): Promise<void> {
   if (left.length > 0) throw new Error(`processes of ${runDir} left behind: ${left.join(', ')}`);
 }
 
-const titled = (name: string, skipped: boolean, reason: string): string => (skipped ? `${name} (skipped: ${reason})` : name);
-const labReason = problems.join('; ');
+describe('ha-lab on the real daemons', () => {
+  if (labMissing !== undefined) return skipped(labMissing);
 
-describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
   // The two long runs share the machine, as a CI runner would anyway.
-  (skipLab ? it.skip : it.concurrent)('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async ({ onTestFinished, expect }) => {
-    expect(problems, 'HA_REQUIRE_UNSHARE=1, but the lab cannot run here').toEqual([]);
+  it.concurrent('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async ({ onTestFinished, expect }) => {
     // Seed 33 plans a restart-lrm, then a kill, inside this duration (asserted below).
     const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--time-scale', String(SCALE),
       '--faults', 'kill,restart-lrm', '--duration', '640', '--seed', '33', '--json', '--keep'], onTestFinished);
@@ -127,8 +126,8 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  (skipEtcd ? it.skip : it.concurrent)(titled('etcd store, a member killed and restarted at 15x', noEtcd, 'no etcd binary on PATH'), async ({ onTestFinished, expect }) => {
-    expect(findCommand('etcd'), 'HA_REQUIRE_ETCD=1, but etcd is not on PATH').toBeDefined();
+  if (noEtcd !== undefined) skipped(noEtcd);
+  else it.concurrent('etcd store, a member killed and restarted at 15x', async ({ onTestFinished, expect }) => {
     const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'etcd', '--time-scale', String(SCALE),
       '--faults', 'etcd-member', '--duration', '470', '--seed', '3', '--json', '--keep'], onTestFinished);
     const { code, result } = await finished(lab);
@@ -145,7 +144,7 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  it.skipIf(skipLab)('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
+  it('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
     const lab = startLab(['up', '--nodes', '2', '--services', '2', '--json'], onTestFinished);
     await until(lab, 'both nodes booted', (lines) => lines.filter((l) => l.event === 'boot').length >= 2);
     const dir = runDirOf(lab);
@@ -159,7 +158,7 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
   }, 60_000);
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it.skipIf(skipLab)(`ha-lab run: ${signal} mid-run ends every process, services included`, async ({ onTestFinished }) => {
+    it(`ha-lab run: ${signal} mid-run ends every process, services included`, async ({ onTestFinished }) => {
       const run = startLab(['run', '--nodes', '2', '--services', '2', '--time-scale', '20', '--faults', 'kill', '--seed', '1', '--json'], onTestFinished);
       await until(run, 'fault phase', (lines) => lines.some((l) => l.info === 'fault phase begins'));
       const runDir = runDirOf(run);
