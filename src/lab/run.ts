@@ -117,13 +117,15 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
   const schedule = scheduleFor(options);
   const replay = replayCommand(options);
   out.info(`seed ${options.seed} (replay: ${replay})`, { seed: options.seed, replay });
-  const scaledClientS = (scaledMuxTiming(options.profile, options.timeScale).clientTimeoutMs * options.timeScale) / 1000;
-  const profileClientS = options.profile.clientTimeoutMs / 1000;
-  if (scaledClientS < profileClientS - 1) {
-    out.info(
-      `at time scale ${options.timeScale} watchdog-mux gives a daemon ${Math.round(scaledClientS)} cluster seconds between feeds ` +
-        `instead of the profile's ${profileClientS} (its device cannot go below 2 s): a daemon stalled longer resets its node`,
-    );
+  if (options.watchdog) {
+    const scaledClientS = (scaledMuxTiming(options.profile, options.timeScale).clientTimeoutMs * options.timeScale) / 1000;
+    const profileClientS = options.profile.clientTimeoutMs / 1000;
+    if (scaledClientS < profileClientS - 1) {
+      out.info(
+        `at time scale ${options.timeScale} watchdog-mux gives a daemon ${Math.round(scaledClientS)} cluster seconds between feeds ` +
+          `instead of the profile's ${profileClientS} (its device cannot go below 2 s): a daemon stalled longer resets its node`,
+      );
+    }
   }
   out.info(
     `${schedule.faults.length} fault(s) in ${schedule.faultPhaseS} s, then ${schedule.quietS} s quiet (cluster time, ` +
