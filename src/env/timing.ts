@@ -106,7 +106,7 @@ export interface MuxSettings {
  * reference's). The mux counts in real time, so on a clock `timeScale`
  * times faster each of its times lasts that many times longer in the
  * cluster's time (only a simulated device may run on such a clock:
- * armingProblem).
+ * checkArming).
  */
 function measuredFenceWindow(p: TimingProfile, mux: MuxSettings, timeScale = 1): FenceWindow | string {
   if (mux.tickMs === undefined || mux.deviceTimeoutMs === undefined) {
