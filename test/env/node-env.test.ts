@@ -88,6 +88,13 @@ describe('node environment', () => {
     expect(watchdog.events.at(-1)).toBe('close clean');
   });
 
+  it('issues distinct 22-character uids, across refills of its random block', () => {
+    const { env } = setup('crm');
+    const uids = Array.from({ length: 1000 }, () => env.newUid());
+    expect(new Set(uids).size).toBe(1000);
+    for (const uid of uids) expect(uid).toMatch(/^[A-Za-z0-9+/]{22}$/);
+  });
+
   it('never feeds the watchdog for a lock it does not hold', async () => {
     const { env, store, watchdog } = setup('lrm');
     await store.lock('ha_agent_node1_lock', 'node2');
