@@ -347,6 +347,7 @@ async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<num
   const { env, schedule } = lrm;
   const start = env.getTime();
   const { services } = await env.readServiceConfig();
+  if (lrm.workers.size === 0) return 0;
   const during = lrm.status;
   const local = new Set(nodeServices(lrm.serviceStatus, env.nodename).local);
   for (const [sid, confirmation] of schedule.confirmed) {
