@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // The default output, then the reasons of every skip (test/prerequisites.ts).
+    reporters: ['default', './test/skip-reporter.ts'],
   },
 });

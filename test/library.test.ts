@@ -1,9 +1,16 @@
 // The library entry point: an embedding program builds a scenario in memory,
 // runs it and reads the log, without touching the file system.
 
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
 
 import * as ha from '../src/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('library API', () => {
   it('simulates an in-memory scenario: a failed node is fenced and its service recovered', async () => {
@@ -34,5 +41,44 @@ describe('library API', () => {
       expect(typeof ha[name]).toBe('function');
     }
     expect(ha.typescriptScoringKernel.implementation).toBe('typescript');
+  });
+
+  it('rejects what is not a scenario, saying how to run a folder', async () => {
+    const write = (): void => undefined;
+    await expect(ha.runSimulation('test/scenarios/recovery-lowest-loaded-node' as never, { write })).rejects.toThrow(
+      "expected a scenario object, got the string 'test/scenarios/recovery-lowest-loaded-node' (read a scenario folder with loadScenario(dir), or run one with simulateDir(dir))",
+    );
+    await expect(ha.runSimulation({ cmdlist: 'power node1 on' } as never, { write })).rejects.toThrow(/scenario.cmdlist must be an array of rounds/);
+    await expect(ha.runSimulation({ cmdlist: [], hardwareStatus: 'x' } as never, { write })).rejects.toThrow(
+      "scenario.hardwareStatus must be an object when given, got the string 'x'",
+    );
+    await expect(ha.runSimulation({ cmdlist: [] }, undefined as never)).rejects.toThrow(/needs options.write/);
+  });
+});
+
+/** The README's library example (the ```js block after `<!-- library example -->`), as written. */
+function readmeExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const match = /<!-- library example -->\s*```js\n([\s\S]*?)```/.exec(readme);
+  if (match === null) throw new Error('README.md has no ```js block after <!-- library example -->');
+  return match[1];
+}
+
+describe("the README's library example", () => {
+  // It imports 'ha-manager' as a user would: the package's self-reference
+  // resolves to the build, so the example runs from a file inside dist/.
+  const built = existsSync(join(ROOT, 'dist', 'index.js'));
+  it.skipIf(!built)(`runs as written${built ? '' : ' — skipped: dist/ is not built (npm run build:ts)'}`, async () => {
+    const file = join(ROOT, 'dist', `.readme-example-${process.pid}.mjs`);
+    writeFileSync(file, readmeExample());
+    try {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [file], { cwd: ROOT }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)));
+      });
+      expect(stdout).toContain("recover service 'vm:401' from fenced node 'node4'");
+      expect(stdout).toMatch(/exit simulation - done\n/);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

@@ -199,13 +199,45 @@ export async function waitFor(check, timeoutMs, pollMs = 200) {
   }
 }
 
-/** CPU share of one core and RSS of each daemon over `seconds`. */
+/** The CRMs' published metrics (nodes/<node>/ha-metrics-crm, see src/config/daemon-metrics.ts). */
+async function crmMetrics(cluster) {
+  const { openStore } = await import(join(REPO_ROOT, 'dist/env/node/open-store.js'));
+  const store = await openStore(cluster.storeSpec, {});
+  try {
+    const all = {};
+    for (const node of cluster.nodes) {
+      const text = await store.read(`nodes/${node}/ha-metrics-crm`);
+      if (text !== undefined) all[node] = JSON.parse(text);
+    }
+    return all;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The master's rounds between two metrics snapshots: how many, their mean, the bucket bounding them all. */
+function masterRounds(before, after) {
+  const node = Object.keys(after).find((n) => after[n].crm?.master === true);
+  const now = node === undefined ? undefined : after[node].crm.round_seconds;
+  const then = node === undefined || before[node]?.started !== after[node].started ? undefined : before[node].crm?.round_seconds;
+  if (now === undefined || then === undefined || now.count === then.count) return undefined;
+  const count = now.count - then.count;
+  const bound = now.le.find((_, i) => now.counts[i] - then.counts[i] === count);
+  return { node, count, meanMs: ((now.sum - then.sum) / count) * 1000, allBelowMs: bound === undefined ? undefined : bound * 1000 };
+}
+
+/**
+ * CPU share of one core and RSS of each daemon over `seconds`, and the
+ * master's round durations in that time (from the metrics it publishes:
+ * busy time, its sleep to the next round left out).
+ */
 export async function sampleDaemons(cluster, seconds) {
+  const metricsBefore = await crmMetrics(cluster);
   const before = cluster.daemons.map((d) => processUsage(d.pid));
   const t0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const elapsed = (performance.now() - t0) / 1000;
-  return cluster.daemons.map((d, i) => {
+  const daemons = cluster.daemons.map((d, i) => {
     const after = processUsage(d.pid);
     return {
       daemon: `${d.node}/${d.kind}`,
@@ -214,68 +246,7 @@ export async function sampleDaemons(cluster, seconds) {
       rssBytes: after.rssBytes,
     };
   });
-}
-
-/**
- * Stops the daemons' CRMs, runs the master's rounds in this process (same
- * code, same store) and returns their durations in ms, sleep excluded.
- */
-export async function crmRounds(cluster, rounds) {
-  const dist = (path) => import(join(REPO_ROOT, 'dist', path));
-  const [{ openStore }, { createClock }, { createNodeEnv }, { createCrm, crmIteration }, { recordingWatchdog }, { typescriptScoringKernel }] =
-    await Promise.all([
-      dist('env/node/open-store.js'),
-      dist('env/node/clock.js'),
-      dist('env/node/env.js'),
-      dist('core/crm.js'),
-      dist('env/node/watchdog.js'),
-      dist('core/scheduling/kernel.js'),
-    ]);
-  // Let the daemons' CRMs go (the master releases its lock on SIGTERM).
-  const crms = cluster.daemons.filter((d) => d.kind === 'crm');
-  for (const d of crms) d.child.kill('SIGTERM');
-  await Promise.all(crms.map((d) => d.exited));
-
-  const real = createClock();
-  let slept = 0;
-  const clock = {
-    millis: real.millis,
-    seconds: real.seconds,
-    async sleep(seconds) {
-      const t = performance.now();
-      await real.sleep(seconds);
-      slept += performance.now() - t;
-    },
-  };
-  const store = await openStore(cluster.storeSpec, { clock: clock.millis, node: cluster.nodes[0] });
-  const env = createNodeEnv({
-    node: cluster.nodes[0],
-    daemon: 'crm',
-    store,
-    clock,
-    log: () => undefined,
-    watchdog: recordingWatchdog(),
-    drivers: {},
-    scoringKernel: typescriptScoringKernel,
-    isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
-  });
-  const crm = await createCrm(env);
-  const durations = [];
-  let masterRounds = 0;
-  const deadline = performance.now() + (rounds + 6) * 15_000;
-  try {
-    while (durations.length < rounds && performance.now() < deadline) {
-      const t = performance.now();
-      const sleptBefore = slept;
-      const wasMaster = crm.status.state === 'master';
-      await crmIteration(crm);
-      // The first round after taking over reads everything afresh: not counted.
-      if (wasMaster && ++masterRounds > 1) durations.push(performance.now() - t - (slept - sleptBefore));
-    }
-  } finally {
-    await store.close();
-  }
-  return durations;
+  return { daemons, rounds: masterRounds(metricsBefore, await crmMetrics(cluster)) };
 }
 
 async function stopCluster(cluster) {

@@ -12,17 +12,27 @@ import { fileURLToPath } from 'node:url';
 
 import { Command } from 'commander';
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 
 import { errorText } from '../core/errors.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import type { LogLevel } from '../env/env.js';
-import { createClock } from '../env/node/clock.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
-import { openStore } from '../env/node/open-store.js';
-import { muxWatchdog, recordingWatchdog } from '../env/node/watchdog.js';
+import { openClusterStore, type ClusterTiming } from '../env/node/cluster-timing.js';
+import { muxWatchdog, queryMuxSettings, recordingWatchdog } from '../env/node/watchdog.js';
+import {
+  armingProblem,
+  describeInequality,
+  measuredFenceWindow,
+  worstFailoverMs,
+  worstMasterFailoverMs,
+  type MuxSettings,
+} from '../env/timing.js';
+import { formatDuration } from '../config/timing-profiles.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
 import { nativeScoringKernel } from '../native/scoring-kernel.js';
+import { versionText } from './version.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SCRIPTS_DIR = '/etc/ha-manager/resources';
@@ -35,8 +45,8 @@ interface DaemonCliOptions {
   watchdog: boolean;
   scripts: string;
   pveAgent: string;
-  logFormat: 'json' | 'text';
-  timeScale: number;
+  logFormat: LogFormat;
+  timeScale?: number;
   epoch?: number;
 }
 
@@ -50,15 +60,44 @@ const PINO_LEVEL: Record<string, 'fatal' | 'error' | 'warn' | 'info' | 'debug'> 
   debug: 'debug',
 };
 
-/** Daemon logging through pino: JSON lines, or `<time> <level> <node>/<daemon>: <msg>` text. */
-function daemonLogger(source: string, format: 'json' | 'text'): (level: LogLevel, msg: string) => void {
-  const text = {
-    write(line: string) {
-      const record = JSON.parse(line) as { time: number; ha_level: string; msg: string };
-      process.stdout.write(`${new Date(record.time).toISOString()} ${record.ha_level} ${source}: ${record.msg}\n`);
-    },
-  };
-  const logger = pino({ base: { source }, level: 'debug' }, format === 'text' ? text : process.stdout);
+/**
+ * `auto`: pretty on a terminal, JSON lines otherwise (for a collector);
+ * `text`: `<time> <level> <node>/<daemon>: <msg>`, one plain line each (the
+ * systemd units use it: the journal adds its own metadata).
+ */
+const LOG_FORMATS = ['auto', 'pretty', 'json', 'text'] as const;
+type LogFormat = (typeof LOG_FORMATS)[number];
+
+function parseLogFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new Error(`expected one of ${LOG_FORMATS.join(', ')}, got '${value}'`);
+  return format;
+}
+
+function logDestination(source: string, format: Exclude<LogFormat, 'auto'>): pino.DestinationStream {
+  switch (format) {
+    case 'json':
+      return process.stdout;
+    case 'pretty':
+      return pinoPretty({ ignore: 'pid,hostname,source,ha_level', messageFormat: '{source}: {msg}', translateTime: 'SYS:standard' });
+    case 'text':
+      return {
+        write(line: string) {
+          const record = JSON.parse(line) as { time: number; ha_level: string; msg: string };
+          process.stdout.write(`${new Date(record.time).toISOString()} ${record.ha_level} ${source}: ${record.msg}\n`);
+        },
+      };
+    default: {
+      const never: never = format;
+      throw new Error(`unknown log format ${String(never)}`);
+    }
+  }
+}
+
+/** Daemon logging through pino, in the chosen format. */
+function daemonLogger(source: string, format: LogFormat): (level: LogLevel, msg: string) => void {
+  const resolved = format === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : format;
+  const logger = pino({ base: { source }, level: 'debug' }, logDestination(source, resolved));
   return (level, msg) => {
     // The reference's levels; one of its calls passes a mangled level, read as info.
     const name = level.trim();
@@ -86,6 +125,38 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * The timing check at start, logged once: the profile's safety inequality,
+ * and with a watchdog the same on the running mux's own settings. A
+ * combination that could let a lock expire before the watchdog has fired
+ * ends the daemon here, naming the numbers; the same check runs again
+ * whenever the watchdog is armed.
+ */
+function checkTimingAtStart(options: DaemonCliOptions, timing: ClusterTiming, log: (level: LogLevel, msg: string) => void): void {
+  const { profile, config } = timing;
+  const failover = `worst failover ${formatDuration(worstFailoverMs(profile))} (master's node ${formatDuration(worstMasterFailoverMs(profile))})`;
+  if (!options.watchdog) {
+    log('info', `timing: profile '${profile.name}', ${describeInequality(profile, profile).text} (no watchdog to measure), ${failover}`);
+    return;
+  }
+  if (config.timeScale !== 1) {
+    throw new Error(`refusing to run with a watchdog: ${armingProblem(profile, { clientTimeoutMs: profile.clientTimeoutMs }, config.timeScale)}`);
+  }
+  let mux: MuxSettings;
+  try {
+    mux = queryMuxSettings(options.watchdogSocket);
+  } catch (err) {
+    log('warning', `timing: watchdog-mux at ${options.watchdogSocket} not checked now (${errorText(err).split('\n')[0]}); it is when the watchdog is armed`);
+    return;
+  }
+  const problem = armingProblem(profile, mux, config.timeScale);
+  if (problem !== undefined) throw new Error(`refusing to run with watchdog-mux at ${options.watchdogSocket}: ${problem}`);
+  const window = measuredFenceWindow(profile, mux);
+  if (typeof window !== 'string') {
+    log('info', `timing: profile '${profile.name}', watchdog-mux ${describeInequality(profile, window).text}, ${failover}`);
+  }
+}
+
 export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[]): Promise<number> {
   const program = new Command(`ha-${daemon}`)
     .description(
@@ -93,43 +164,57 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
         ? 'cluster resource manager: whoever holds the manager lock decides for all HA services'
         : "local resource manager: runs this node's HA services as the master decides",
     )
+    .version(versionText(`ha-${daemon}`), '-V, --version', 'print the version and where the native parts come from')
     .option('--node <name>', 'this node', hostname().split('.')[0])
     .option('--store <spec>', 'cluster store: dir:<path> or etcd:<url>[,...][?prefix=/p] (default: $HA_MANAGER_STORE, else /etc/pve)')
     .option('--watchdog-socket <path>', 'watchdog-mux socket', DEFAULT_WATCHDOG_MUX_SOCKET)
     .option('--no-watchdog', 'run without a watchdog: NOT SAFE, fencing cannot work (tests and demonstrations only)')
     .option('--scripts <dir>', 'directory of the exec resource scripts', DEFAULT_SCRIPTS_DIR)
     .option('--pve-agent <path>', 'agent command for Proxmox VE guests (vm, ct)', DEFAULT_PVE_AGENT)
-    .option('--log-format <format>', 'json or text', (v: string) => {
-      if (v !== 'json' && v !== 'text') throw new Error(`expected json or text, got '${v}'`);
-      return v;
-    }, 'text')
-    .option('--time-scale <factor>', 'run time faster by this factor (tests and demonstrations)', positiveNumber, 1)
-    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster must share it', positiveNumber);
+    .option('--log-format <format>', 'auto (pretty on a terminal, else json), pretty, json or text', parseLogFormat, 'auto')
+    .option(
+      '--time-scale <factor>',
+      "run time faster by this factor (tests and demonstrations); must agree with the store's ha/timing.cfg, and is recorded there when the cluster has none",
+      positiveNumber,
+    )
+    .option('--epoch <ms>', 'start of scaled time; all daemons of a cluster share it (ha/timing.cfg)', positiveNumber);
   program.parse([...argv]);
   const options = program.opts<DaemonCliOptions>();
 
   const source = `${options.node}/${daemon}`;
   const log = daemonLogger(source, options.logFormat);
-  const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
-  // etcd leases run in real seconds: on a scaled clock they shrink with it.
-  const scaledSeconds = (seconds: number): number => Math.max(1, Math.round(seconds / options.timeScale));
-  const store = await openStore(options.store, {
-    clock: clock.millis,
+  const { store, timing } = await openClusterStore(options.store, {
     node: options.node,
-    ...(options.timeScale !== 1 ? { lockTtlSeconds: scaledSeconds(120), aliveTtlSeconds: scaledSeconds(30) } : {}),
+    flags: {
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}),
+    },
   });
+  const { clock, profile } = timing;
+  try {
+    checkTimingAtStart(options, timing, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   if (!options.watchdog) {
     log('crit', 'running WITHOUT a watchdog: this node cannot be fenced, recovery of its services is not safe');
   }
   const watchdog = options.watchdog ? muxWatchdog(options.watchdogSocket) : recordingWatchdog();
   const pool = createWorkerPool({});
-  log('info', `starting, cluster store ${store.description}, worker pool ${pool.implementation}`);
+  log(
+    'info',
+    `starting, cluster store ${store.description}, timing profile '${profile.name}'` +
+      `${timing.config.timeScale !== 1 ? ` at time-scale ${timing.config.timeScale}` : ''}, worker pool ${pool.implementation}`,
+  );
 
   const running = await startDaemon({
     daemon,
     node: options.node,
     store,
     clock,
+    profile,
+    timeScale: timing.config.timeScale,
     log,
     watchdog,
     pool,

@@ -17,15 +17,20 @@ import { parseScenario, readScenarioTexts } from '../config/scenario.js';
 import { parseScenarioServiceConfig } from '../config/service-config.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
+import type { SimObserver } from '../env/sim/observer.js';
 import { runSimulation } from '../env/sim/runner.js';
+import { describeNative, loadNative } from '../native/loader.js';
 import type { SimScenario } from '../env/sim/scenario-input.js';
 import { unifiedDiff } from './unified-diff.js';
+import { versionText } from './version.js';
 
 export interface SimulateOptions {
   kernel?: ScoringKernel;
   maxLoopDelay?: number;
   /** Where warnings about leniently read files go (default: stderr). */
   warn?: (msg: string) => void;
+  /** Shown every step of the run (the invariant checkers). */
+  observer?: SimObserver;
 }
 
 /**
@@ -95,13 +100,54 @@ function defaultWarn(msg: string): void {
   process.stderr.write(`ha-simulator: warning: ${msg}\n`);
 }
 
-/** Runs the scenario in `dir` and returns its log. */
-export async function simulateDir(dir: string, options: SimulateOptions = {}): Promise<string> {
+/** Runs the scenario in `dir`, handing each log line to `write` as it comes. */
+async function streamDir(dir: string, options: SimulateOptions, write: (line: string) => void): Promise<void> {
   const { warn, ...simulation } = options;
   const scenario = await loadScenario(dir, warn);
+  await runSimulation(scenario, { write, ...simulation });
+}
+
+/** Runs the scenario in `dir` and returns its log. */
+export async function simulateDir(dir: string, options: SimulateOptions = {}): Promise<string> {
   const lines: string[] = [];
-  await runSimulation(scenario, { write: (line) => lines.push(line), ...simulation });
+  await streamDir(dir, options, (line) => lines.push(line));
   return lines.join('');
+}
+
+/** How a run that hit the loop-delay bound ends (src/env/sim/env.ts), and what to do about it. */
+const LOOP_TOO_LONG = /exit simulation - loop took too long \(\d+ seconds\)/;
+function loopTooLongHint(maxLoopDelay: number | undefined): string {
+  const bound = maxLoopDelay === undefined ? "300 s, the reference's" : `${maxLoopDelay} s`;
+  return (
+    `the run ended because a daemon iteration would sleep longer than the loop-delay bound (${bound}); ` +
+    'if the scenario means it, allow more with --max-loop-delay <seconds>'
+  );
+}
+
+/**
+ * A progress line on a terminal's stderr for runs longer than a second:
+ * simulated time and log lines so far, redrawn at most 4 times a second.
+ * The run never yields to timers, so the log writes drive it.
+ */
+function progressMeter(stream: NodeJS.WriteStream): { line(text: string): void; done(): void } {
+  const started = Date.now();
+  let shownAt = started;
+  let lines = 0;
+  let shown = false;
+  return {
+    line(text) {
+      lines++;
+      const now = Date.now();
+      if (now - started < 1000 || now - shownAt < 250) return;
+      shownAt = now;
+      shown = true;
+      const time = /^\S+\s+(\d+)/.exec(text)?.[1] ?? '?';
+      stream.write(`\rha-simulator: simulated time ${time} s, ${lines} log lines, ${Math.round((now - started) / 1000)} s\x1b[K`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
 }
 
 async function readExpected(dir: string): Promise<string | undefined> {
@@ -155,13 +201,14 @@ export async function main(argv: readonly string[], nativeKernel?: ScoringKernel
   let status = 0;
   const program = new Command('ha-simulator')
     .description('Deterministic simulator for the HA manager, running regression scenario folders')
+    .version(versionText('ha-simulator'), '-V, --version', 'print the version and where the native parts come from')
     .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds)
     .option('--kernel <which>', 'scheduling kernel: auto, native or typescript', parseKernelChoice, 'auto');
 
   const simOptions = (): SimulateOptions => {
     const { maxLoopDelay, kernel: choice } = program.opts<{ maxLoopDelay?: number; kernel: KernelChoice }>();
     if (choice === 'native' && nativeKernel === undefined) {
-      throw new Error('the native addon is not loaded (build it with `npm run build:native`)');
+      throw new Error(`the native addon is not loaded: ${describeNative(loadNative())}`);
     }
     const kernel = choice === 'typescript' ? typescriptScoringKernel : (nativeKernel ?? typescriptScoringKernel);
     return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}) };
@@ -172,7 +219,23 @@ export async function main(argv: readonly string[], nativeKernel?: ScoringKernel
     .argument('<dir>', 'scenario folder')
     .description('print the simulation log of a scenario (the folder is only read)')
     .action(async (dir: string) => {
-      process.stdout.write(await simulateDir(dir, simOptions()));
+      // The log streams out as it is made; when it goes to a file, a
+      // terminal's stderr shows how far the run is.
+      const meter = process.stderr.isTTY && !process.stdout.isTTY ? progressMeter(process.stderr) : undefined;
+      let last = '';
+      try {
+        await streamDir(dir, simOptions(), (line) => {
+          process.stdout.write(line);
+          meter?.line(line);
+          last = line;
+        });
+      } finally {
+        meter?.done();
+      }
+      if (LOOP_TOO_LONG.test(last)) {
+        process.stderr.write(`ha-simulator: ${loopTooLongHint(program.opts<{ maxLoopDelay?: number }>().maxLoopDelay)}\n`);
+        status = 1;
+      }
     });
 
   program

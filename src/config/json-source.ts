@@ -1,12 +1,6 @@
 // Strict JSON (what the reference's decode_json accepts) parsed with the line
 // of every member and element remembered, so that a value failing
 // validation can be reported by file, line and field.
-//
-// The daemons parse the manager and LRM status files every round, at 10,000
-// services about a megabyte each; so the value comes from the engine's
-// JSON.parse (same grammar), and the line-tracking parser runs only when
-// JSON.parse refuses the text (for the error's line) or when an issue asks
-// for a line.
 
 import { ConfigError, type ConfigIssue } from './issues.js';
 
@@ -50,27 +44,28 @@ class JsonSyntaxError extends Error {
   }
 }
 
-/** Parses `text`; a syntax error throws a ConfigError naming file and line. */
+/**
+ * Parses `text`; a syntax error throws a ConfigError naming file and line.
+ * JSON.parse reads the same grammar many times faster: it does the work,
+ * and the line of each member is only looked for (by the tracking parser
+ * below) when an issue is reported, or JSON.parse refused the text.
+ */
 export function parseJsonDocument(text: string, file: string): JsonDocument {
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
   } catch {
-    return parseWithLines(text, file);
+    return parseTrackingLines(text, file);
   }
-  let lines: JsonDocument | undefined;
+  let tracked: JsonDocument | undefined;
   return {
     file,
     value,
-    lineOf(path) {
-      lines ??= parseWithLines(text, file);
-      return lines.lineOf(path);
-    },
+    lineOf: (path) => (tracked ??= parseTrackingLines(text, file)).lineOf(path),
   };
 }
 
-/** The parser that remembers lines, and names the line of a syntax error. */
-function parseWithLines(text: string, file: string): JsonDocument {
+function parseTrackingLines(text: string, file: string): JsonDocument {
   const lines = new Map<string, number>();
   let pos = 0;
   let line = 1;

@@ -29,13 +29,27 @@ export function checkResourceId(sid: string): string | undefined {
 }
 
 export function checkNodeListEntry(entry: string): string | undefined {
-  if (isNodeListEntry(entry)) return undefined;
-  return `'${entry}' is not a valid node entry (expected <node>[:<priority>], e.g. node1:2)`;
+  if (!isNodeListEntry(entry)) return `'${entry}' is not a valid node entry (expected <node>[:<priority>], e.g. node1:2)`;
+  // A priority past 2^53 would not keep its digits once read.
+  const priority = entry.includes(':') ? BigInt(entry.slice(entry.indexOf(':') + 1)) : 0n;
+  if (priority > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return `'${entry}' has a priority above the maximum of ${Number.MAX_SAFE_INTEGER}`;
+  }
+  return undefined;
 }
 
 const resources: PropertySchema = { kind: 'list', checkItem: checkResourceId };
 const disable: PropertySchema = { kind: 'boolean', optional: true };
-const comment: PropertySchema = { kind: 'string', optional: true, maxLength: 4096 };
+/** Rule comments are stored percent-encoded; their length is that of the text, not of its encoding. */
+const COMMENT_MAX_LENGTH = 4096;
+const comment: PropertySchema = {
+  kind: 'string',
+  optional: true,
+  check: (raw) => {
+    const length = [...decodeText(raw)].length;
+    return length > COMMENT_MAX_LENGTH ? `value is ${length} characters long (at most ${COMMENT_MAX_LENGTH} allowed)` : undefined;
+  },
+};
 
 export const RULES_SCHEMA: SectionConfigSchema = {
   types: {

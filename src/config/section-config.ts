@@ -23,7 +23,7 @@ export type PropertySchema = PropertyBase &
   (
     | { kind: 'string'; maxLength?: number; check?: (value: string) => string | undefined }
     | { kind: 'boolean' }
-    | { kind: 'integer'; minimum?: number }
+    | { kind: 'integer'; minimum?: number; maximum?: number }
     | { kind: 'enum'; values: readonly string[] }
     | { kind: 'list'; checkItem?: (item: string) => string | undefined }
   );
@@ -105,18 +105,22 @@ function checkValue(schema: PropertySchema, raw: string | undefined): { value: S
       return { problem: `value '${raw}' is not a boolean (expected 0 or 1)` };
     case 'integer': {
       if (!/^[+-]?\d+$/.test(raw)) return { problem: `value '${raw}' is not an integer` };
-      const value = Number(raw);
-      if (schema.minimum !== undefined && value < schema.minimum) {
+      // Compared as big integers: past 2^53 a number no longer keeps its digits.
+      const exact = BigInt(raw);
+      if (schema.minimum !== undefined && exact < BigInt(schema.minimum)) {
         return { problem: `value ${raw} is less than the minimum ${schema.minimum}` };
       }
-      return { value };
+      const maximum = schema.maximum ?? Number.MAX_SAFE_INTEGER;
+      if (exact > BigInt(maximum)) return { problem: `value ${raw} is more than the maximum ${maximum}` };
+      return { value: Number(exact) };
     }
     case 'enum':
       if (schema.values.includes(raw)) return { value: raw };
       return { problem: `value '${raw}' is not one of ${schema.values.join(', ')}` };
     case 'string':
-      if (schema.maxLength !== undefined && raw.length > schema.maxLength) {
-        return { problem: `value is ${raw.length} characters long (at most ${schema.maxLength} allowed)` };
+      // Characters (code points), as the reference counts them; not UTF-16 units.
+      if (schema.maxLength !== undefined && [...raw].length > schema.maxLength) {
+        return { problem: `value is ${[...raw].length} characters long (at most ${schema.maxLength} allowed)` };
       }
       if (schema.check) {
         const problem = schema.check(raw);
@@ -155,6 +159,18 @@ export function parseSectionConfig(
   const order: Record<string, number> = {};
   const lines = dropTrailingEmpty(text.split('\n'));
   const typeNames = Object.keys(schema.types).join(', ');
+  // Each type's required properties, found once rather than per section (files hold thousands).
+  const requiredOf = new Map<string, string[]>();
+  const required = (type: string, typeSchema: SectionTypeSchema): string[] => {
+    let keys = requiredOf.get(type);
+    if (keys === undefined) {
+      keys = Object.keys(typeSchema.properties)
+        .filter((key) => !typeSchema.properties[key].optional)
+        .sort();
+      requiredOf.set(type, keys);
+    }
+    return keys;
+  };
 
   let index = 0;
   let lineno = 0;
@@ -229,9 +245,7 @@ export function parseSectionConfig(
 
     if (skip || typeSchema === undefined || !parsedHeader.ok) continue;
     const id = parsedHeader.id;
-    const missing = Object.keys(typeSchema.properties)
-      .filter((key) => !typeSchema.properties[key].optional && !Object.hasOwn(values, key))
-      .sort();
+    const missing = required(type, typeSchema).filter((key) => !Object.hasOwn(values, key));
     if (missing.length > 0) {
       issues.push({
         file,
@@ -278,8 +292,9 @@ export function writeSectionConfig(schema: SectionConfigSchema, sections: readon
     const values = section.values;
     let data = `${formatHeader(section.type, section.id)}\n`;
 
+    // Any comment but the empty one, `0` included (the reference drops a comment of `0`, and so loses it).
     const comment = values.comment;
-    if (comment !== undefined && perlTrue(comment as string) && properties.comment) {
+    if (comment !== undefined && comment !== '' && properties.comment) {
       data += formatValue(properties.comment, 'comment', comment);
     }
     const disable = values.disable;

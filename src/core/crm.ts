@@ -2,7 +2,9 @@
 // the cluster-wide manager lock is master and runs the manager rounds, the
 // others wait as slaves. The master keeps a watchdog open while it may change
 // the manager status, so a master cut off from the cluster resets itself
-// before a new one takes over.
+// before a new one takes over. A master that finds its lease lapsed (a paused
+// process, no watchdog) may have been replaced: it leaves the master state
+// without writing, and becomes master again only by taking the lock anew.
 //
 //   wait_for_quorum --(quorate, work to do, lock)--> master
 //   wait_for_quorum --(quorate, work to do, no lock)--> slave --(lock)--> master
@@ -18,13 +20,12 @@ import { countFencedServices } from './service-counts.js';
 import { CRM_STATES, type CrmState, type ManagerStatus } from './types.js';
 
 /**
- * Rounds (~10 s each) without any configured service before the master gives
- * up its lock and watchdog. 30 rounds longer than the LRM's idle limit, so an
- * LRM never waits for a master that went idle before it.
+ * Rounds (10 s each with the default timing) without any configured
+ * service before the master gives up its lock and watchdog. 30 rounds
+ * longer than the LRM's idle limit, so an LRM never waits for a master that
+ * went idle before it.
  */
 const MAX_ACTIVE_IDLE_ROUNDS = 90;
-/** Seconds a master round lasts at least. */
-const MASTER_ROUND_SECONDS = 10;
 
 export interface CrmStatus {
   state: CrmState | 'startup';
@@ -83,6 +84,8 @@ async function getProtectedManagerLock(crm: Crm): Promise<boolean> {
   const start = env.getTime();
   for (let tries = 1; ; tries++) {
     if (await env.getHaManagerLock()) {
+      // Renewed too late: another master may have run meanwhile.
+      if (crm.watchdog !== undefined && env.leaseLapsed()) return false;
       if (crm.watchdog !== undefined) {
         await env.watchdogUpdate(crm.watchdog);
       } else if (!crm.disarmed) {
@@ -213,7 +216,10 @@ const TRANSITIONS: Readonly<Record<CrmState, Transition>> = {
   },
   async master(crm) {
     const { env } = crm;
-    if (!(await getProtectedManagerLock(crm))) {
+    if (env.leaseLapsed()) {
+      env.log('crit', 'manager lock lease lapsed before it was renewed - leaving the master state without writing the manager status');
+      await setState(crm, 'lost_manager_lock');
+    } else if (!(await getProtectedManagerLock(crm))) {
       await setState(crm, 'lost_manager_lock');
     } else if (await allowedToGetIdle(crm)) {
       crm.activeIdleRounds += 1;
@@ -237,7 +243,7 @@ type Work = (crm: Crm) => Promise<boolean>;
 const WORK: Readonly<Record<CrmState, Work>> = {
   async wait_for_quorum(crm) {
     if (crm.shutdownRequested) return false;
-    await crm.env.sleep(5);
+    await crm.env.sleep(crm.env.timing.lockRetry);
     return true;
   },
   async slave(crm) {
@@ -285,7 +291,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
       env.log('err', `got unexpected error - ${errorText(err)}`);
     }
     if (shutdown) return false;
-    await env.sleepUntil(start + MASTER_ROUND_SECONDS);
+    await env.sleepUntil(start + env.timing.crmRound);
     return true;
   },
 };

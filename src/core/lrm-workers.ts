@@ -12,8 +12,9 @@
 // - a worker that finishes wakes the LRM at once (see `Wakeup`);
 // - a command repeating what the LRM confirmed for that service a short while
 //   ago (started and running, or stopped) is answered from that confirmation
-//   without a process; confirmations live for `recheckSeconds`, so every
-//   service is still really checked at that interval;
+//   without a process; confirmations live for `recheckSeconds` (a round, or
+//   longer on large nodes), so every service is still really checked at that
+//   interval;
 // - commands that only re-check such a service (its confirmation expired) run
 //   after every other command: they never delay a start, stop or migration.
 //
@@ -90,18 +91,17 @@ export function createWorkerSchedule(): WorkerSchedule {
   return { nextQueued: 0, confirmed: new Map(), finished: [], running: 0, wakeup: wakeup() };
 }
 
-/** Seconds a confirmation answers at least; one LRM round, as often as the reference checks. */
-const MIN_RECHECK_SECONDS = 10;
 /** Real status checks per second a node spends at most on its confirmed services. */
 const RECHECKS_PER_SECOND = 20;
 
 /**
- * How long a confirmation answers for a node with `services` services: one
- * round, or longer on large nodes so that re-checks stay below
- * RECHECKS_PER_SECOND (1,000 services: 50 s).
+ * How long a confirmation answers on a node with `services` services and
+ * rounds of `roundSeconds`: one round (as often as the reference checks),
+ * or longer on large nodes so that re-checks stay below RECHECKS_PER_SECOND
+ * (1,000 services: 50 s).
  */
-export function recheckSeconds(services: number): number {
-  return Math.max(MIN_RECHECK_SECONDS, Math.ceil(services / RECHECKS_PER_SECOND));
+export function recheckSeconds(services: number, roundSeconds: number): number {
+  return Math.max(roundSeconds, Math.ceil(services / RECHECKS_PER_SECOND));
 }
 
 function confirmedState(state: string): ConfirmedState | undefined {

@@ -2,7 +2,9 @@
 // node has services, keeps a watchdog fed while holding it, executes the
 // master's per-service commands through a worker pool and reports each result
 // by the command's uid. Losing the lock with services running means the node
-// is about to be fenced: the watchdog resets it.
+// is about to be fenced: the watchdog resets it. An LRM that finds its lease
+// already lapsed (or its watchdog overdue) acts as that reset would: it hard
+// stops every service that may run here and starts over without the lock.
 //
 //   wait_for_agent_lock --(services, quorate, lock)--> active
 //   active --(fence requested / lock lost)--> lost_agent_lock --(lock back)--> active
@@ -39,14 +41,14 @@ import {
 
 export type { CommandParams, WorkerOutcome } from './lrm-workers.js';
 
-/** Rounds (~10 s each) without services before the LRM gives up its lock and watchdog. */
+/** Rounds (10 s each with the default timing) without services before the LRM gives up its lock and watchdog. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
-/** Seconds an active round lasts at least. */
-const ACTIVE_ROUND_SECONDS = 10;
-/** Seconds a maintenance round lasts at least. */
+/** Seconds a maintenance round lasts at least (never longer than an active round). */
 const MAINTENANCE_ROUND_SECONDS = 5;
-/** Seconds run_workers keeps waiting for running workers before returning. */
+/** Seconds run_workers keeps waiting for running workers before returning, at most. */
 const WORKER_POLL_SECONDS = 8;
+/** Share of an active round run_workers may wait for workers: 8 s of 10 s, as in the reference. */
+const WORKER_SHARE_OF_ROUND = 0.8;
 /** Seconds a restarting LRM without its lock waits for the watchdog before giving up. */
 const LOST_LOCK_RESTART_GIVE_UP = 90;
 
@@ -82,6 +84,8 @@ export interface Lrm {
   serviceStatus: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
   nodeStatus: NodeState;
   watchdog?: WatchdogHandle;
+  /** Services assigned here when the agent lock was last renewed in time: what may run here. */
+  protectedSids: readonly Sid[];
   /** The service status the results were last fully pruned against. */
   resultsPrunedFor?: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
 }
@@ -111,6 +115,7 @@ export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAt
     activeIdleRounds: 0,
     serviceStatus: {},
     nodeStatus: 'unknown',
+    protectedSids: [],
   };
   setState(lrm, 'wait_for_agent_lock');
   return lrm;
@@ -246,11 +251,14 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
   const start = env.getTime();
   for (let tries = 1; ; tries++) {
     if (await env.getHaAgentLock()) {
+      // Renewed too late: the node may have been fenced meanwhile (see actAsFenced).
+      if (protectionLapsed(lrm)) return false;
       if (lrm.watchdog !== undefined) {
         await env.watchdogUpdate(lrm.watchdog);
       } else {
         lrm.watchdog = await env.watchdogOpen();
       }
+      lrm.protectedSids = nodeServices(lrm.serviceStatus, env.nodename).local;
       return true;
     }
     if (tries >= 6) break;
@@ -258,6 +266,50 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
     await env.sleep(1);
   }
   return false;
+}
+
+/** Holding its watchdog, the LRM's lease ran out or its watchdog would have fired. */
+function protectionLapsed(lrm: Lrm): boolean {
+  return lrm.watchdog !== undefined && lrm.env.leaseLapsed();
+}
+
+/**
+ * What the reset would have done. The agent lock's lease ran out, or the
+ * watchdog would have fired, while this LRM held it (a paused process, a
+ * node without a watchdog): the master may have fenced this node and
+ * started its services elsewhere. So every service that may run here is
+ * stopped at once, hard, and the LRM starts over in wait_for_agent_lock,
+ * which takes the lock anew only for services the master still assigns here.
+ */
+async function actAsFenced(lrm: Lrm): Promise<void> {
+  const { env } = lrm;
+  const sids = [...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local])].sort();
+  env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
+  // Queued commands were meant for the lapsed lease; running ones cannot be called back.
+  for (const [sid, worker] of lrm.workers) if (!worker.started) lrm.workers.delete(sid);
+  await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
+  // Safe: nothing runs here any more.
+  await giveUpWatchdog(lrm);
+  await env.releaseHaAgentLock();
+  lrm.protectedSids = [];
+  lrm.activeIdleRounds = 0;
+  setState(lrm, 'wait_for_agent_lock');
+}
+
+async function hardStopService(lrm: Lrm, sid: Sid): Promise<void> {
+  const { env } = lrm;
+  const { type, name } = splitSid(sid);
+  const driver = env.resourceDriver(type);
+  if (driver === undefined) {
+    env.log('err', `service type '${type}' not implemented`);
+    return;
+  }
+  try {
+    await driver.hardStop(name);
+    env.log('info', `service ${sid} hard stopped`);
+  } catch (err) {
+    env.log('err', `hard stop of service ${sid} failed - ${errorText(err)}`);
+  }
 }
 
 /**
@@ -340,8 +392,8 @@ async function runWorkersInline(lrm: Lrm): Promise<number> {
  * max_workers > 0: answers the commands that repeat a fresh confirmation,
  * then starts the others in start order (lrm-workers.ts), never more than
  * max_workers at once, taking each finished worker's result as soon as it
- * finishes. Returns after 8 seconds at most; workers still running then are
- * collected in a later call.
+ * finishes. Returns after 8 seconds at most (0.8 of a shorter round);
+ * workers still running then are collected in a later call.
  */
 async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<number> {
   const { env, schedule } = lrm;
@@ -353,10 +405,13 @@ async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<num
   for (const [sid, confirmation] of schedule.confirmed) {
     if (confirmation.during !== during || !local.has(sid)) schedule.confirmed.delete(sid);
   }
-  const freshFor = recheckSeconds(local.size);
+  const freshFor = recheckSeconds(local.size, env.timing.lrmRound);
 
   let timeUp = false;
-  const deadline = env.sleepUntil(start + WORKER_POLL_SECONDS).then(() => {
+  // Short rounds (the fast timing profile) must stay short: what is still
+  // running then is collected next round.
+  const window = Math.min(WORKER_POLL_SECONDS, env.timing.lrmRound * WORKER_SHARE_OF_ROUND);
+  const deadline = env.sleep(window).then(() => {
     timeUp = true;
   });
 
@@ -672,7 +727,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   async wait_for_agent_lock(lrm) {
     if (lrm.shutdownRequest) return false;
     await updateLrmStatus(lrm);
-    await lrm.env.sleep(5);
+    await lrm.env.sleep(lrm.env.timing.lockRetry);
     return true;
   },
   async active(lrm) {
@@ -711,7 +766,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + ACTIVE_ROUND_SECONDS);
+    await env.sleepUntil(start + env.timing.lrmRound);
     return true;
   },
   async lost_agent_lock(lrm) {
@@ -736,7 +791,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
         return false;
       }
     }
-    await env.sleep(5);
+    await env.sleep(env.timing.lockRetry);
     return true;
   },
   async maintenance(lrm) {
@@ -756,7 +811,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!exit) await manageResources(lrm);
     await updateLrmStatus(lrm);
     if (exit) return false;
-    await env.sleepUntil(start + MAINTENANCE_ROUND_SECONDS);
+    await env.sleepUntil(start + Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
     return true;
   },
 };
@@ -772,10 +827,14 @@ async function work(lrm: Lrm): Promise<boolean> {
     }
   }
 
+  await updateServiceStatus(lrm);
+  // Before anything else: a process resumed after a long pause must not act on its old lease.
+  if (protectionLapsed(lrm)) await actAsFenced(lrm);
   const before = lrm.status.state;
   if (before === 'startup') throw new Error(`got unexpected status '${before}'`);
-  await updateServiceStatus(lrm);
   await TRANSITIONS[before](lrm, isFenceRequested(lrm));
+  // A renewal in the transition may have found the lease lapsed.
+  if (protectionLapsed(lrm)) await actAsFenced(lrm);
 
   const state = lrm.status.state;
   if (state === 'startup') throw new Error(`got unexpected status '${state}'`);

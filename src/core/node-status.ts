@@ -9,8 +9,6 @@ import type { ClusterMembership, HaEnv } from '../env/env.js';
 import type { FenceNotification } from '../env/env.js';
 import { NODE_STATES, type ReportedLrmMode, type ManagerStatus, type NodeName, type NodeState } from './types.js';
 
-/** How long a node must be gone before the master fences it. */
-export const FENCE_DELAY = 60;
 /** How long a `gone` node is remembered before it is dropped. */
 const GONE_NODE_RETENTION = 3600;
 
@@ -49,11 +47,12 @@ export function listOnlineNodes(ns: NodeStatus): NodeName[] {
 }
 
 /**
- * True once a node has been away for `delay` seconds. The first call for a
- * node never seen online starts the clock, so a fresh master waits a full
- * delay before it fences anything.
+ * True once a node has been away for `delay` seconds (by default the fence
+ * delay: how long a node must be gone before the master fences it). The
+ * first call for a node never seen online starts the clock, so a fresh
+ * master waits a full delay before it fences anything.
  */
-export function isNodeOfflineDelayed(env: HaEnv, ns: NodeStatus, node: NodeName, delay = FENCE_DELAY): boolean {
+export function isNodeOfflineDelayed(env: HaEnv, ns: NodeStatus, node: NodeName, delay = env.timing.fenceDelay): boolean {
   if (nodeState(ns, node) === 'online') return false;
   const now = env.getTime();
   const lastOnline = ns.lastOnline[node];

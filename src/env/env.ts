@@ -90,10 +90,31 @@ export interface ResourceDriver {
   checkRunning(name: string): Promise<boolean>;
   start(name: string): Promise<void>;
   shutdown(name: string, timeout?: string): Promise<void>;
+  /**
+   * Stops the resource at once, without a graceful shutdown: what a node
+   * reset would do to it. Used by an LRM that finds itself fenced.
+   */
+  hardStop(name: string): Promise<void>;
   /** Moves the resource to `target`; resolves true when it left this node. */
   migrate(name: string, target: NodeName, online: boolean): Promise<boolean>;
   /** Removes the first of `locks` found on the resource; returns it. */
   removeLocks(name: string, locks: readonly string[], serviceNode: NodeName): Promise<string | undefined>;
+}
+
+/**
+ * The core's timing, in whole seconds, from the cluster's timing profile
+ * (src/env/timing.ts). The simulator binds the `default` profile, the
+ * reference's numbers.
+ */
+export interface CoreTiming {
+  /** An active LRM round lasts at least this long. */
+  readonly lrmRound: number;
+  /** A master round lasts at least this long. */
+  readonly crmRound: number;
+  /** Pause between lock attempts while a daemon waits for or has lost its lock. */
+  readonly lockRetry: number;
+  /** The master fences a node that has been offline this long. */
+  readonly fenceDelay: number;
 }
 
 /** An opaque watchdog client handle. */
@@ -101,6 +122,7 @@ export type WatchdogHandle = string;
 
 export interface HaEnv {
   readonly nodename: NodeName;
+  readonly timing: CoreTiming;
 
   /** Seconds, monotonic within a run. */
   getTime(): number;
@@ -144,6 +166,15 @@ export interface HaEnv {
   watchdogOpen(): Promise<WatchdogHandle>;
   watchdogUpdate(handle: WatchdogHandle): Promise<void>;
   watchdogClose(handle: WatchdogHandle): Promise<void>;
+  /**
+   * Whether the lease of the lock this daemon's watchdog protects (the LRM's
+   * own agent lock, the CRM's manager lock) has run out since its last
+   * successful renewal, or the watchdog would have fired by now (no feed
+   * within the client timeout). Either way another node may have taken the
+   * lock: the daemon must behave as if its node had been reset. Meaningful
+   * while the daemon holds that lock and its watchdog.
+   */
+  leaseLapsed(): boolean;
 
   /** 0 runs resource commands inline, one after another (the simulator). */
   getMaxWorkers(): number;

@@ -1,6 +1,8 @@
 // The shape of the ha-native addon (crates/ha-native) as TypeScript sees it,
 // and the check that a loaded module really is a compatible build of it.
 
+import { nativeRemedy } from './install.js';
+
 /** Opaque handles created by the addon; only the addon can use them. */
 declare const poolHandle: unique symbol;
 export type NativePoolHandle = { readonly [poolHandle]: true };
@@ -40,6 +42,25 @@ export interface NativeMuxStatus {
   remainingMs: number;
   timeoutMs: number;
   feeding: boolean;
+  /** Absent when the mux does not report them (an older watchdog-mux). */
+  tickMs?: number;
+  deviceTimeoutMs?: number;
+}
+
+/** A timing profile as the Rust side parsed it (crates/ha-native-core/src/timing.rs). */
+export interface NativeTimingProfile {
+  name: string;
+  lockLifetimeMs: number;
+  clientTimeoutMs: number;
+  muxTickMs: number;
+  deviceTimeoutMs: number;
+  marginMs: number;
+  lrmRoundMs: number;
+  crmRoundMs: number;
+  lockRetryMs: number;
+  storeTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  fenceDelayMs: number;
 }
 
 /** The functions and constants the addon exports (src/*.rs of the crate). */
@@ -65,10 +86,12 @@ export interface NativeBinding {
   muxUpdate(client: NativeMuxHandle): void;
   muxStatus(client: NativeMuxHandle): NativeMuxStatus;
   muxClose(client: NativeMuxHandle, clean: boolean): void;
+
+  timingProfiles(): NativeTimingProfile[];
 }
 
 /** The interface version this TypeScript expects (crates/ha-native/src/info.rs). */
-export const EXPECTED_ABI_VERSION = 1;
+export const EXPECTED_ABI_VERSION = 2;
 
 const FUNCTIONS = [
   'monotonicNowMs',
@@ -86,6 +109,7 @@ const FUNCTIONS = [
   'muxUpdate',
   'muxStatus',
   'muxClose',
+  'timingProfiles',
 ] as const satisfies readonly (keyof NativeBinding)[];
 
 /**
@@ -100,12 +124,12 @@ export function asNativeBinding(module: unknown, location: string): NativeBindin
   if (exports.abiVersion !== EXPECTED_ABI_VERSION) {
     throw new Error(
       `${location} has interface version ${String(exports.abiVersion)}, this build of ha-manager expects ` +
-        `${EXPECTED_ABI_VERSION}: rebuild it with \`npm run build:native\``,
+        `${EXPECTED_ABI_VERSION}: ${nativeRemedy()}`,
     );
   }
   const missing = FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
   if (missing.length > 0) {
-    throw new Error(`${location} lacks the functions ${missing.join(', ')}: rebuild it with \`npm run build:native\``);
+    throw new Error(`${location} lacks the functions ${missing.join(', ')}: ${nativeRemedy()}`);
   }
   return module as NativeBinding;
 }

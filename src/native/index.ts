@@ -14,8 +14,6 @@ export {
 } from './worker-pool.js';
 export type { CommandRequest, CommandResult, PoolError, WorkerPool, WorkerPoolOptions } from './worker-pool.js';
 export {
-  CLUSTER_LOCK_LIFETIME_MS,
-  DEFAULT_FENCE_WINDOW,
   fenceWindowMs,
   leaseAcquire,
   leaseExpiresIn,

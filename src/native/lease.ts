@@ -1,7 +1,7 @@
 // Lock lease timing on the monotonic clock, so the LRM stops feeding its
 // watchdog while its lock lease is still safely ahead of expiry.
 //
-// A cluster lock is held for CLUSTER_LOCK_LIFETIME_MS after its last
+// A cluster lock is held for the timing profile's lock lifetime after its last
 // successful renewal; then another node may take it and recover this node's
 // services. That is safe only if this node has been reset first, so the
 // watchdog may be fed only while the lease has more time left than the
@@ -9,8 +9,12 @@
 // CLOCK_MONOTONIC milliseconds (the clock of process.hrtime), shared by the
 // addon and the TypeScript implementation, so leases from either mix freely.
 
+import { fenceWindowMs, type FenceWindow } from '../config/timing-profiles.js';
+import { DEFAULT_PROFILE } from '../env/timing.js';
 import type { NativeBinding } from './binding.js';
 import { loadNative, type Implementation } from './loader.js';
+
+export { fenceWindowMs, type FenceWindow };
 
 export interface Lease {
   readonly acquiredAtMs: number;
@@ -19,33 +23,8 @@ export interface Lease {
   readonly lifetimeMs: number;
 }
 
-/** Lifetime the cluster filesystem grants a lock after each renewal. */
-export const CLUSTER_LOCK_LIFETIME_MS = 120_000;
-
-/** The parts of the fence window: from a feed by the daemon to the node's reset. */
-export interface FenceWindow {
-  /** watchdog-mux declares a silent client dead after this. */
-  readonly clientTimeoutMs: number;
-  /** ...and notices at its next tick. */
-  readonly muxTickMs: number;
-  /** Then the device resets the node after this. */
-  readonly deviceTimeoutMs: number;
-  /** Scheduling delays and clock differences between nodes. */
-  readonly marginMs: number;
-}
-
-export const DEFAULT_FENCE_WINDOW: FenceWindow = {
-  clientTimeoutMs: 60_000,
-  muxTickMs: 1_000,
-  deviceTimeoutMs: 10_000,
-  marginMs: 5_000,
-};
-
-export function fenceWindowMs(window: FenceWindow = DEFAULT_FENCE_WINDOW): number {
-  return window.clientTimeoutMs + window.muxTickMs + window.deviceTimeoutMs + window.marginMs;
-}
-
-const DEFAULT_WINDOW_MS = fenceWindowMs();
+/** The `default` profile's fence window, the default of the helpers below. */
+const DEFAULT_WINDOW_MS = fenceWindowMs(DEFAULT_PROFILE);
 
 /** The lease operations; the addon's and the TypeScript ones give the same answers. */
 export interface LeaseOps {
@@ -136,7 +115,7 @@ export function monotonicNowMs(): number {
  * processes the request, never earlier, so the lease computed here never
  * outlives the real one.
  */
-export function leaseAcquire(lifetimeMs: number = CLUSTER_LOCK_LIFETIME_MS, requestedAtMs: number = monotonicNowMs()): Lease {
+export function leaseAcquire(lifetimeMs: number = DEFAULT_PROFILE.lockLifetimeMs, requestedAtMs: number = monotonicNowMs()): Lease {
   return ops().acquire(requestedAtMs, lifetimeMs);
 }
 

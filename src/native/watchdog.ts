@@ -3,6 +3,7 @@
 // refuse to run services rather than run them unprotected.
 
 import type { NativeBinding, NativeMuxHandle } from './binding.js';
+import { nativeRemedy } from './install.js';
 import { describeLoadFailures, loadNative, type NativeLoadResult } from './loader.js';
 
 /** Where watchdog-mux listens, as in the reference implementation. */
@@ -11,9 +12,14 @@ export const DEFAULT_WATCHDOG_MUX_SOCKET = '/run/watchdog-mux.sock';
 export interface WatchdogMuxStatus {
   /** Time left before the mux considers this client dead. */
   readonly remainingMs: number;
+  /** The client timeout. */
   readonly timeoutMs: number;
   /** False once the mux stopped feeding the device: the node will reset. */
   readonly feeding: boolean;
+  /** The mux's keep-alive interval; absent from a mux that does not report it. */
+  readonly tickMs?: number;
+  /** The device's applied timeout; absent from a mux that does not report it. */
+  readonly deviceTimeoutMs?: number;
 }
 
 export interface WatchdogMuxConnection {
@@ -35,7 +41,7 @@ function unavailable(native: NativeLoadResult): Error {
   return Object.assign(
     new Error(
       'cannot arm the watchdog: it needs the ha-native addon, which did not load; this node must not run HA ' +
-        `services until it does (build it with \`npm run build:native\`).\n${describeLoadFailures(native)}`,
+        `services until it does (${nativeRemedy()}).\n${describeLoadFailures(native)}`,
     ),
     { code: 'ERR_WATCHDOG_UNAVAILABLE' },
   );

@@ -33,7 +33,7 @@ export interface CommandResult {
   /** Set when the command exited by itself. */
   readonly exitCode: number | null;
   /** Set when a signal ended it (after a timeout: SIGTERM, or SIGKILL if it ignored that). */
-  readonly signal: NodeJS.Signals | null;
+  readonly signal: SignalName | null;
   readonly timedOut: boolean;
   readonly durationMs: number;
   readonly stdout: string;
@@ -76,13 +76,19 @@ export function poolError(code: string, message: string): PoolError {
   return Object.assign(new Error(message), { code });
 }
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+/**
+ * A signal's name, `SIGTERM` say. Not NodeJS.Signals: the public types must
+ * not need @types/node, which is only a development dependency.
+ */
+export type SignalName = `SIG${string}`;
+
+const SIGNAL_NAMES = new Map<number, SignalName>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as SignalName]),
 );
 
-export function signalName(signal: number | null): NodeJS.Signals | null {
+export function signalName(signal: number | null): SignalName | null {
   if (signal === null) return null;
-  return SIGNAL_NAMES.get(signal) ?? (`SIG${signal}` as NodeJS.Signals);
+  return SIGNAL_NAMES.get(signal) ?? `SIG${signal}`;
 }
 
 function isWholeMs(v: unknown): boolean {

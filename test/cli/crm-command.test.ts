@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { PATHS } from '../../src/env/node/layout.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, paramError, type Harness } from './harness.js';
 
 const ONLINE = { node1: 'online', node2: 'online', node3: 'online' };
 
@@ -134,7 +134,7 @@ describe('migrate and relocate', () => {
   it('refuse without quorum', async () => {
     const h = await cluster();
     h.store.setMembership({ nodes: { node1: { online: true }, node2: { online: true }, node3: { online: true } }, quorate: false });
-    expect((await h.run('migrate', 'vm:100', 'node2')).stderr).toBe('cluster not ready - no quorum?\n');
+    expect(await h.run('migrate', 'vm:100', 'node2')).toEqual({ code: 3, stdout: '', stderr: 'cluster not ready - no quorum?\n' });
   });
 });
 
@@ -147,8 +147,9 @@ describe('stop', () => {
   });
 
   it.each([
-    [['crm-command', 'stop', 'vm:100', '-1'], 2, "error: command-argument value '-1' is invalid for argument 'timeout'. Expected an integer from 0 up.\n"],
-    [['crm-command', 'stop', 'vm:100'], 2, "error: missing required argument 'timeout'\n"],
+    [['crm-command', 'stop', 'vm:100', '-1'], 2, paramError('ha-manager crm-command stop <sid> <timeout>', { timeout: 'value must have a minimum value of 0' })],
+    [['crm-command', 'stop', 'vm:100'], 2, paramError('ha-manager crm-command stop <sid> <timeout>', { timeout: 'property is missing and it is not optional' })],
+    [['crm-command', 'stop', 'vm:100', '99999999999999999999999'], 2, paramError('ha-manager crm-command stop <sid> <timeout>', { timeout: 'value must have a maximum value of 9007199254740991' })],
     [['crm-command', 'stop', 'vm:109', '10'], 1, "resource 'vm:109' is not HA managed\n"],
     [['crm-command', 'stop', 'vm:101', '10'], 1, "service 'vm:101' in error state, must be disabled and fixed first\n"],
   ])('refuses %j', async (args, code, message) => {
@@ -186,7 +187,9 @@ describe('node maintenance, disarm and arm', () => {
     });
     const r = await h.run('crm-command', 'disarm-ha', 'stop');
     expect(r.code).toBe(2);
-    expect(r.stderr.startsWith("error: command-argument value 'stop' is invalid for argument 'resource-mode'. Expected one of: freeze, ignore.\n")).toBe(true);
+    expect(r.stderr).toBe(
+      paramError('ha-manager crm-command disarm-ha <resource-mode>', { 'resource-mode': "value 'stop' does not have a value in the enumeration 'freeze, ignore'" }),
+    );
     expect((await h.run('crm-command', 'node-maintenance', 'pause', 'node1')).code).toBe(2);
     expect(await h.read(PATHS.crmCommands)).toBeUndefined();
   });

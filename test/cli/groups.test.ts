@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { PATHS } from '../../src/env/node/layout.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, paramError, type Harness } from './harness.js';
 
 const G1 = 'group: g1\n\tnodes node1:2,node2\n\trestricted 1\n\n';
 
@@ -60,14 +60,26 @@ describe('groupadd', () => {
 
   it.each([
     [['groupadd', 'g1', '--nodes', 'node3'], 1, "create ha group failed: ha group ID 'g1' already defined\n"],
-    [['groupadd', 'g2', '--nodes', 'node3', '--type', 'rule'], 2, "error: option '--type <type>' argument 'rule' is invalid. Expected one of: group.\n"],
-    [['groupadd', 'g2'], 2, "error: required option '--nodes <list>' not specified\n"],
-    [['groupadd', 'g2', '--nodes', 'node_1'], 2, "error: option '--nodes <list>' argument 'node_1' is invalid. 'node_1' is not a valid node entry (expected <node>[:<priority>], e.g. node1:2).\n"],
   ])('refuses %j', async (args, code, message) => {
     const h = await withGroup();
     const r = await h.run(...args);
     expect(r.code).toBe(code);
     expect(r.stderr.startsWith(message)).toBe(true);
+    expect(await h.read(PATHS.groups)).toBe(G1);
+  });
+
+  it.each([
+    [['groupadd', 'g2', '--nodes', 'node3', '--type', 'rule'], { type: "value 'rule' does not have a value in the enumeration 'group'" }],
+    [['groupadd', 'g2'], { nodes: 'property is missing and it is not optional' }],
+    [['groupadd', 'g2', '--nodes', 'node_1'], { nodes: "'node_1' is not a valid node entry (expected <node>[:<priority>], e.g. node1:2)" }],
+    [['groupadd', 'g2', '--nodes', ''], { nodes: 'expected a non-empty list' }],
+  ])('refuses the parameters of %j', async (args, errors) => {
+    const h = await withGroup();
+    expect(await h.run(...args)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: paramError('ha-manager groupadd <group> --nodes <node>[:<pri>]{,<node>[:<pri>]}* [OPTIONS]', errors),
+    });
     expect(await h.read(PATHS.groups)).toBe(G1);
   });
 });
@@ -81,12 +93,21 @@ describe('groupset', () => {
 
   it.each([
     [['groupset', 'g2', '--comment', 'x'], "update ha group failed: no such ha group 'g2'\n"],
-    [['groupset', 'g1', '--delete', 'nodes'], "update ha group failed: unable to delete required option 'nodes'\n"],
-    [['groupset', 'g1', '--delete', 'priority'], "update ha group failed: no such option 'priority' (deletable: comment, nofailback, restricted)\n"],
     [['groupset', 'g1', '--comment', 'x', '--digest', 'abc'], 'update ha group failed: detected modified configuration - file changed by other user? Try again.\n'],
   ])('refuses %j', async (args, message) => {
     const h = await withGroup();
     expect(await h.run(...args)).toEqual({ code: 1, stdout: '', stderr: message });
+    expect(await h.read(PATHS.groups)).toBe(G1);
+  });
+});
+
+describe('groupset parameters', () => {
+  it.each([
+    [['groupset', 'g1', '--delete', 'nodes'], { delete: "unable to delete required option 'nodes'" }],
+    [['groupset', 'g1', '--delete', 'priority'], { delete: "no such option 'priority' (deletable: comment, nofailback, restricted)" }],
+  ])('refuses %j', async (args, errors) => {
+    const h = await withGroup();
+    expect(await h.run(...args)).toEqual({ code: 2, stdout: '', stderr: paramError('ha-manager groupset <group> [OPTIONS]', errors) });
     expect(await h.read(PATHS.groups)).toBe(G1);
   });
 });

@@ -1,7 +1,8 @@
 // Runs ha-manager in-process against a memory store, with a fixed clock and
 // time zone, capturing what it prints.
 
-import { GUEST_RESOURCE_TYPES, type CliContext, type CliResourceType } from '../../src/cli/ha-manager/context.js';
+import { GUEST_RESOURCE_TYPES, type AdminResourceType } from '../../src/admin/context.js';
+import type { CliContext } from '../../src/cli/ha-manager/context.js';
 import { runHaManager } from '../../src/cli/ha-manager/program.js';
 import { createMemoryStore, type MemoryStore } from '../../src/env/node/memory-store.js';
 import { guestConfigPath, lrmStatusPath, PATHS } from '../../src/env/node/layout.js';
@@ -19,7 +20,7 @@ export interface HarnessOptions {
   nodename?: string;
   utf8?: boolean;
   columns?: number;
-  resourceTypes?: Record<string, CliResourceType>;
+  resourceTypes?: Record<string, AdminResourceType>;
 }
 
 /** 2024-03-05 12:00:00 UTC, a Tuesday. */
@@ -27,6 +28,8 @@ export const NOW = 1709640000;
 
 export interface Harness {
   store: MemoryStore;
+  /** The context `run` runs commands in, printing nowhere. */
+  context(): CliContext;
   now: number;
   run(...args: string[]): Promise<RunResult>;
   read(path: string): Promise<string | undefined>;
@@ -40,26 +43,31 @@ export interface Harness {
 export function createHarness(options: HarnessOptions = {}): Harness {
   const nodes = options.nodes ?? ['node1', 'node2', 'node3'];
   const store = createMemoryStore({ nodes });
+  const contextOf = (stdout: (text: string) => void, stderr: (text: string) => void): CliContext => ({
+    store,
+    nodename: options.nodename ?? nodes[0],
+    now: () => harness.now,
+    timeZone: 'UTC',
+    resourceTypes: options.resourceTypes ?? GUEST_RESOURCE_TYPES,
+    terminal: { utf8: options.utf8 ?? false, ...(options.columns !== undefined ? { columns: options.columns } : {}) },
+    stdout,
+    stderr,
+  });
   const harness: Harness = {
     store,
     now: options.now ?? NOW,
+    context: () => contextOf(() => undefined, () => undefined),
     async run(...args) {
       let stdout = '';
       let stderr = '';
-      const ctx: CliContext = {
-        store,
-        nodename: options.nodename ?? nodes[0],
-        now: () => harness.now,
-        timeZone: 'UTC',
-        resourceTypes: options.resourceTypes ?? GUEST_RESOURCE_TYPES,
-        terminal: { utf8: options.utf8 ?? false, ...(options.columns !== undefined ? { columns: options.columns } : {}) },
-        stdout: (text) => {
+      const ctx = contextOf(
+        (text) => {
           stdout += text;
         },
-        stderr: (text) => {
+        (text) => {
           stderr += text;
         },
-      };
+      );
       const code = await runHaManager(args, ctx);
       return { code, stdout, stderr };
     },
@@ -70,4 +78,20 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     lrmStatus: (node, status) => store.write(lrmStatusPath(node), JSON.stringify(status)),
   };
   return harness;
+}
+
+export const HELP_HINT = "(run 'ha-manager help' for the commands, 'ha-manager help <command>' for one)";
+
+/** What ha-manager prints for parameters it refuses (exit status 2). */
+export function paramError(usage: string, errors: Record<string, string>): string {
+  const lines = Object.keys(errors)
+    .sort()
+    .map((key) => `${key}: ${errors[key]}\n`)
+    .join('');
+  return `400 Parameter verification failed.\n${lines}\nUSAGE: ${usage}\n${HELP_HINT}\n`;
+}
+
+/** What ha-manager prints for a command line it cannot read (exit status 2). */
+export function usageError(usage: string, message: string): string {
+  return `${message}\n\nUSAGE: ${usage}\n${HELP_HINT}\n`;
 }

@@ -3,10 +3,13 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { cliResourceTypes } from '../../src/cli/ha-manager/context.js';
+import { adminResourceTypes } from '../../src/admin/context.js';
 import { NODE_RESOURCE_TYPES } from '../../src/env/node/resource-types.js';
 import { PATHS } from '../../src/env/node/layout.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, paramError, usageError, type Harness } from './harness.js';
+
+const ADD = 'ha-manager add <sid> [OPTIONS]';
+const SET = 'ha-manager set <sid> [OPTIONS]';
 
 async function cluster(): Promise<Harness> {
   const h = createHarness();
@@ -45,11 +48,7 @@ describe('add', () => {
     [['add', 'vm:103'], "resource 'vm:103' does not exist in cluster\n"],
     [['add', 'ct:102'], "resource 'ct:102' - guest with ID 102 is not a container\n"],
     [['add', 'vm:101'], "resource 'vm:101' - guest with ID 101 is not a VM\n"],
-    [['add', 'vm:7'], "invalid VMID '7' (expected a number from 10 up)\n"],
-    [['add', 'foo:1'], "unknown resource type 'foo' (expected one of vm, ct)\n"],
-    [['add', 'vm:100', '--type', 'ct'], "types does not match: --type ct given for 'vm:100'\n"],
     [['add', 'vm:100', '--group', 'g1'], "invalid parameter 'group': ha groups have been migrated to rules\n"],
-    [['add', 'vm:100', '--node', 'node1'], "--node is only for resource types that are not guests; 'vm:100' runs where its guest config is (node 'node1')\n"],
   ])('refuses %j', async (args, message) => {
     const h = await cluster();
     const r = await h.run(...args);
@@ -58,26 +57,39 @@ describe('add', () => {
   });
 
   it.each([
-    [['add', 'x'], "error: command-argument value 'x' is invalid for argument 'sid'. Expected <type>:<name> (e.g. vm:100) or a guest id (e.g. 100).\n"],
-    [['add', 'vm:100', '--max_restart', '-1'], "error: option '--max_restart <count>' argument '-1' is invalid. Expected an integer from 0 up.\n"],
-    [['add', 'vm:100', '--max_relocate', 'two'], "error: option '--max_relocate <count>' argument 'two' is invalid. Expected an integer from 0 up.\n"],
-    [['add', 'vm:100', '--state', 'running'], "error: option '--state <state>' argument 'running' is invalid. Expected one of: started, stopped, enabled, disabled, ignored.\n"],
-    [['add', 'vm:100', '--failback', 'maybe'], "error: option '--failback [bool]' argument 'maybe' is invalid. Expected 1/0, yes/no, on/off or true/false.\n"],
-    [['add', 'vm:100', '--group', '1x'], "error: option '--group <group>' argument '1x' is invalid. '1x' is not a valid id (expected a letter followed by at least one letter, digit, '_' or '-').\n"],
-    [['add', 'vm:100', '--bogus'], "error: unknown option '--bogus'\n"],
-    [['add'], "error: missing required argument 'sid'\n"],
-  ])('rejects the call %j as a usage error', async (args, message) => {
+    [['add', 'x'], { sid: "'x' does not look like a valid ha resource id (expected <type>:<name>, e.g. vm:100, or a guest id, e.g. 100)" }],
+    [['add', 'vm:7'], { sid: "invalid VMID '7' (expected a number from 10 up)" }],
+    [['add', 'foo:1'], { sid: "unknown resource type 'foo' (expected one of vm, ct)" }],
+    [['add', 'vm:100', '--type', 'ct'], { type: "types does not match: 'ct' given for 'vm:100'" }],
+    [['add', 'vm:100', '--node', 'node1'], { node: "only for resource types that are not guests; 'vm:100' runs where its guest config is (node 'node1')" }],
+    [['add', 'vm:100', '--max_restart', '-1'], { max_restart: 'value must have a minimum value of 0' }],
+    [['add', 'vm:100', '--max_relocate', 'two'], { max_relocate: "type check ('integer') failed - got 'two'" }],
+    [['add', 'vm:100', '--state', 'running'], { state: "value 'running' does not have a value in the enumeration 'started, stopped, enabled, disabled, ignored'" }],
+    [['add', 'vm:100', '--failback', 'maybe'], { failback: "type check ('boolean') failed - got 'maybe' (expected 1/0, yes/no, on/off or true/false)" }],
+    [['add', 'vm:100', '--group', '1x'], { group: "'1x' is not a valid id (expected a letter followed by at least one letter, digit, '_' or '-')" }],
+    [['add'], { sid: 'property is missing and it is not optional' }],
+    [['add', 'vm:100', '--max_restart', '9999999999999999999999', '--comment', 'a\nb'], { max_restart: 'value must have a maximum value of 9007199254740991', comment: 'value must fit on one line (no line breaks)' }],
+  ])('refuses the parameters of %j, naming each', async (args, errors) => {
     const h = await cluster();
-    const r = await h.run(...args);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`${message}(run 'ha-manager help' for the commands, 'ha-manager <command> --help' for one)\n`);
+    expect(await h.run(...args)).toEqual({ code: 2, stdout: '', stderr: paramError(ADD, errors) });
+    expect(await h.read(PATHS.resources)).toBeUndefined();
+  });
+
+  it.each([
+    [['add', 'vm:100', '--bogus'], "unknown option '--bogus' (options: --comment, --failback, --group, --max_relocate, --max_restart, --node, --state, --type)"],
+    [['add', 'vm:100', 'vm:101'], "too many arguments: 'vm:101'"],
+    [['add', 'vm:100', '--state', 'started', '--state', 'stopped'], "option '--state' given twice"],
+    [['add', 'vm:100', '--state'], "option '--state' needs a value (<string>)"],
+  ])('rejects the command line %j', async (args, message) => {
+    const h = await cluster();
+    expect(await h.run(...args)).toEqual({ code: 2, stdout: '', stderr: usageError(ADD, message) });
     expect(await h.read(PATHS.resources)).toBeUndefined();
   });
 
   it('refuses without quorum', async () => {
     const h = await cluster();
     h.store.setMembership({ nodes: { node1: { online: true }, node2: { online: false }, node3: { online: false } }, quorate: false });
-    expect(await h.run('add', 'vm:100')).toEqual({ code: 1, stdout: '', stderr: 'cluster not ready - no quorum?\n' });
+    expect(await h.run('add', 'vm:100')).toEqual({ code: 3, stdout: '', stderr: 'cluster not ready - no quorum?\n' });
   });
 
   it('takes a group while groups are still in use', async () => {
@@ -101,7 +113,7 @@ describe('add', () => {
 });
 
 describe('add of a resource that is not a guest', () => {
-  const types = cliResourceTypes(NODE_RESOURCE_TYPES);
+  const types = adminResourceTypes(NODE_RESOURCE_TYPES);
 
   it('writes the location marker on the given node', async () => {
     const h = createHarness({ resourceTypes: types });
@@ -120,7 +132,7 @@ describe('add of a resource that is not a guest', () => {
   });
 
   it.each([
-    [[], "resource 'exec:web' has no location yet: give the node it runs on with --node <node>\n"],
+    [[], "resource 'exec:web' has no location yet: give the node it runs on (--node <node>)\n"],
     [['--node', 'node9'], "no such cluster node 'node9'\n"],
   ])('refuses without a usable location %j', async (extra, message) => {
     const h = createHarness({ resourceTypes: types });
@@ -147,9 +159,11 @@ describe('add of a resource that is not a guest', () => {
 
   it('refuses an invalid script name', async () => {
     const h = createHarness({ resourceTypes: types });
-    expect((await h.run('add', 'exec:.hidden', '--node', 'node1')).stderr).toBe(
-      "invalid script name '.hidden' (letters, digits, '.', '_', '-')\n",
-    );
+    expect(await h.run('add', 'exec:.hidden', '--node', 'node1')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: paramError(ADD, { sid: "invalid script name '.hidden' (letters, digits, '.', '_', '-')" }),
+    });
   });
 });
 
@@ -185,13 +199,23 @@ describe('set', () => {
 
   it.each([
     [['set', 'vm:102', '--state', 'stopped'], "update resources config failed: no such resource 'vm:102'\n"],
-    [['set', 'vm:100', '--delete', 'node'], "update resources config failed: no such option 'node' (deletable: state, group, failback, max_restart, max_relocate, comment)\n"],
     [['set', 'vm:100', '--group', 'g1'], "invalid parameter 'group': ha groups have been migrated to rules\n"],
     [['set', '104', '--state', 'stopped'], 'unable to detect SID from VMID - VM/CT 104 does not exist\n'],
   ])('refuses %j', async (args, message) => {
     const h = await cluster();
     await h.run('add', 'vm:100');
     expect(await h.run(...args)).toEqual({ code: 1, stdout: '', stderr: message });
+    expect(await h.read(PATHS.resources)).toBe('vm: 100\n\n');
+  });
+
+  it.each([
+    [['set', 'vm:100', '--delete', 'node'], { delete: "no such option 'node' (deletable: state, group, failback, max_restart, max_relocate, comment)" }],
+    [['set', 'vm:100', '--comment', 'x', '--delete', 'comment'], { delete: "cannot set and delete property 'comment' at the same time!" }],
+    [['set', 'vm:100', '--digest', 'f'.repeat(65)], { digest: 'value may only be 64 characters long (got 65)' }],
+  ])('refuses the parameters of %j', async (args, errors) => {
+    const h = await cluster();
+    await h.run('add', 'vm:100');
+    expect(await h.run(...args)).toEqual({ code: 2, stdout: '', stderr: paramError(SET, errors) });
     expect(await h.read(PATHS.resources)).toBe('vm: 100\n\n');
   });
 
@@ -313,6 +337,10 @@ describe('config', () => {
 
   it('rejects an unknown type filter', async () => {
     const h = await cluster();
-    expect((await h.run('config', '--type', 'exec')).code).toBe(2);
+    expect(await h.run('config', '--type', 'exec')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: paramError('ha-manager config [OPTIONS]', { type: "unknown resource type 'exec' (expected one of vm, ct)" }),
+    });
   });
 });

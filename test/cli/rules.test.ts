@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { PATHS } from '../../src/env/node/layout.js';
-import { createHarness, type Harness, type HarnessOptions } from './harness.js';
+import { createHarness, paramError, type Harness, type HarnessOptions } from './harness.js';
+
+const ADD = 'ha-manager rules add <type> <rule> [OPTIONS]';
+const SET = 'ha-manager rules set <type> <rule> [OPTIONS]';
 
 async function cluster(options: HarnessOptions = {}): Promise<Harness> {
   const h = createHarness(options);
@@ -102,24 +105,21 @@ describe('rules add', () => {
   });
 
   it.each([
-    [['resource-affinity', 'r1', '--resources', 'vm:100,vm:101', '--nodes', 'node1'], 'option --nodes is not valid for resource-affinity rules (expected --resources, --affinity, --disable, --comment)\n'],
-    [['node-affinity', 'r1', '--resources', 'vm:100', '--nodes', 'node1', '--affinity', 'positive'], 'option --affinity is not valid for node-affinity rules (expected --resources, --nodes, --strict, --disable, --comment)\n'],
-    [['node-affinity', 'r1', '--strict'], 'missing value for required options --resources, --nodes (node-affinity rules need --resources and --nodes)\n'],
-    [['resource-affinity', 'r1', '--resources', 'vm:100,vm:101'], 'missing value for required option --affinity (resource-affinity rules need --resources and --affinity)\n'],
-  ])('rejects %j as a usage error', async (args, message) => {
+    [['resource-affinity', 'r1', '--resources', 'vm:100,vm:101', '--nodes', 'node1'], { nodes: 'not valid for resource-affinity rules (expected resources, affinity, disable, comment)' }],
+    [['node-affinity', 'r1', '--resources', 'vm:100', '--nodes', 'node1', '--affinity', 'positive'], { affinity: 'not valid for node-affinity rules (expected resources, nodes, strict, disable, comment)' }],
+    [['node-affinity', 'r1', '--strict'], { nodes: 'property is missing and it is required for node-affinity rules', resources: 'property is missing and it is required for node-affinity rules' }],
+    [['resource-affinity', 'r1', '--resources', 'vm:100,vm:101'], { affinity: 'property is missing and it is required for resource-affinity rules' }],
+    [['location', 'r1'], { type: "value 'location' does not have a value in the enumeration 'node-affinity, resource-affinity'" }],
+    [['node-affinity', '9r', '--resources', 'vm:100', '--nodes', 'node1'], { rule: "'9r' is not a valid id (expected a letter followed by at least one letter, digit, '_' or '-')" }],
+    [['node-affinity', 'r1', '--resources', '100', '--nodes', 'node1'], { resources: "'100' is not a valid resource id (expected <type>:<name>, e.g. vm:100)" }],
+    [['node-affinity', 'r1', '--resources', 'vm:100,vm:100', '--nodes', 'node1'], { resources: "'vm:100' is listed twice" }],
+    [['node-affinity', 'r1', '--resources', 'vm:100', '--nodes', 'node1:2,node1'], { nodes: "'node1' is listed twice" }],
+    [['node-affinity', 'r1', '--resources', 'vm:100', '--nodes', 'node1:99999999999999999999999'], { nodes: "'node1:99999999999999999999999' has a priority above the maximum of 9007199254740991" }],
+    [['node-affinity', 'r1', '--resources', ',', '--nodes', 'node1'], { resources: 'expected a non-empty list' }],
+  ])('refuses the parameters of %j, naming each', async (args, errors) => {
     const h = await cluster();
-    expect(await h.run('rules', 'add', ...args)).toEqual({ code: 2, stdout: '', stderr: message });
-  });
-
-  it.each([
-    [['location', 'r1'], "error: command-argument value 'location' is invalid for argument 'type'. Expected one of: node-affinity, resource-affinity.\n"],
-    [['node-affinity', '9r', '--resources', 'vm:100', '--nodes', 'node1'], "error: command-argument value '9r' is invalid for argument 'rule'."],
-    [['node-affinity', 'r1', '--resources', '100', '--nodes', 'node1'], "error: option '--resources <list>' argument '100' is invalid. '100' is not a valid resource id (expected <type>:<name>, e.g. vm:100).\n"],
-  ])('rejects the arguments %j', async (args, message) => {
-    const h = await cluster();
-    const r = await h.run('rules', 'add', ...args);
-    expect(r.code).toBe(2);
-    expect(r.stderr.startsWith(message)).toBe(true);
+    expect(await h.run('rules', 'add', ...args)).toEqual({ code: 2, stdout: '', stderr: paramError(ADD, errors) });
+    expect(await h.read(PATHS.rules)).toBeUndefined();
   });
 
   it('refuses while HA groups are in use', async () => {
@@ -165,9 +165,6 @@ describe('rules set', () => {
   it.each([
     [['node-affinity', 'nope', '--strict'], "update HA rules failed: HA rule 'nope' does not exist\n"],
     [['resource-affinity', 'pin', '--affinity', 'positive'], "update HA rules failed: HA rule 'pin' is a node-affinity rule, not resource-affinity\n"],
-    [['node-affinity', 'pin', '--delete', 'nodes'], "update HA rules failed: unable to delete required option 'nodes'\n"],
-    [['node-affinity', 'pin', '--delete', 'affinity'], "update HA rules failed: no such option 'affinity' (deletable: strict, disable, comment)\n"],
-    [['node-affinity', 'pin', '--comment', 'x', '--delete', 'comment'], "update HA rules failed: cannot set and delete property 'comment' at the same time!\n"],
     [['node-affinity', 'pin', '--resources', 'vm:100,vm:104'], 'update HA rules failed: cannot use unmanaged resource(s) vm:104.\n'],
     [['node-affinity', 'pin', '--nodes', 'node4'], 'update HA rules failed: cannot use non-existent node(s) node4.\n'],
     [['node-affinity', 'pin', '--strict', '--digest', 'ffff'], 'update HA rules failed: detected modified configuration - file changed by other user? Try again.\n'],
@@ -175,6 +172,16 @@ describe('rules set', () => {
   ])('refuses %j', async (args, message) => {
     const h = await withRules();
     expect(await h.run('rules', 'set', ...args)).toEqual({ code: 1, stdout: '', stderr: message });
+    expect(await h.read(PATHS.rules)).toBe(PIN + APART);
+  });
+
+  it.each([
+    [['node-affinity', 'pin', '--delete', 'nodes'], { delete: "unable to delete required option 'nodes'" }],
+    [['node-affinity', 'pin', '--delete', 'affinity'], { delete: "no such option 'affinity' (deletable: strict, disable, comment)" }],
+    [['node-affinity', 'pin', '--comment', 'x', '--delete', 'comment'], { delete: "cannot set and delete property 'comment' at the same time!" }],
+  ])('refuses the parameters of %j', async (args, errors) => {
+    const h = await withRules();
+    expect(await h.run('rules', 'set', ...args)).toEqual({ code: 2, stdout: '', stderr: paramError(SET, errors) });
     expect(await h.read(PATHS.rules)).toBe(PIN + APART);
   });
 

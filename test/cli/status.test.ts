@@ -7,8 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../src/env/node/layout.js';
 import { createHarness, NOW, type Harness } from './harness.js';
 
-const ONLINE = { node1: 'online', node2: 'online', node3: 'online' };
-
 async function status(h: Harness): Promise<string[]> {
   const r = await h.run('status');
   expect(r.code).toBe(0);

@@ -6,15 +6,16 @@ import { describe, expect, it } from 'vitest';
 
 import { readScenario } from '../../src/config/scenario.js';
 import {
-  HAVE_REFERENCE_TESTS,
-  MISSING_REFERENCE_TESTS,
+  REFERENCE_MISSING,
   REFERENCE_TESTS_DIR,
   referenceEntries,
 } from './reference-data.js';
+import { skipped } from '../prerequisites.js';
 
 const folders = referenceEntries('', (name) => name.startsWith('test-'));
 
-describe.skipIf(!HAVE_REFERENCE_TESTS)('reference scenario folders', () => {
+describe('reference scenario folders', () => {
+  if (REFERENCE_MISSING !== undefined) return skipped(REFERENCE_MISSING);
   it('has folders', () => {
     expect(folders.length).toBeGreaterThan(0);
   });
@@ -30,9 +31,3 @@ describe.skipIf(!HAVE_REFERENCE_TESTS)('reference scenario folders', () => {
     }
   });
 });
-
-if (!HAVE_REFERENCE_TESTS) {
-  describe('reference scenario folders', () => {
-    it.skip(MISSING_REFERENCE_TESTS, () => {});
-  });
-}

@@ -14,15 +14,16 @@ import { createLrm, lrmIteration, type Lrm } from '../../src/core/lrm.js';
 import { createWorkerSchedule, recheckSeconds, recordConfirmation, startOrder, type Worker } from '../../src/core/lrm-workers.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LrmStatus, ManagerStatus, ServiceConfig, ServiceStatusEntry, Sid } from '../../src/core/types.js';
-import type { HaEnv, ResourceDriver } from '../../src/env/env.js';
+import type { CoreTiming, HaEnv, ResourceDriver } from '../../src/env/env.js';
 
 const NODE = 'node1';
 const MAX_WORKERS = 4;
 /** Virtual milliseconds a status check and a start take. */
 const CHECK_MS = 20;
 const START_MS = 50;
-/** The fake manager's round, like the CRM's. */
-const MANAGER_ROUND_MS = 10_000;
+/** The default timing profile's rounds, and the fast one's. */
+const DEFAULT_TIMING: CoreTiming = { lrmRound: 10, crmRound: 10, lockRetry: 5, fenceDelay: 60 };
+const FAST_TIMING: CoreTiming = { lrmRound: 1, crmRound: 1, lockRetry: 1, fenceDelay: 1 };
 
 /** A discrete-event clock: time jumps to the next timer once everything else has settled. */
 class VirtualClock {
@@ -67,10 +68,12 @@ interface Harness {
   /** Manager-issued uids: when issued, and when the LRM first reported a result for it. */
   issued: Map<string, { sid: Sid; at: number; answered?: number }>;
   maxConcurrent: number;
+  /** Virtual times the LRM wrote its status: once per round. */
+  statusWrites: number[];
   stop(): void;
 }
 
-function harness(count: number): Harness {
+function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
   const clock = new VirtualClock();
   const sids = Array.from({ length: count }, (_, i) => `exec:svc${String(i).padStart(5, '0')}`);
   const services: Record<Sid, ServiceConfig> = {};
@@ -95,6 +98,7 @@ function harness(count: number): Harness {
     checks: 0,
     issued,
     maxConcurrent: 0,
+    statusWrites: [],
     stop: () => undefined,
   };
 
@@ -115,7 +119,7 @@ function harness(count: number): Harness {
   let stopped = false;
   const managerLoop = async (): Promise<void> => {
     while (!stopped) {
-      await clock.sleepMs(MANAGER_ROUND_MS);
+      await clock.sleepMs(timing.crmRound * 1000);
       const results = lrmStatus.results ?? {};
       const next: Record<Sid, ServiceStatusEntry> = {};
       for (const sid of sids) {
@@ -152,6 +156,7 @@ function harness(count: number): Harness {
         starts.set(sid, (starts.get(sid) ?? 0) + 1);
       }),
     shutdown: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
+    hardStop: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
     migrate: async () => false,
     removeLocks: async () => undefined,
   };
@@ -161,6 +166,7 @@ function harness(count: number): Harness {
   };
   const env: HaEnv = {
     nodename: NODE,
+    timing,
     getTime: () => Math.floor(clock.now / 1000),
     log: () => undefined,
     sendNotification: unused('sendNotification'),
@@ -172,6 +178,7 @@ function harness(count: number): Harness {
     writeManagerStatus: unused('writeManagerStatus'),
     readLrmStatus: async () => lrmStatus,
     async writeLrmStatus(status) {
+      h.statusWrites.push(clock.now);
       lrmStatus = JSON.parse(JSON.stringify(status)) as LrmStatus;
       for (const uid of Object.keys(status.results ?? {})) {
         const entry = issued.get(uid);
@@ -199,6 +206,7 @@ function harness(count: number): Harness {
     watchdogOpen: async () => 'wd',
     watchdogUpdate: async () => undefined,
     watchdogClose: async () => undefined,
+    leaseLapsed: () => false,
     getMaxWorkers: () => MAX_WORKERS,
     resourceDriver: (type) => (type === 'exec' ? driver : undefined),
     getDatacenterSettings: async () => ({ ha: {}, crs: {} }),
@@ -245,6 +253,18 @@ describe('LRM worker scheduling with max_workers 4', () => {
     expect(h.maxConcurrent).toBe(MAX_WORKERS);
   });
 
+  it('keeps the rounds of the fast timing profile short while hundreds of starts wait', async () => {
+    const h = harness(300, FAST_TIMING);
+    await h.clock.run(120_000);
+    h.stop();
+    expect(h.running.size).toBe(300);
+    const gaps = h.statusWrites.slice(1).map((t, i) => t - h.statusWrites[i]);
+    // A round of 1 s, plus the reading and writing it does: never the 8 s a 10 s round gives its workers.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2000);
+    const wait = longestWaitMs(h);
+    expect(wait.ms, `${wait.sid} waited ${wait.ms} ms for its result`).toBeLessThanOrEqual(30_000);
+  });
+
   it('notices a service that died and starts it again', async () => {
     const h = harness(300);
     await h.clock.run(120_000);
@@ -255,7 +275,7 @@ describe('LRM worker scheduling with max_workers 4', () => {
     await h.clock.run(diedAt + 120_000, () => h.running.has(victim));
     h.stop();
     // Noticed within the confirmation's lifetime plus a round or two.
-    const bound = (recheckSeconds(300) + 2 * 10) * 1000;
+    const bound = (recheckSeconds(300, DEFAULT_TIMING.lrmRound) + 2 * DEFAULT_TIMING.lrmRound) * 1000;
     expect(h.running.has(victim), `${victim} was not started again within 120 s`).toBe(true);
     expect(h.clock.now - diedAt).toBeLessThanOrEqual(bound);
     expect(h.starts.get(victim)).toBe(2);
@@ -295,8 +315,10 @@ describe('start order of background workers', () => {
   });
 
   it('a confirmation answers for one round, longer on large nodes', () => {
-    expect(recheckSeconds(1)).toBe(10);
-    expect(recheckSeconds(200)).toBe(10);
-    expect(recheckSeconds(1000)).toBe(50);
+    expect(recheckSeconds(1, 10)).toBe(10);
+    expect(recheckSeconds(200, 10)).toBe(10);
+    expect(recheckSeconds(1000, 10)).toBe(50);
+    expect(recheckSeconds(10, 1)).toBe(1);
+    expect(recheckSeconds(1000, 1)).toBe(50);
   });
 });

@@ -6,29 +6,47 @@ import { describe, expect, it } from 'vitest';
 
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LogLevel } from '../../src/env/env.js';
-import type { Clock } from '../../src/env/node/clock.js';
+import { createClock, type Clock } from '../../src/env/node/clock.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
-import { recordingWatchdog } from '../../src/env/node/watchdog.js';
+import { recordingWatchdog, type RecordingWatchdog, type WatchdogPort } from '../../src/env/node/watchdog.js';
+import type { WatchdogMuxStatus } from '../../src/native/watchdog.js';
 
-function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): void } {
+/**
+ * A clock the test moves. `advance` moves real time (wall and monotonic
+ * alike); `stepWall` steps only the wall clock, as NTP or an admin would.
+ */
+function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): void; stepWall(seconds: number): void } {
   let now = startMs;
+  let mono = 5_000;
   return {
     millis: () => now,
     seconds: () => Math.floor(now / 1000),
+    monotonicMillis: () => mono,
     sleep: async (seconds) => {
       now += seconds * 1000;
+      mono += seconds * 1000;
     },
     advance(seconds) {
+      now += seconds * 1000;
+      mono += seconds * 1000;
+    },
+    stepWall(seconds) {
       now += seconds * 1000;
     },
   };
 }
 
-function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1') {
+/** A watchdog port that answers status queries as watchdog-mux would. */
+function muxLikeWatchdog(status: WatchdogMuxStatus): RecordingWatchdog {
+  return Object.assign(recordingWatchdog(), { status: () => status });
+}
+
+function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1', options: { watchdog?: WatchdogPort; timeScale?: number } = {}) {
   const clock = manualClock();
   const store = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2', 'node3'] });
-  const watchdog = recordingWatchdog();
+  const recording = recordingWatchdog();
+  const watchdog = options.watchdog ?? recording;
   const logs: string[] = [];
   const env = createNodeEnv({
     node,
@@ -40,9 +58,9 @@ function setup(daemon: 'crm' | 'lrm' = 'lrm', node = 'node1') {
     drivers: {},
     scoringKernel: typescriptScoringKernel,
     isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
-    fenceWindowMs: 76_000,
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
   });
-  return { env, store, clock, watchdog, logs };
+  return { env, store, clock, watchdog: recording, logs };
 }
 
 describe('node environment', () => {
@@ -66,6 +84,43 @@ describe('node environment', () => {
     expect(await store.lock('ha_manager_lock', 'node2')).toBe(true);
     expect(await env.getHaManagerLock()).toBe(false);
     expect(logs).toContain("err: lost lock 'ha_manager_lock");
+  });
+
+  it("conditions the master's writes on the manager lock: a deposed master cannot overwrite its successor", async () => {
+    const { env, store, clock, logs } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    await env.writeManagerStatus({ master_node: 'node1' });
+    // node1 stalls past its lease; node2 takes over and writes.
+    clock.advance(121);
+    expect(await store.lock('ha_manager_lock', 'node2')).toBe(true);
+    const successor = { fence: { lock: 'ha_manager_lock', holder: 'node2' } };
+    await store.write('ha/manager_status', '{"master_node":"node2"}', successor);
+    await expect(env.writeManagerStatus({ master_node: 'node1' })).rejects.toThrow(/^lock lost:/);
+    await expect(env.writeRulesConfig({ ids: {}, order: {}, digest: '' })).rejects.toThrow(/^lock lost:/);
+    await expect(env.updateServiceConfig({})).rejects.toThrow(/^lock lost:/);
+    expect(await store.read('ha/manager_status')).toBe('{"master_node":"node2"}');
+    expect(await store.read('ha/rules.cfg')).toBeUndefined();
+    expect(await env.getHaManagerLock()).toBe(false);
+    expect(logs).toContain("err: lost lock 'ha_manager_lock");
+  });
+
+  it("conditions the LRM's status on its agent lock while it holds it, and writes it freely while it waits for it", async () => {
+    const { env, store, clock } = setup('lrm');
+    await env.writeLrmStatus({ state: 'wait_for_agent_lock', mode: 'active', results: {}, timestamp: 1 });
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.writeLrmStatus({ state: 'active', mode: 'active', results: {}, timestamp: 2 });
+    expect((await env.readLrmStatus()).timestamp).toBe(2);
+    // Its lease runs out; the master fences the node by taking its agent lock.
+    clock.advance(121);
+    expect(await store.lock('ha_agent_node1_lock', 'node2')).toBe(true);
+    await expect(env.writeLrmStatus({ state: 'active', mode: 'active', results: {}, timestamp: 3 })).rejects.toThrow(
+      /^lock lost: 'node1' no longer holds 'ha_agent_node1_lock'/,
+    );
+    expect((await env.readLrmStatus()).timestamp).toBe(2);
+    // Having noticed the loss, it writes as one that waits for its lock.
+    expect(await env.getHaAgentLock()).toBe(false);
+    await env.writeLrmStatus({ state: 'lost_agent_lock', mode: 'active', results: {}, timestamp: 4 });
+    expect((await env.readLrmStatus()).timestamp).toBe(4);
   });
 
   it('feeds the watchdog only while the lock lease is safely ahead of expiry', async () => {
@@ -95,6 +150,38 @@ describe('node environment', () => {
     for (const uid of uids) expect(uid).toMatch(/^[A-Za-z0-9+/]{22}$/);
   });
 
+  it('times the lease on the monotonic clock: wall-clock steps neither extend nor cut it', async () => {
+    const { env, clock, watchdog } = setup('lrm');
+    expect(await env.getHaAgentLock()).toBe(true);
+    const handle = await env.watchdogOpen();
+    // A wall clock stepped forward by an hour: 10 s really passed, the lease is fine.
+    clock.advance(10);
+    clock.stepWall(3600);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update']);
+    // A wall clock stepped back by an hour: 45 s really passed since the
+    // renewal, past the feed deadline (120 s - 76 s), so no feed, although
+    // the wall clock says the lease is brand new.
+    clock.advance(35);
+    clock.stepWall(-3600);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update']);
+    // Renewed (the store runs on the stepped wall clock and grants it): safe again.
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update', 'update']);
+  });
+
+  it('scales the monotonic clock like the wall clock', async () => {
+    const real = createClock();
+    const scaled = createClock({ scale: 10, epochMs: Date.now() });
+    const [r0, s0] = [real.monotonicMillis(), scaled.monotonicMillis()];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [r1, s1] = [real.monotonicMillis(), scaled.monotonicMillis()];
+    expect(s1 - s0).toBeGreaterThan(8 * (r1 - r0) - 5);
+    expect(s1 - s0).toBeLessThan(12 * (r1 - r0) + 5);
+  });
+
   it('never feeds the watchdog for a lock it does not hold', async () => {
     const { env, store, watchdog } = setup('lrm');
     await store.lock('ha_agent_node1_lock', 'node2');
@@ -122,6 +209,10 @@ describe('node environment', () => {
     await env.queueCrmCommand('migrate vm:100 node2');
     await env.queueCrmCommand('arm-ha\n');
     expect(await env.anyPendingCrmCommand()).toBe(true);
+    // Taking the commands is the master's: not without the manager lock.
+    await expect(env.readCrmCommands()).rejects.toThrow(/^lock lost: 'node1' no longer holds 'ha_manager_lock'/);
+    expect(await env.anyPendingCrmCommand()).toBe(true);
+    expect(await env.getHaManagerLock()).toBe(true);
     expect(await env.readCrmCommands()).toBe('migrate vm:100 node2\narm-ha\n');
     expect(await env.readCrmCommands()).toBe('');
   });
@@ -131,6 +222,9 @@ describe('node environment', () => {
     await store.write('ha/resources.cfg', 'vm: 100\n\tgroup g1\n');
     await store.write('nodes/node1/qemu-server/100.conf', 'lock: backup\n');
     env.loopStartHook();
+    await expect(env.stealService('vm:100', 'node1', 'node3')).rejects.toThrow(/^lock lost:/);
+    expect(await store.read('nodes/node1/qemu-server/100.conf')).toBe('lock: backup\n');
+    expect(await env.getHaManagerLock()).toBe(true);
     await env.stealService('vm:100', 'node1', 'node3');
     expect(await store.read('nodes/node3/qemu-server/100.conf')).toBe('lock: backup\n');
     expect((await env.readServiceConfig()).services['vm:100'].node).toBe('node3');
@@ -144,5 +238,99 @@ describe('node environment', () => {
     await store.write('datacenter.cfg', 'keyboard: en-us\nmax_workers: 7\nha: shutdown_policy=migrate\n');
     expect((await env.getDatacenterSettings()).ha.shutdown_policy).toBe('migrate');
     expect(env.getMaxWorkers()).toBe(7);
+  });
+
+  it('tells a lapsed lease: past its lifetime, or no feed within the client timeout', async () => {
+    const { env, clock } = setup('lrm');
+    expect(env.leaseLapsed()).toBe(false); // nothing held
+    expect(await env.getHaAgentLock()).toBe(true);
+    const handle = await env.watchdogOpen();
+    clock.advance(59);
+    expect(env.leaseLapsed()).toBe(false);
+    // renewed, but not fed for over 60 s: the watchdog would have fired
+    expect(await env.getHaAgentLock()).toBe(true);
+    clock.advance(2);
+    expect(env.leaseLapsed()).toBe(true);
+    // and no feed can make that undone
+    await env.watchdogUpdate(handle);
+    expect(env.leaseLapsed()).toBe(true);
+    // giving up the watchdog ends the protection; a new lease starts clean
+    await env.watchdogClose(handle);
+    expect(env.leaseLapsed()).toBe(false);
+    expect(await env.getHaAgentLock()).toBe(true);
+    await env.watchdogOpen();
+    expect(env.leaseLapsed()).toBe(false);
+    // without renewal, the lease itself runs out (fed or not)
+    clock.advance(121);
+    expect(env.leaseLapsed()).toBe(true);
+  });
+
+  it('keeps a lapsed master from writing the manager status', async () => {
+    const { env, clock, store } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    await env.watchdogOpen();
+    await env.writeManagerStatus({ master_node: 'node1' });
+    clock.advance(121);
+    await expect(env.writeManagerStatus({ master_node: 'node1', timestamp: 1 })).rejects.toThrow(
+      "lock lost: the lease of 'ha_manager_lock' lapsed, not writing the manager status",
+    );
+    expect(await store.read('ha/manager_status')).toContain('"master_node":"node1"');
+    expect(await store.read('ha/manager_status')).not.toContain('timestamp');
+  });
+
+  it('arms a real watchdog only when the running mux gives a fence window shorter than the lock lifetime', async () => {
+    const safe = { remainingMs: 30_000, timeoutMs: 30_000, feeding: true, tickMs: 1_000, deviceTimeoutMs: 10_000 };
+    {
+      // measured: 30 + 1 + 10 + 5 (the profile's margin) = 46 s, so feeding is safe until 74 s after renewal
+      const watchdog = muxLikeWatchdog(safe);
+      const { env, clock } = setup('lrm', 'node1', { watchdog });
+      expect(await env.getHaAgentLock()).toBe(true);
+      const handle = await env.watchdogOpen();
+      clock.advance(29);
+      await env.watchdogUpdate(handle);
+      clock.advance(29);
+      // 58 s after the renewal: the profile's 76 s window would stop at 44 s
+      await env.watchdogUpdate(handle);
+      expect(watchdog.events).toEqual(['open', 'update', 'update']);
+      clock.advance(17);
+      await env.watchdogUpdate(handle); // 75 s: past the measured deadline
+      expect(watchdog.events).toEqual(['open', 'update', 'update']);
+    }
+    const refused = async (status: WatchdogMuxStatus, timeScale = 1): Promise<string> => {
+      const watchdog = muxLikeWatchdog(status);
+      const { env } = setup('lrm', 'node1', { watchdog, timeScale });
+      expect(await env.getHaAgentLock()).toBe(true);
+      const error = await env.watchdogOpen().then(
+        () => 'armed',
+        (err: unknown) => (err as Error).message,
+      );
+      // refused connections are released cleanly: nothing depended on them
+      expect(watchdog.events).toEqual(['open', 'close clean']);
+      return error;
+    };
+    expect(await refused({ ...safe, timeoutMs: 110_000 })).toBe(
+      'refusing to arm the watchdog: fence window client 110s + tick 1s + device 10s + margin 5s = 126s is not shorter than ' +
+        'the lock lifetime 120s: a lock could expire before the watchdog has fired, so another node could recover services still running here',
+    );
+    expect(await refused({ remainingMs: 60_000, timeoutMs: 60_000, feeding: true })).toBe(
+      "refusing to arm the watchdog: watchdog-mux reports its client timeout (60s) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux",
+    );
+    {
+      const watchdog = Object.assign(recordingWatchdog(), {
+        status: (): WatchdogMuxStatus => {
+          throw new Error('no answer to the status query (the original watchdog-mux does not support it)');
+        },
+      });
+      const { env } = setup('lrm', 'node1', { watchdog });
+      expect(await env.getHaAgentLock()).toBe(true);
+      await expect(env.watchdogOpen()).rejects.toThrow(
+        'refusing to arm the watchdog: its fence window cannot be measured - no answer to the status query (the original watchdog-mux does not support it)',
+      );
+      expect(watchdog.events).toEqual(['open', 'close clean']);
+    }
+    expect(await refused(safe, 20)).toBe(
+      'refusing to arm the watchdog: the cluster runs at time-scale 20, so its 120s lock lifetime lasts 6s of real time, ' +
+        'but watchdog-mux runs on real time (client timeout 30s): a scaled cluster must run with --no-watchdog',
+    );
   });
 });

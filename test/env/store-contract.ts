@@ -2,7 +2,10 @@
 // suite each implementation's test file runs against its own store.
 
 import { describe, expect, it } from 'vitest';
-import type { ClusterStore } from '../../src/env/node/store.js';
+import { LockTimeoutError, type ClusterStore, type LockHolder } from '../../src/env/node/store.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const HOLDER: LockHolder = { node: 'node1', pid: 4242, command: 'ha-manager add vm:100' };
 
 export interface ContractSubject {
   store: ClusterStore;
@@ -172,6 +175,149 @@ export function storeContract(name: string, features: ContractFeatures, setup: (
         expect(await store.lock('ha_manager_lock', 'a')).toBe(false); // the old holder lost it
         expect(await store.unlock('ha_manager_lock', 'a')).toBe(false);
         expect(await store.lock('ha_manager_lock', 'b')).toBe(true);
+      });
+    });
+
+    describe('fenced changes', () => {
+      const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
+      const B = { fence: { lock: 'ha_manager_lock', holder: 'b' } };
+      const LOST = /^lock lost: 'a' no longer holds 'ha_manager_lock'/;
+
+      test('makes every kind of change while the holder has the lock', async (store) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await store.write('ha/manager_status', 'a1', A);
+        expect(await store.update('ha/crm_commands', (text) => `${text ?? ''}x\n`, A)).toBe('x\n');
+        await store.write('nodes/n1/qemu-server/100.conf', 'conf', A);
+        await store.rename('nodes/n1/qemu-server/100.conf', 'nodes/n2/qemu-server/100.conf', A);
+        expect(await store.remove('ha/groups.cfg', A)).toBe(false);
+        expect(await store.read('ha/manager_status')).toBe('a1');
+        expect(await store.read('ha/crm_commands')).toBe('x\n');
+        expect(await store.read('nodes/n2/qemu-server/100.conf')).toBe('conf');
+        // The fence still only passes for its own lock and holder.
+        await expect(store.write('ha/manager_status', 'b?', B)).rejects.toThrow(/^lock lost: 'b' no longer holds 'ha_manager_lock'/);
+        await expect(
+          store.write('ha/manager_status', 'a?', { fence: { lock: 'ha_agent_a_lock', holder: 'a' } }),
+        ).rejects.toThrow(/^lock lost: 'a' no longer holds 'ha_agent_a_lock'/);
+        expect(await store.read('ha/manager_status')).toBe('a1');
+      });
+
+      test("refuses a deposed holder's changes, takes the new holder's, and keeps the new holder's data", async (store, subject) => {
+        const successor = subject.peer ?? store;
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await store.write('ha/manager_status', 'a1', A);
+        await store.write('ha/crm_commands', 'queued\n');
+        await store.write('ha/groups.cfg', 'group: g\n');
+        await store.write('nodes/n1/qemu-server/100.conf', 'conf');
+        // 'a' stalls past its lease (a paused process); 'b' takes over.
+        await subject.expireLocks();
+        expect(await successor.lock('ha_manager_lock', 'b')).toBe(true);
+        await successor.write('ha/manager_status', 'b1', B);
+
+        await expect(store.write('ha/manager_status', 'a2', A)).rejects.toThrow(LOST);
+        await expect(store.update('ha/crm_commands', () => '', A)).rejects.toThrow(LOST);
+        await expect(store.remove('ha/groups.cfg', A)).rejects.toThrow(LOST);
+        await expect(store.rename('nodes/n1/qemu-server/100.conf', 'nodes/n3/qemu-server/100.conf', A)).rejects.toThrow(LOST);
+        expect(await store.read('ha/manager_status')).toBe('b1');
+        expect(await store.read('ha/crm_commands')).toBe('queued\n');
+        expect(await store.read('ha/groups.cfg')).toBe('group: g\n');
+        expect(await store.list('nodes')).toEqual(['n1']);
+
+        // The new holder's changes go through, also after the old one noticed.
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
+        await expect(store.write('ha/manager_status', 'a3', A)).rejects.toThrow(LOST);
+        expect(await successor.update('ha/crm_commands', () => '', B)).toBe('');
+        expect(await successor.remove('ha/groups.cfg', B)).toBe(true);
+        await successor.rename('nodes/n1/qemu-server/100.conf', 'nodes/n2/qemu-server/100.conf', B);
+        await successor.write('ha/manager_status', 'b2', B);
+        expect(await store.read('ha/manager_status')).toBe('b2');
+        expect(await store.read('ha/crm_commands')).toBe('');
+        expect(await store.read('nodes/n2/qemu-server/100.conf')).toBe('conf');
+      });
+
+      test('refuses a holder whose lease ran out even before anyone else took the lock, and after it was released', async (store, subject) => {
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        expect(await store.unlock('ha_manager_lock', 'a')).toBe(true);
+        await expect(store.write('ha/manager_status', 'a1', A)).rejects.toThrow(LOST);
+        expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+        await subject.expireLocks();
+        await expect(store.write('ha/manager_status', 'a2', A)).rejects.toThrow(LOST);
+        expect(await store.read('ha/manager_status')).toBeUndefined();
+      });
+    });
+
+    describe('lock domains', () => {
+      test('let one holder at a time read, check and write the HA files', async (store, subject) => {
+        const holders = [store, subject.peer ?? store];
+        let inside = 0;
+        let overlapped = false;
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            holders[i % holders.length].withDomainLock('ha', HOLDER, async (files) => {
+              inside++;
+              overlapped ||= inside > 1;
+              const count = Number((await files.read('ha/counter')) ?? '0');
+              await sleep(5);
+              await files.write('ha/counter', String(count + 1));
+              inside--;
+            }),
+          ),
+        );
+        expect(overlapped).toBe(false);
+        expect(await store.read('ha/counter')).toBe('8');
+      });
+
+      test('lose no update made to an HA file while a holder is at work', async (store, subject) => {
+        await store.write('ha/resources.cfg', '');
+        let started!: () => void;
+        const inBody = new Promise<void>((resolve) => (started = resolve));
+        const holder = store.withDomainLock('ha', HOLDER, async (files) => {
+          const text = (await files.read('ha/resources.cfg')) ?? '';
+          started();
+          await sleep(50);
+          await files.write('ha/resources.cfg', `${text}held\n`);
+        });
+        await inBody;
+        await (subject.peer ?? store).update('ha/resources.cfg', (text) => `${text ?? ''}updated\n`);
+        await holder;
+        expect(((await store.read('ha/resources.cfg')) ?? '').split('\n').filter(Boolean).sort()).toEqual(['held', 'updated']);
+      });
+
+      test('give the holder only the files of the domain', async (store) => {
+        await expect(store.withDomainLock('ha', HOLDER, (files) => files.write('nodes/a/lrm_status', '{}'))).rejects.toThrow(
+          /only files below 'ha\/' belong to it/,
+        );
+        expect(await store.read('nodes/a/lrm_status')).toBeUndefined();
+      });
+
+      test('release the lock when the body fails, having written nothing after the failure', async (store) => {
+        await expect(
+          store.withDomainLock('ha', HOLDER, async () => {
+            throw new Error('refused');
+          }),
+        ).rejects.toThrow('refused');
+        expect(await store.withDomainLock('ha', HOLDER, async () => 'next', { timeoutMs: 2_000 })).toBe('next');
+      });
+
+      test('tell a waiter that gives up who holds the lock, never where it is kept', async (store, subject) => {
+        let release!: () => void;
+        let started!: () => void;
+        const inBody = new Promise<void>((resolve) => (started = resolve));
+        const held = store.withDomainLock('ha', HOLDER, () => {
+          started();
+          return new Promise<void>((resolve) => (release = resolve));
+        });
+        await inBody;
+        const waiter = (subject.peer ?? store).withDomainLock('ha', { node: 'node2', pid: 7, command: 'x' }, async () => 'got it', {
+          timeoutMs: 300,
+        });
+        const err: unknown = await waiter.catch((e: unknown) => e);
+        release();
+        await held;
+        expect(err).toBeInstanceOf(LockTimeoutError);
+        const message = (err as Error).message;
+        expect(message).toMatch(/^cannot get the HA config lock within 0\.3 s: held by node1 \(pid 4242: ha-manager add vm:100\) for \d+ s$/);
+        expect(message).not.toMatch(/\.ha-store|guards|\/tmp\//);
+        expect((err as LockTimeoutError).holder).toMatchObject(HOLDER);
       });
     });
 

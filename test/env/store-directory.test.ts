@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
-import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
-import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../../src/env/node/store-heartbeats.js';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import { storeContract } from './store-contract.js';
 
-const LIFETIME_MS = LOCK_LIFETIME_SECONDS * 1000;
+const LIFETIME_MS = DEFAULT_PROFILE.lockLifetimeMs;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = DEFAULT_PROFILE.heartbeatTimeoutMs;
 
 function tempRoot(): string {
   return mkdtempSync(join(tmpdir(), 'ha-store-dir-'));
@@ -190,11 +190,18 @@ describe.concurrent('directory store, plain mode', () => {
           expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
           expect(Date.now() - started).toBeGreaterThanOrEqual(190);
           expect(existsSync(live)).toBe(true);
-          const fileGuard = join(root, '.ha-store/guards', `file-${encodeURIComponent('ha/crm_commands')}`);
+          // The HA files share the HA config lock (the domain guard); other files have a guard each.
+          const domainGuard = join(root, '.ha-store/guards', 'domain-ha');
+          await fs.mkdir(domainGuard, { recursive: true });
+          await fs.writeFile(join(domainGuard, claim(hostname(), process.pid, '0')), '');
+          await expect(store.update('ha/crm_commands', () => 'x')).rejects.toThrow(
+            new RegExp(`^cannot get the HA config lock within 0.2 s: held by another node \\(pid ${process.pid}\\)$`),
+          );
+          expect(await store.read('ha/crm_commands')).toBeUndefined();
+          const fileGuard = join(root, '.ha-store/guards', `file-${encodeURIComponent('nodes/a/x')}`);
           await fs.mkdir(fileGuard, { recursive: true });
           await fs.writeFile(join(fileGuard, claim(hostname(), process.pid, '0')), '');
-          await expect(store.update('ha/crm_commands', () => 'x')).rejects.toThrow(/cannot get exclusive access for an update of/);
-          expect(await store.read('ha/crm_commands')).toBeUndefined();
+          await expect(store.update('nodes/a/x', () => 'x')).rejects.toThrow(/^cannot get exclusive access for an update of 'nodes\/a\/x' within 0.2 s/);
           // Let go: the next attempt gets through.
           await fs.unlink(live);
           expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
@@ -297,7 +304,7 @@ describe('directory store across processes', () => {
           }),
       ),
     );
-  });
+  }, 30_000); // five processes loading TypeScript at once, on a busy machine
 
   afterAll(async () => {
     await Promise.all(

@@ -1,17 +1,18 @@
 // The etcd store when etcd fails: a server gone, and a cluster that lost
 // its majority while the member the store talks to still answers. Without
-// an etcd binary these tests are reported as skipped, with the reason.
+// an etcd binary these tests are skipped with the reason (test/prerequisites.ts).
 
 import { describe, expect, it } from 'vitest';
 import { createEtcdStore } from '../../src/env/node/etcd-store.js';
-import { findEtcd, startEtcd } from './store-etcd-server.js';
+import { skipped } from '../prerequisites.js';
+import { etcdMissing, findEtcd, startEtcd } from './store-etcd-server.js';
 
 const etcdBinary = findEtcd();
-const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
-if (etcdBinary === undefined) console.warn(`etcd outage tests ${missing}`);
+const missing = etcdMissing();
 const prefix = `/outage-${process.pid}/`;
 
-describe.concurrent.skipIf(etcdBinary === undefined)(`etcd store in an outage${etcdBinary === undefined ? ` (${missing})` : ''}`, () => {
+describe.concurrent('etcd store in an outage', () => {
+  if (missing !== undefined) return skipped(missing);
   it('answers lock false, no quorum and no refresh, and fails reads naming the endpoint, when etcd is gone', async () => {
     const cluster = await startEtcd(etcdBinary ?? 'etcd');
     const store = createEtcdStore({ endpoints: cluster.urls, prefix, timeoutMs: 1_000, aliveTtlSeconds: 2 });

@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+import { requirePrerequisite } from '../prerequisites.js';
+
 /** The etcd binary on PATH, or undefined (the etcd tests are then skipped). */
 export function findEtcd(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -20,6 +22,11 @@ export function findEtcd(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Why the etcd tests are skipped, or undefined when etcd is on PATH (HA_REQUIRE_ETCD=1: throws). */
+export function etcdMissing(): string | undefined {
+  return requirePrerequisite('etcd', findEtcd() !== undefined, 'no etcd binary on PATH (scripts/setup installs etcd-server)');
 }
 
 async function freePort(): Promise<number> {
@@ -45,7 +52,14 @@ export interface EtcdCluster {
   members: EtcdMember[];
   /** Client URLs of all members. */
   urls: string[];
+  /** Index of the member that is the raft leader now, as the members report it. */
+  leader(): Promise<number>;
   stop(): Promise<void>;
+}
+
+interface MemberStatus {
+  leader?: string;
+  header?: { member_id?: string };
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
@@ -71,10 +85,17 @@ async function waitHealthy(url: string, child: ChildProcess, log: () => string, 
   }
 }
 
+export interface EtcdTiming {
+  /** Raft heartbeat interval (default here 50 ms; etcd's own default is 100 ms). */
+  heartbeatMs?: number;
+  /** Raft election timeout (default here 500 ms; etcd's own default is 1000 ms). */
+  electionTimeoutMs?: number;
+}
+
 /** Starts an etcd cluster of `size` members on loopback and waits until every member is healthy. */
-export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> {
+export async function startEtcd(binary: string, size = 1, timing: EtcdTiming = {}): Promise<EtcdCluster> {
   const dataRoot = mkdtempSync(join(tmpdir(), 'ha-etcd-'));
-  const specs = [];
+  const specs: { name: string; client: string; peer: string }[] = [];
   for (let i = 0; i < size; i++) {
     specs.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
   }
@@ -96,8 +117,8 @@ export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> 
           '--initial-advertise-peer-urls', spec.peer,
           '--initial-cluster', initialCluster,
           '--initial-cluster-state', 'new',
-          '--heartbeat-interval', '50',
-          '--election-timeout', '500',
+          '--heartbeat-interval', String(timing.heartbeatMs ?? 50),
+          '--election-timeout', String(timing.electionTimeoutMs ?? 500),
           '--logger', 'zap',
           '--log-level', 'error',
         ],
@@ -119,9 +140,25 @@ export async function startEtcd(binary: string, size = 1): Promise<EtcdCluster> 
     rmSync(dataRoot, { recursive: true, force: true });
     throw err;
   }
+  const urls = specs.map((spec) => spec.client);
   return {
     members,
-    urls: specs.map((spec) => spec.client),
+    urls,
+    async leader() {
+      for (let tries = 0; tries < 50; tries++) {
+        for (const [i, url] of urls.entries()) {
+          try {
+            const reply = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(500) });
+            const status = (await reply.json()) as MemberStatus;
+            if (status.leader !== undefined && status.leader === status.header?.member_id) return i;
+          } catch {
+            // a stopped member, or one without a leader yet
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('no etcd member reports itself leader');
+    },
     async stop() {
       await Promise.all(children.map(stopProcess));
       rmSync(dataRoot, { recursive: true, force: true });

@@ -1,16 +1,18 @@
 // The etcd store against real etcd servers started for the test (Debian's
 // etcd-server, installed by scripts/setup). Without an etcd binary these
-// tests are reported as skipped, with the reason in their name.
+// tests are skipped with the reason (test/prerequisites.ts).
 
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdStore, type EtcdStore, type EtcdStoreOptions } from '../../src/env/node/etcd-store.js';
 import { storeContract } from './store-contract.js';
-import { findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
+import { skipped } from '../prerequisites.js';
+import { etcdMissing, findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
 
 const etcdBinary = findEtcd();
-const missing = 'skipped: no etcd binary on PATH (scripts/setup installs etcd-server)';
-if (etcdBinary === undefined) console.warn(`etcd store tests ${missing}`);
+const missing = etcdMissing();
 
 const LOCK_TTL = 3; // seconds
 const ALIVE_TTL = 2; // etcd's shortest lease with these election settings
@@ -22,7 +24,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 let prefixes = 0;
 const nextPrefix = (): string => `/t${++prefixes}-${process.pid}/`;
 
-describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined ? ` (${missing})` : ''}`, () => {
+describe('etcd store', () => {
+  if (missing !== undefined) return skipped(missing);
   let cluster: EtcdCluster;
   const open = (extra: Partial<EtcdStoreOptions> = {}): EtcdStore =>
     createEtcdStore({
@@ -134,6 +137,23 @@ describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined 
       await Promise.all(stores.map((store) => store.close()));
     });
 
+    it('queues lock-domain holders on one session lease per store, granted again once it is gone', async () => {
+      const prefix = nextPrefix();
+      const store = open({ prefix });
+      const holder = { node: 'a', pid: 1, command: 'test' };
+      const leaseOf = async (): Promise<string> =>
+        store.withDomainLock('ha', holder, async () => (await raw.getAll().prefix(`${prefix}.ha-store/domain/ha/`).exec()).kvs[0].lease);
+      const first = await leaseOf();
+      expect(await leaseOf()).toBe(first);
+      expect(await raw.getAll().prefix(`${prefix}.ha-store/domain/`).keys()).toEqual([]);
+      // Gone (as after a long idle time): once it is due for a refresh, a new one is granted.
+      await raw.leaseClient.leaseRevoke({ ID: first });
+      await sleep(5_100);
+      const second = await leaseOf();
+      expect(second).not.toBe(first);
+      await store.close();
+    });
+
     it('moves a file in one transaction: of two racing renames of one source, one wins', async () => {
       const prefix = nextPrefix();
       const one = open({ prefix });
@@ -149,4 +169,100 @@ describe.skipIf(etcdBinary === undefined)(`etcd store${etcdBinary === undefined 
       await two.close();
     });
   });
+
+  describe.concurrent('fencing tokens', () => {
+    const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
+    const B = { fence: { lock: 'ha_manager_lock', holder: 'b' } };
+
+    it("keeps the lock key's create_revision as the token while the holder renews, and compares it in one transaction", async () => {
+      const prefix = nextPrefix();
+      const store = open({ prefix });
+      const raw = new Etcd3({ hosts: cluster.urls });
+      const key = `${prefix}.ha-store/lock/ha_manager_lock`;
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      const token = (await raw.get(key).exec()).kvs[0].create_revision;
+      await store.write('ha/manager_status', 'a1', A);
+      expect(await store.lock('ha_manager_lock', 'a')).toBe(true);
+      expect((await raw.get(key).exec()).kvs[0].create_revision).toBe(token);
+      await store.write('ha/manager_status', 'a2', A);
+      // The lock key rewritten behind the store's back (same holder, new
+      // create_revision): the store's token no longer matches.
+      await raw.delete().key(key);
+      await raw.put(key).value('a');
+      await expect(store.write('ha/manager_status', 'a3', A)).rejects.toThrow(
+        new RegExp(`^lock lost: 'a' no longer holds 'ha_manager_lock' \\(taken again since \\(fencing token ${token}, now \\d+\\)\\)`),
+      );
+      expect(await raw.get(`${prefix}ha/manager_status`).string()).toBe('a2');
+      raw.close();
+      await store.close();
+    });
+
+    it('gives a holder that takes the lock anew a new token: a process of the same node with the old one is refused', async () => {
+      const prefix = nextPrefix();
+      // The same node's daemon twice: one that stalled past its lease, and the one that took over.
+      const stalled = open({ prefix });
+      const fresh = open({ prefix });
+      expect(await stalled.lock('ha_agent_a_lock', 'a')).toBe(true);
+      const agent = { fence: { lock: 'ha_agent_a_lock', holder: 'a' } };
+      await stalled.write('nodes/a/lrm_status', 'stalled 1', agent);
+      await sleep(LOCK_TTL * 1000 + 1_000);
+      expect(await fresh.lock('ha_agent_a_lock', 'a')).toBe(true);
+      await fresh.write('nodes/a/lrm_status', 'fresh 1', agent);
+      await expect(stalled.write('nodes/a/lrm_status', 'stalled 2', agent)).rejects.toThrow(/^lock lost: 'a' no longer holds 'ha_agent_a_lock' \(taken again since/);
+      await expect(stalled.update('nodes/a/lrm_status', () => 'stalled 3', agent)).rejects.toThrow(/^lock lost:/);
+      expect(await fresh.read('nodes/a/lrm_status')).toBe('fresh 1');
+      await stalled.close();
+      await fresh.close();
+    });
+
+    it('refuses, in another process, a paused master that was deposed: the new master keeps its manager_status', async () => {
+      const prefix = nextPrefix();
+      const spec = `etcd:${cluster.urls.join(',')}?prefix=${prefix}`;
+      const child = fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [spec, JSON.stringify({ lockTtlSeconds: LOCK_TTL })], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const successor = open({ prefix });
+      try {
+        const ask = childAsker(child);
+        await ask.ready;
+        expect(await ask({ op: 'lock', name: 'ha_manager_lock', holder: 'a' })).toBe(true);
+        await ask({ op: 'write', path: 'ha/manager_status', data: '{"master_node":"a"}', fence: A.fence });
+        child.kill('SIGSTOP');
+        await sleep(LOCK_TTL * 1000 + 1_000);
+        expect(await successor.lock('ha_manager_lock', 'b')).toBe(true);
+        await successor.write('ha/manager_status', '{"master_node":"b"}', B);
+        child.kill('SIGCONT');
+        await expect(ask({ op: 'write', path: 'ha/manager_status', data: '{"master_node":"a","late":1}', fence: A.fence })).rejects.toThrow(
+          /lock lost: 'a' no longer holds 'ha_manager_lock' \('b' holds it\); write 'ha\/manager_status' refused/,
+        );
+        expect(await successor.read('ha/manager_status')).toBe('{"master_node":"b"}');
+        expect(await ask({ op: 'lock', name: 'ha_manager_lock', holder: 'a' })).toBe(false);
+      } finally {
+        child.kill('SIGKILL');
+        await successor.close();
+      }
+    });
+  });
 });
+
+/** Sends requests to a store-child.mjs process; `ready` resolves once it has loaded. */
+function childAsker(child: ChildProcess) {
+  let nextId = 0;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`store child exited with ${code} before it was ready`)));
+  });
+  const ask = (message: Record<string, unknown>): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      const onMessage = (reply: { id?: number; result?: unknown; error?: string }) => {
+        if (reply.id !== id) return;
+        child.off('message', onMessage);
+        if (reply.error !== undefined) reject(new Error(reply.error));
+        else resolve(reply.result);
+      };
+      child.on('message', onMessage);
+      child.send({ id, ...message });
+    });
+  return Object.assign(ask, { ready });
+}

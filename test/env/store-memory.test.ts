@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
-import { LOCK_LIFETIME_SECONDS } from '../../src/env/node/store.js';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import { storeContract } from './store-contract.js';
 
 storeContract('memory', { heartbeats: false, quorumFromHeartbeats: false }, async () => {
@@ -11,8 +11,8 @@ storeContract('memory', { heartbeats: false, quorumFromHeartbeats: false }, asyn
   const store = createMemoryStore({ clock: () => now });
   return {
     store,
-    ageLocks: async () => void (now += LOCK_LIFETIME_SECONDS * 750),
-    expireLocks: async () => void (now += LOCK_LIFETIME_SECONDS * 1000 + 1_000),
+    ageLocks: async () => void (now += DEFAULT_PROFILE.lockLifetimeMs * 0.75),
+    expireLocks: async () => void (now += DEFAULT_PROFILE.lockLifetimeMs + 1_000),
     cleanup: () => store.close(),
   };
 });

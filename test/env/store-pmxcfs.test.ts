@@ -217,6 +217,32 @@ describe.concurrent('directory store on pmxcfs: updates under the cfs lock', () 
       expect(await a.read('ha/resources.cfg')).toBeUndefined();
     }));
 
+  it('takes the domain-ha lock of cfs_lock_domain for a lock domain, the same the updates of HA files take', () =>
+    using(async (cfs) => {
+      const a = await cfs.open('a');
+      const b = await cfs.open('b', { waitTimeoutMs: 100 });
+      const holder = { node: 'a', pid: 4242, command: 'ha-manager rules add node-affinity r1' };
+      let release!: () => void;
+      let started!: () => void;
+      const inBody = new Promise<void>((resolve) => (started = resolve));
+      const held = a.withDomainLock('ha', holder, async (files) => {
+        await files.write('ha/rules.cfg', 'x\n');
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await inBody;
+      expect(cfs.take()).toContain('a mkdir priv/lock/domain-ha');
+      await expect(b.update('ha/resources.cfg', () => 'y')).rejects.toThrow("cfs-lock 'domain-ha' error: got lock request timeout");
+      await expect(b.withDomainLock('ha', { node: 'b', pid: 1, command: 'x' }, async () => undefined, { timeoutMs: 100 })).rejects.toThrow(
+        /^cannot get the HA config lock within 0\.1 s: held by a \(pid 4242: ha-manager rules add node-affinity r1\) for \d+ s$/,
+      );
+      release();
+      await held;
+      expect(cfs.take()).toContain('a rmdir priv/lock/domain-ha');
+      expect(await b.update('ha/resources.cfg', () => 'y')).toBe('y');
+      expect(await a.read('ha/rules.cfg')).toBe('x\n');
+    }));
+
   it('gets past a lock its holder left behind once pmxcfs lets it go', () =>
     using(async (cfs) => {
       const b = await cfs.open('b');
@@ -283,6 +309,26 @@ describe.concurrent('directory store on pmxcfs: membership, quorum, files', () =
       await a.rename('nodes/a/qemu-server/100.conf', 'nodes/b/qemu-server/100.conf');
       expect(await a.read('nodes/b/qemu-server/100.conf')).toBe('memory: 512\n');
       expect(await fs.readdir(join(cfs.root, 'nodes/b/qemu-server'))).toEqual(['100.conf']);
+    }));
+
+  it("ignores a fence, as the reference does: pmxcfs has no write conditioned on a lock (the watchdog is what stops a deposed writer)", () =>
+    using(async (cfs) => {
+      const a = await cfs.open('a');
+      const b = await cfs.open('b');
+      const fenceA = { fence: { lock: MANAGER_LOCK, holder: 'a' } };
+      expect(await a.lock(MANAGER_LOCK, 'a')).toBe(true);
+      // 'a' stalls; its lock goes (as pmxcfs lets an expired one go) and 'b' takes it.
+      cfs.advance(121);
+      await cfs.drop(MANAGER_LOCK);
+      expect(await b.lock(MANAGER_LOCK, 'b')).toBe(true);
+      // 'a' no longer holds the lock, and its writes still go through.
+      await a.write('ha/manager_status', 'a', fenceA);
+      expect(await a.update('ha/crm_commands', () => 'x\n', fenceA)).toBe('x\n');
+      await a.write('nodes/a/qemu-server/100.conf', 'conf\n', fenceA);
+      await a.rename('nodes/a/qemu-server/100.conf', 'nodes/b/qemu-server/100.conf', fenceA);
+      expect(await a.remove('ha/crm_commands', fenceA)).toBe(true);
+      expect(await b.read('ha/manager_status')).toBe('a');
+      expect(await b.read('nodes/b/qemu-server/100.conf')).toBe('conf\n');
     }));
 
   it('is what openStore picks by default when the default root is a pmxcfs mount', () =>

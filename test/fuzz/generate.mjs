@@ -174,14 +174,50 @@ const STORIES = [
   (rng, m, n) => [[`crm node1 stop`], [`network ${n} off`], [`crm node1 start`]],
   (rng, m, n, n2) => [[`network ${n} off`, `network ${n2} off`], [], [`network ${n} on`, `network ${n2} on`]],
   (rng, m, n) => [[`cfs ${n} rw fail`], [`service ${rng.pick(m.sids)} migrate ${n}`], [`cfs ${n} rw work`]],
+  // Disarmed, a node is cut off, HA is re-armed while it is away: the
+  // reference fences it although its guests run on without lock or watchdog.
+  (rng, m, n, n2) => [[`crm ${n} disarm-ha ${rng.pick(['freeze', 'ignore'])}`], [`network ${n2} off`], [`crm ${n} arm-ha`], [], [`network ${n2} on`]],
+  // An LRM restart (services frozen, lock and watchdog given up) and a partition.
+  (rng, m, n) => [[`restart-lrm ${n}`, `network ${n} off`], [], [`network ${n} on`]],
+  (rng, m, n) => [[`restart-lrm ${n}`], [`network ${n} off`], [], [`network ${n} on`]],
+  // A power cycle, long enough for the node to be fenced and its services recovered.
+  (rng, m, n) => [[`power ${n} off`], [], [`power ${n} on`]],
+  // A CRM restart; node1 is the likeliest master.
+  (rng, m, n) => [[`crm ${rng.pick(['node1', n])} stop`], [], [`crm ${rng.pick(['node1', n])} start`]],
+  // Maintenance, then the node is cut off.
+  (rng, m, n) => [[`crm ${n} enable-node-maintenance`], [`network ${n} off`], [], [`network ${n} on`], [`crm ${n} disable-node-maintenance`]],
+  // The LRM misses rounds while the node is cut off: it loses its lock, the watchdog fires.
+  (rng, m, n) => [[`skip-round lrm ${rng.int(2, 4)}`, `network ${n} off`], [], [`network ${n} on`, `power ${n} on`]],
+  // A manual migration under an ignore disarm, then the target fails before re-arming.
+  (rng, m, n, n2, s) => [[`crm ${n} disarm-ha ignore`], [`service ${s} manual-migrate ${n2}`], [`network ${n2} off`], [`crm ${n} arm-ha`], [], [`network ${n2} on`]],
 ];
 
 /**
  * Commands for one round, drawn with the cluster model in `m` so that most
  * of them make sense at the point they run (powering on nodes that are off,
  * acting on services that exist), or the next step of a story.
+ *
+ * A node finishes a shutdown or reboot when its CRM exits; with its CRM
+ * stopped it would stay half shut down for good, a state no real node stays
+ * in. So a node whose CRM may be stopped has it started first.
  */
 export function genRound(rng, m, opts) {
+  const round = drawRound(rng, m, opts);
+  const out = [];
+  for (const cmd of round) {
+    const words = cmd.split(/\s+/);
+    if (words[0] === 'crm' && words[2] === 'stop') m.crmStopped.add(words[1]);
+    else if (words[0] === 'crm' && words[2] === 'start') m.crmStopped.delete(words[1]);
+    else if ((words[0] === 'shutdown' || words[0] === 'reboot') && m.crmStopped.has(words[1])) {
+      out.push(`crm ${words[1]} start`);
+      m.crmStopped.delete(words[1]);
+    }
+    out.push(cmd);
+  }
+  return out;
+}
+
+function drawRound(rng, m, opts) {
   // A story in progress supplies the round (plus, sometimes, a random command).
   if (m.pending.length > 0) {
     const round = m.pending.shift();
@@ -191,7 +227,7 @@ export function genRound(rng, m, opts) {
     }
     return round;
   }
-  if (m.sids.length > 0 && rng.chance(0.12)) {
+  if (m.sids.length > 0 && rng.chance(0.2)) {
     const [n, n2] = [rng.pick(m.nodes), rng.pick(m.nodes)];
     const rounds = rng.pick(STORIES)(rng, m, n, n2, rng.pick(m.sids));
     for (const round of rounds) {
@@ -443,8 +479,10 @@ function addOddity(rng, files, sids, haveGroups) {
 }
 
 /**
- * Generates the files of one scenario. Returns `{ files, seed }` where files
- * maps file names to contents.
+ * Generates the files of one scenario. Returns `{ files, seed, liveness }`
+ * where files maps file names to contents and `liveness.fromRound` is the
+ * cmdlist round after which no fault is left (options.heal false: no heal
+ * rounds, and no `liveness`).
  */
 export function generateScenario(seed, options = {}) {
   const rng = makeRng(seed);
@@ -487,7 +525,7 @@ export function generateScenario(seed, options = {}) {
 
   // Cluster model for plausible commands.
   const allowInvalid = options.allowInvalid ?? rng.chance(0.1);
-  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false, state: {}, disarm: undefined, pending: [] };
+  const m = { nodes, power: {}, sids: [...sids], everUsed: new Set(sids), invalidUsed: false, state: {}, disarm: undefined, pending: [], crmStopped: new Set() };
   for (const s of sids) m.state[s] = serviceConfig[s].state ?? 'disabled';
   for (const n of nodes) m.power[n] = 'off';
 
@@ -503,6 +541,8 @@ export function generateScenario(seed, options = {}) {
     const round = genRound(rng, m, { allowInvalid: allowInvalid && !m.invalidUsed, loadScheduling: load !== undefined });
     cmdlist.push(round);
   }
+  const heal = options.heal ?? true;
+  if (heal) cmdlist.push(...healRounds(nodes, m.sids));
 
   // Rarely, guests already running when the simulation starts.
   const serviceStatus = {};
@@ -527,7 +567,25 @@ export function generateScenario(seed, options = {}) {
   // them up front, it warns or copes at run time, and so must we.
   if ((options.oddities ?? true) && sids.length > 0 && rng.chance(0.04)) addOddity(rng, files, sids, groups.length > 0);
   files.README = `fuzz scenario, seed ${seed}\n`;
-  return { seed, files };
+  return { seed, files, ...(heal ? { liveness: { fromRound: cmdlist.length - 1 } } : {}) };
+}
+
+/**
+ * Two rounds that undo every fault the generator makes, so that a liveness
+ * phase can follow: the first reconnects every node, repairs its cluster
+ * file system, starts its CRM, ends its maintenance, re-arms HA and unlocks
+ * every service; the second, a round later (when shutdowns and reboots
+ * begun in the last round are done), powers every node on and starts any
+ * CRM that stopped meanwhile. No fault is left after the second round.
+ */
+export function healRounds(nodes, sids) {
+  const first = [];
+  for (const n of nodes) first.push(`network ${n} on`, `cfs ${n} rw work`, `cfs ${n} update work`, `crm ${n} start`, `crm ${n} disable-node-maintenance`);
+  first.push(`crm ${nodes[0]} arm-ha`);
+  for (const s of sids) first.push(`service ${s} unlock`);
+  const second = [];
+  for (const n of nodes) second.push(`power ${n} on`, `crm ${n} start`);
+  return [first, second];
 }
 
 /** A cmdlist file: one JSON array of commands per round, one round a line. */

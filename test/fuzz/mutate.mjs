@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { formatCmdlist, genRound, makeRng, writeScenario } from './generate.mjs';
+import { formatCmdlist, genRound, healRounds, makeRng, writeScenario } from './generate.mjs';
 
 /** CRS modes whose scoring needs the reference's Rust bindings in the oracle. */
 function usesLoadScheduling(files) {
@@ -52,7 +52,7 @@ function modelAfter(files, kept) {
   const hardware = JSON.parse(files.hardware_status);
   const nodes = Object.keys(hardware).sort();
   const services = JSON.parse(files.service_config);
-  const m = { nodes, power: {}, sids: Object.keys(services).sort(), everUsed: new Set(), invalidUsed: false, state: {}, disarm: undefined, pending: [] };
+  const m = { nodes, power: {}, sids: Object.keys(services).sort(), everUsed: new Set(), invalidUsed: false, state: {}, disarm: undefined, pending: [], crmStopped: new Set() };
   for (const n of nodes) m.power[n] = hardware[n].power === 'on' ? 'on' : 'off';
   // As the simulator reads it: no state means disabled.
   for (const s of m.sids) m.state[s] = services[s].state ?? 'disabled';
@@ -67,6 +67,8 @@ function modelAfter(files, kept) {
     else if (words[0] === 'service' && ['started', 'stopped', 'disabled', 'ignored'].includes(words[2])) m.state[words[1]] = words[2];
     else if (words[0] === 'crm' && words[2] === 'disarm-ha') m.disarm = words[3];
     else if (words[0] === 'crm' && words[2] === 'arm-ha') m.disarm = undefined;
+    else if (words[0] === 'crm' && words[2] === 'stop') m.crmStopped.add(words[1]);
+    else if (words[0] === 'crm' && words[2] === 'start') m.crmStopped.delete(words[1]);
   }
   for (const s of m.sids) m.everUsed.add(s);
   return m;
@@ -87,10 +89,13 @@ export function generateMutant(seed, bases) {
   }
   // Sometimes the base's remaining rounds come back after the detour.
   if (keep < base.rounds.length && rng.chance(0.3)) rounds.push(...base.rounds.slice(keep));
+  // Then the faults heal, for the liveness phase (see healRounds).
+  const healed = modelAfter(base.files, rounds);
+  rounds.push(...healRounds(healed.nodes, healed.sids));
   const files = { ...base.files };
   files.cmdlist = formatCmdlist(rounds);
   files.README = `mutated scenario, seed ${seed}, from ${base.name}, first ${keep} round(s) kept\n`;
-  return { seed, files, base: base.name };
+  return { seed, files, base: base.name, liveness: { fromRound: rounds.length - 1 } };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

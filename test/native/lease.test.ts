@@ -2,9 +2,8 @@
 // process.hrtime, and stop allowing feeds one fence window before expiry.
 
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROFILE } from '../../src/env/timing.js';
 import {
-  CLUSTER_LOCK_LIFETIME_MS,
-  DEFAULT_FENCE_WINDOW,
   fenceWindowMs,
   leaseAcquire,
   leaseExpiresIn,
@@ -17,22 +16,20 @@ import {
   type LeaseOps,
 } from '../../src/native/lease.js';
 import { loadNative } from '../../src/native/loader.js';
+import { skipped } from '../prerequisites.js';
+import { addonMissing } from './addon.js';
 
 const binding = loadNative().binding;
-if (!binding) throw new Error('the native addon must be built for these tests (npm run build:native)');
+const missing = addonMissing();
 const implementations: [string, LeaseOps][] = [
-  ['native', nativeLeaseOps(binding)],
+  ...(binding ? [['native', nativeLeaseOps(binding)] as [string, LeaseOps]] : []),
   ['typescript', typescriptLeaseOps],
 ];
 
-it('the public helpers use the addon when it loaded', () => {
-  expect(leaseImplementation()).toBe('native');
-});
-
 it('the default fence window is client timeout + tick + device timeout + margin, within the lock lifetime', () => {
-  expect(fenceWindowMs()).toBe(76_000);
-  expect(fenceWindowMs({ ...DEFAULT_FENCE_WINDOW, marginMs: 0 })).toBe(71_000);
-  expect(fenceWindowMs()).toBeLessThan(CLUSTER_LOCK_LIFETIME_MS);
+  expect(fenceWindowMs(DEFAULT_PROFILE)).toBe(76_000);
+  expect(fenceWindowMs({ ...DEFAULT_PROFILE, marginMs: 0 })).toBe(71_000);
+  expect(fenceWindowMs(DEFAULT_PROFILE)).toBeLessThan(DEFAULT_PROFILE.lockLifetimeMs);
 });
 
 describe.each(implementations)('%s lease operations', (_, ops) => {
@@ -71,26 +68,35 @@ describe.each(implementations)('%s lease operations', (_, ops) => {
   });
 });
 
-it('the addon and TypeScript agree on a sweep of leases', () => {
-  const [native, ts] = [implementations[0][1], implementations[1][1]];
-  for (let renewedAt = 0; renewedAt <= 200_000; renewedAt += 12_345) {
-    for (const lifetime of [30_000, 60_000, 120_000]) {
-      const lease = ts.renew(ts.acquire(0, lifetime), renewedAt);
-      expect(native.renew(native.acquire(0, lifetime), renewedAt)).toEqual(lease);
-      for (const now of [renewedAt, renewedAt + 43_210, renewedAt + lifetime, renewedAt + 150_000]) {
-        expect(native.expiresIn(lease, now)).toBe(ts.expiresIn(lease, now));
-        expect(native.safeToFeed(lease, now, 76_000)).toBe(ts.safeToFeed(lease, now, 76_000));
+describe('native lease operations', () => {
+  if (missing !== undefined || binding === undefined) return skipped(missing ?? 'no addon');
+  const native = nativeLeaseOps(binding);
+
+  it('are what the public helpers use', () => {
+    expect(leaseImplementation()).toBe('native');
+  });
+
+  it('agree with TypeScript on a sweep of leases', () => {
+    const ts = typescriptLeaseOps;
+    for (let renewedAt = 0; renewedAt <= 200_000; renewedAt += 12_345) {
+      for (const lifetime of [30_000, 60_000, 120_000]) {
+        const lease = ts.renew(ts.acquire(0, lifetime), renewedAt);
+        expect(native.renew(native.acquire(0, lifetime), renewedAt)).toEqual(lease);
+        for (const now of [renewedAt, renewedAt + 43_210, renewedAt + lifetime, renewedAt + 150_000]) {
+          expect(native.expiresIn(lease, now)).toBe(ts.expiresIn(lease, now));
+          expect(native.safeToFeed(lease, now, 76_000)).toBe(ts.safeToFeed(lease, now, 76_000));
+        }
+        expect(native.feedDeadline(lease, 76_000)).toBe(ts.feedDeadline(lease, 76_000));
       }
-      expect(native.feedDeadline(lease, 76_000)).toBe(ts.feedDeadline(lease, 76_000));
     }
-  }
+  });
 });
 
 it('a lease taken now is safe to feed at first and expires after its lifetime', () => {
   const lease = leaseAcquire();
   expect(safeToFeed(lease)).toBe(true);
-  expect(leaseExpiresIn(lease)).toBeGreaterThan(CLUSTER_LOCK_LIFETIME_MS - 1_000);
-  expect(leaseExpiresIn(lease, lease.renewedAtMs + CLUSTER_LOCK_LIFETIME_MS + 1)).toBeLessThan(0);
+  expect(leaseExpiresIn(lease)).toBeGreaterThan(DEFAULT_PROFILE.lockLifetimeMs - 1_000);
+  expect(leaseExpiresIn(lease, lease.renewedAtMs + DEFAULT_PROFILE.lockLifetimeMs + 1)).toBeLessThan(0);
   expect(leaseRenew(lease).renewedAtMs).toBeGreaterThanOrEqual(lease.renewedAtMs);
   expect(monotonicNowMs()).toBeGreaterThanOrEqual(lease.acquiredAtMs);
 });

@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadNative } from '../../src/native/loader.js';
+import { skipped } from '../prerequisites.js';
+import { addonMissing } from './addon.js';
 import { createWorkerPool, type CommandResult, type WorkerPool } from '../../src/native/worker-pool.js';
 import { setLongTimeout } from '../../src/native/worker-pool-typescript.js';
 
-const implementations = ['native', 'typescript'] as const;
+const missing = addonMissing();
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -32,13 +33,8 @@ function isRunning(pid: string): boolean {
   }
 }
 
-it('the addon is built and loads (CI builds it before the tests)', () => {
-  const native = loadNative();
-  expect(native.errors.filter((e) => e.source === 'local build')).toEqual([]);
-  expect(native.implementation).toBe('native');
-});
-
-describe.each(implementations)('%s worker pool', (implementation) => {
+describe.each(['native', 'typescript'] as const)('%s worker pool', (implementation) => {
+  if (implementation === 'native' && missing !== undefined) return skipped(missing);
   let pool: WorkerPool;
   const make = (maxWorkers = 2) => (pool = createWorkerPool({ maxWorkers, implementation }));
   afterEach(async () => {
@@ -199,7 +195,7 @@ describe('setLongTimeout (the TypeScript pool\'s timers)', () => {
 });
 
 describe('createWorkerPool', () => {
-  it('uses the addon by default when it loaded', async () => {
+  it.skipIf(missing !== undefined)(`uses the addon by default when it loaded${missing === undefined ? '' : ` — skipped: ${missing}`}`, async () => {
     const pool = createWorkerPool();
     expect(pool.implementation).toBe('native');
     expect(pool.maxWorkers).toBe(4);

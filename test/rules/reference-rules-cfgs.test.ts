@@ -10,11 +10,11 @@ import { toPerlCanonicalJson, type PerlJsonValue } from '../../src/config/perl-j
 import { parseRulesConfig, setRuleDefaults } from '../../src/config/rules-config.js';
 import { compileRules, transformRules } from '../../src/core/rules/index.js';
 import {
-  HAVE_REFERENCE_TESTS,
-  MISSING_REFERENCE_TESTS,
+  REFERENCE_MISSING,
   REFERENCE_TESTS_DIR,
   referenceEntries,
 } from '../config/reference-data.js';
+import { skipped } from '../prerequisites.js';
 
 const NODES = ['node1', 'node2', 'node3'];
 
@@ -36,7 +36,8 @@ function runCase(name: string): string {
 
 const cases = referenceEntries('rules_cfgs', (n) => n.endsWith('.cfg'));
 
-describe.skipIf(!HAVE_REFERENCE_TESTS)('reference rules_cfgs', () => {
+describe('reference rules_cfgs', () => {
+  if (REFERENCE_MISSING !== undefined) return skipped(REFERENCE_MISSING);
   it('has cases', () => {
     expect(cases.length).toBeGreaterThan(0);
   });
@@ -46,9 +47,3 @@ describe.skipIf(!HAVE_REFERENCE_TESTS)('reference rules_cfgs', () => {
     expect(runCase(name)).toBe(expected);
   });
 });
-
-if (!HAVE_REFERENCE_TESTS) {
-  describe('reference rules_cfgs', () => {
-    it.skip(MISSING_REFERENCE_TESTS, () => {});
-  });
-}

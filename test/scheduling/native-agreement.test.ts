@@ -7,14 +7,15 @@ import { typescriptScoringKernel, type ScoringKernel } from '../../src/core/sche
 import { nativeScoringKernel } from '../../src/native/scoring-kernel.js';
 import { randomCandidates, randomLimit, randomNodes, randomResource, seededRandom, type Random } from './random-cluster.js';
 import { firstDifference, outcome } from './same-bits.js';
+import { addonMissing } from '../native/addon.js';
+import { skipped } from '../prerequisites.js';
 
 const CASES = 400;
 const replay = process.env.SCHEDULING_SEED;
 const seeds = replay === undefined ? Array.from({ length: CASES }, (_, i) => i + 1) : [Number(replay)];
 
 const native = nativeScoringKernel();
-const SKIPPED = 'SKIPPED: the native addon is not built (run `npm run build:native`)';
-if (native === undefined) console.warn(`native/TypeScript scoring agreement: ${SKIPPED}`);
+const missing = addonMissing();
 
 function agree(name: string, run: (kernel: ScoringKernel, random: Random) => unknown): void {
   it(name, () => {
@@ -32,39 +33,38 @@ function agree(name: string, run: (kernel: ScoringKernel, random: Random) => unk
   });
 }
 
-describe.skipIf(native === undefined)(
-  native === undefined ? `native and TypeScript kernels agree — ${SKIPPED}` : 'native and TypeScript kernels agree',
-  () => {
-    it('the native kernel is the addon one', () => {
-      expect(native?.implementation).toBe('native');
-    });
+describe('native and TypeScript kernels agree', () => {
+  if (missing !== undefined) return skipped(missing);
 
-    agree('on node imbalance', (kernel, random) => kernel.nodeImbalance(randomNodes(random)));
+  it('the native kernel is the addon one', () => {
+    expect(native?.implementation).toBe('native');
+  });
 
-    agree('on start scores', (kernel, random) => {
-      const nodes = randomNodes(random);
-      return [0, 1, 2].map(() => outcome(() => kernel.scoreNodesToStartResource(nodes, randomResource(random))));
-    });
+  agree('on node imbalance', (kernel, random) => kernel.nodeImbalance(randomNodes(random)));
 
-    agree('on exhaustive migration search', (kernel, random) => {
-      const nodes = randomNodes(random);
-      const candidates = randomCandidates(random, nodes);
-      return kernel.scoreBestBalancingMigrations(nodes, candidates, randomLimit(random, candidates.length));
-    });
+  agree('on start scores', (kernel, random) => {
+    const nodes = randomNodes(random);
+    return [0, 1, 2].map(() => outcome(() => kernel.scoreNodesToStartResource(nodes, randomResource(random))));
+  });
 
-    agree('on TOPSIS migration ranking', (kernel, random) => {
-      const nodes = randomNodes(random);
-      const candidates = randomCandidates(random, nodes);
-      return kernel.scoreBestBalancingMigrationsTopsis(nodes, candidates, randomLimit(random, candidates.length));
-    });
+  agree('on exhaustive migration search', (kernel, random) => {
+    const nodes = randomNodes(random);
+    const candidates = randomCandidates(random, nodes);
+    return kernel.scoreBestBalancingMigrations(nodes, candidates, randomLimit(random, candidates.length));
+  });
 
-    agree('on invalid input', (kernel, random) => {
-      const nodes = randomNodes(random);
-      const broken = nodes.map((node, i) => (i === 0 ? { ...node, stats: { ...node.stats, mem: -1 } } : node));
-      return [
-        outcome(() => kernel.nodeImbalance(broken)),
-        outcome(() => kernel.scoreBestBalancingMigrations(nodes, [], 0.5)),
-      ];
-    });
-  },
-);
+  agree('on TOPSIS migration ranking', (kernel, random) => {
+    const nodes = randomNodes(random);
+    const candidates = randomCandidates(random, nodes);
+    return kernel.scoreBestBalancingMigrationsTopsis(nodes, candidates, randomLimit(random, candidates.length));
+  });
+
+  agree('on invalid input', (kernel, random) => {
+    const nodes = randomNodes(random);
+    const broken = nodes.map((node, i) => (i === 0 ? { ...node, stats: { ...node.stats, mem: -1 } } : node));
+    return [
+      outcome(() => kernel.nodeImbalance(broken)),
+      outcome(() => kernel.scoreBestBalancingMigrations(nodes, [], 0.5)),
+    ];
+  });
+});

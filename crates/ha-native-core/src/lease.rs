@@ -13,9 +13,6 @@
 
 use std::time::Duration;
 
-/// Lifetime the cluster filesystem grants a lock after each renewal.
-pub const CLUSTER_LOCK_LIFETIME: Duration = Duration::from_secs(120);
-
 /// A point on CLOCK_MONOTONIC, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Mono(pub u64);
@@ -107,13 +104,9 @@ pub struct FenceWindow {
 }
 
 impl Default for FenceWindow {
+    /// The `default` timing profile's window.
     fn default() -> Self {
-        FenceWindow {
-            client_timeout: crate::mux::DEFAULT_CLIENT_TIMEOUT,
-            mux_tick: crate::mux::DEFAULT_TICK,
-            device_timeout: Duration::from_secs(crate::mux::DEFAULT_DEVICE_TIMEOUT_SECS as u64),
-            margin: Duration::from_secs(5),
-        }
+        crate::timing::default_profile().fence_window()
     }
 }
 
@@ -175,9 +168,9 @@ mod tests {
     }
 
     #[test]
-    fn the_default_window_fits_the_cluster_lock_lifetime() {
+    fn the_default_window_fits_the_default_lock_lifetime() {
         let w = FenceWindow::default();
         assert_eq!(w.total(), Duration::from_secs(76));
-        assert!(w.total() < CLUSTER_LOCK_LIFETIME);
+        assert!(w.total() < crate::timing::default_profile().lock_lifetime);
     }
 }

@@ -4,21 +4,32 @@
 //! this crate lives here; the rest of the crate only sees safe functions.
 
 use std::io;
-use std::os::raw::{c_int, c_long, c_uint, c_void};
+use std::os::raw::{c_int, c_uint, c_void};
 use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::arch;
 
 #[cfg(target_env = "musl")]
 type IoctlRequest = c_int;
 #[cfg(not(target_env = "musl"))]
 type IoctlRequest = std::os::raw::c_ulong;
 
+/// `time_t` and the `long` of `tv_nsec` as the `clock_gettime` symbol
+/// takes them: C `long` everywhere (on 32-bit glibc and musl the plain symbol
+/// keeps the 32-bit `time_t` ABI), except on x32, where both are 64-bit.
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "32"))]
+type TimespecField = i64;
+#[cfg(not(all(target_arch = "x86_64", target_pointer_width = "32")))]
+type TimespecField = std::os::raw::c_long;
+
 #[repr(C)]
 struct Timespec {
-    tv_sec: c_long,
-    tv_nsec: c_long,
+    tv_sec: TimespecField,
+    tv_nsec: TimespecField,
 }
 
+/// `struct ucred`: pid_t, uid_t and gid_t are 32-bit on every Linux ABI.
 #[repr(C)]
 struct Ucred {
     pid: i32,
@@ -43,44 +54,21 @@ extern "C" {
     fn waitid(idtype: c_int, id: c_uint, info: *mut SigInfo, options: c_int) -> c_int;
     fn kill(pid: c_int, sig: c_int) -> c_int;
     fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
+    /// `sighandler_t signal(int, sighandler_t)`; a handler is one pointer.
     fn signal(signum: c_int, handler: usize) -> usize;
 }
 
+// The same on every Linux architecture (unlike the socket option numbers
+// and ioctl encoding in arch.rs).
 const CLOCK_MONOTONIC: c_int = 1;
-const SOL_SOCKET: c_int = 1;
-#[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
-const SO_PEERCRED: c_int = 21;
-#[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
-const SO_PEERCRED: c_int = 17;
 const P_PID: c_int = 1;
 const WEXITED: c_int = 4;
 const WNOWAIT: c_int = 0x0100_0000;
-
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGKILL: i32 = 9;
 pub const SIGTERM: i32 = 15;
 const SIG_IGN: usize = 1;
-
-// ioctl numbers as <asm-generic/ioctl.h> builds them; powerpc uses a
-// different direction encoding, so the layout is chosen per architecture.
-#[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
-const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> IoctlRequest {
-    let dir_bits = if dir == 2 {
-        2
-    } else if dir == 3 {
-        6
-    } else {
-        dir
-    };
-    ((dir_bits << 29) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32) as IoctlRequest
-}
-#[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
-const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> IoctlRequest {
-    ((dir << 30) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32) as IoctlRequest
-}
-const IOC_WRITE: u32 = 1;
-const IOC_READ: u32 = 2;
 
 /// `struct watchdog_info` from <linux/watchdog.h>.
 #[repr(C)]
@@ -91,12 +79,23 @@ pub struct RawWatchdogInfo {
     pub identity: [u8; 32],
 }
 
-const WDIOC_GETSUPPORT: IoctlRequest =
-    ioc(IOC_READ, b'W', 0, std::mem::size_of::<RawWatchdogInfo>());
-const WDIOC_KEEPALIVE: IoctlRequest = ioc(IOC_READ, b'W', 5, std::mem::size_of::<c_int>());
-const WDIOC_SETTIMEOUT: IoctlRequest =
-    ioc(IOC_READ | IOC_WRITE, b'W', 6, std::mem::size_of::<c_int>());
-const WDIOC_GETTIMEOUT: IoctlRequest = ioc(IOC_READ, b'W', 7, std::mem::size_of::<c_int>());
+const WATCHDOG_IOCTL_BASE: u8 = b'W';
+const INT: usize = std::mem::size_of::<c_int>();
+const WDIOC_GETSUPPORT: u32 = arch::IOC.ior(
+    WATCHDOG_IOCTL_BASE,
+    0,
+    std::mem::size_of::<RawWatchdogInfo>(),
+);
+const WDIOC_KEEPALIVE: u32 = arch::IOC.ior(WATCHDOG_IOCTL_BASE, 5, INT);
+const WDIOC_SETTIMEOUT: u32 = arch::IOC.iowr(WATCHDOG_IOCTL_BASE, 6, INT);
+const WDIOC_GETTIMEOUT: u32 = arch::IOC.ior(WATCHDOG_IOCTL_BASE, 7, INT);
+
+/// The request as this libc's `ioctl` takes it: `unsigned long` on glibc,
+/// `int` on musl (the same 32 bits, as the C macros' value converts).
+#[allow(clippy::unnecessary_cast)]
+const fn request(number: u32) -> IoctlRequest {
+    number as IoctlRequest
+}
 
 fn check(rc: c_int) -> io::Result<c_int> {
     if rc == -1 {
@@ -112,30 +111,42 @@ pub fn wdioc_getsupport(fd: RawFd) -> io::Result<RawWatchdogInfo> {
         firmware_version: 0,
         identity: [0; 32],
     };
-    // Sound: the request's size field is size_of::<RawWatchdogInfo>(), which
-    // has the kernel's layout, so the kernel writes only inside `info`.
-    check(unsafe { ioctl(fd, WDIOC_GETSUPPORT, &mut info as *mut RawWatchdogInfo) })?;
+    // SAFETY: GETSUPPORT writes one struct watchdog_info, whose layout
+    // RawWatchdogInfo has, into `info`; a non-watchdog fd fails with ENOTTY
+    // without touching it (the request number is checked per arch).
+    let rc = unsafe {
+        ioctl(
+            fd,
+            request(WDIOC_GETSUPPORT),
+            &mut info as *mut RawWatchdogInfo,
+        )
+    };
+    check(rc)?;
     Ok(info)
 }
 
 pub fn wdioc_keepalive(fd: RawFd) -> io::Result<()> {
     let mut unused: c_int = 0;
-    // Sound: KEEPALIVE is declared with an int argument; we pass a valid one.
-    check(unsafe { ioctl(fd, WDIOC_KEEPALIVE, &mut unused as *mut c_int) })?;
+    // SAFETY: KEEPALIVE is declared with an int argument (drivers ignore
+    // it); we pass a valid, writable one.
+    let rc = unsafe { ioctl(fd, request(WDIOC_KEEPALIVE), &mut unused as *mut c_int) };
+    check(rc)?;
     Ok(())
 }
 
 pub fn wdioc_settimeout(fd: RawFd, seconds: i32) -> io::Result<i32> {
     let mut value: c_int = seconds;
-    // Sound: SETTIMEOUT reads and writes back one int, which `value` is.
-    check(unsafe { ioctl(fd, WDIOC_SETTIMEOUT, &mut value as *mut c_int) })?;
+    // SAFETY: SETTIMEOUT reads and writes back one int, which `value` is.
+    let rc = unsafe { ioctl(fd, request(WDIOC_SETTIMEOUT), &mut value as *mut c_int) };
+    check(rc)?;
     Ok(value)
 }
 
 pub fn wdioc_gettimeout(fd: RawFd) -> io::Result<i32> {
     let mut value: c_int = 0;
-    // Sound: GETTIMEOUT writes one int into `value`.
-    check(unsafe { ioctl(fd, WDIOC_GETTIMEOUT, &mut value as *mut c_int) })?;
+    // SAFETY: GETTIMEOUT writes one int into `value`.
+    let rc = unsafe { ioctl(fd, request(WDIOC_GETTIMEOUT), &mut value as *mut c_int) };
+    check(rc)?;
     Ok(value)
 }
 
@@ -147,16 +158,18 @@ pub fn peer_pid(fd: RawFd) -> io::Result<u32> {
         gid: 0,
     };
     let mut len = std::mem::size_of::<Ucred>() as c_uint;
-    // Sound: `cred` and `len` describe a buffer of exactly struct ucred's size.
-    check(unsafe {
+    // SAFETY: `cred` and `len` describe a writable buffer of exactly struct
+    // ucred's size; the level and option numbers are this arch's.
+    let rc = unsafe {
         getsockopt(
             fd,
-            SOL_SOCKET,
-            SO_PEERCRED,
+            arch::SOL_SOCKET,
+            arch::SO_PEERCRED,
             &mut cred as *mut Ucred as *mut c_void,
             &mut len,
         )
-    })?;
+    };
+    check(rc)?;
     Ok(cred.pid as u32)
 }
 
@@ -166,7 +179,8 @@ pub fn peer_pid(fd: RawFd) -> io::Result<u32> {
 pub fn wait_exited_without_reaping(pid: u32) -> io::Result<()> {
     let mut info = SigInfo([0; 128]);
     loop {
-        // Sound: `info` is a writable buffer of siginfo_t's size.
+        // SAFETY: `info` is a writable buffer of siginfo_t's size; waitid
+        // has no other memory arguments.
         let rc = unsafe { waitid(P_PID, pid, &mut info, WEXITED | WNOWAIT) };
         match check(rc) {
             Ok(_) => return Ok(()),
@@ -176,10 +190,24 @@ pub fn wait_exited_without_reaping(pid: u32) -> io::Result<()> {
     }
 }
 
-/// Sends `sig` to every process of process group `pgid`.
+/// Sends `sig` to every process of process group `pgid`. Refuses the ids
+/// that would make `kill` mean something else: 0 (the caller's own group),
+/// 1 (`kill(-1)`: every process the caller may signal) and ids beyond
+/// `pid_t`, which would wrap to a single process or a broadcast.
 pub fn kill_process_group(pgid: u32, sig: i32) -> io::Result<()> {
-    // Sound: kill has no memory arguments; a negative pid selects the group.
-    check(unsafe { kill(-(pgid as c_int), sig) })?;
+    let group = match c_int::try_from(pgid) {
+        Ok(group) if group > 1 => group,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{pgid} is not a process group that may be signalled"),
+            ))
+        }
+    };
+    // SAFETY: kill has no memory arguments; `-group` is negative and not -1,
+    // so it selects exactly that process group.
+    let rc = unsafe { kill(-group, sig) };
+    check(rc)?;
     Ok(())
 }
 
@@ -190,7 +218,8 @@ pub fn monotonic_now_ns() -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // Sound: `ts` is a valid timespec; CLOCK_MONOTONIC always exists on Linux.
+    // SAFETY: `ts` is a writable timespec of the layout the symbol takes;
+    // CLOCK_MONOTONIC always exists on Linux.
     let rc = unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC) failed");
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -207,8 +236,9 @@ extern "C" fn record_termination(sig: c_int) {
 /// decide whether the watchdog may be disarmed.
 pub fn install_termination_handlers() {
     let handler = record_termination as extern "C" fn(c_int) as usize;
-    // Sound: the handler only performs an atomic store, which is
-    // async-signal-safe; SIG_IGN is a valid disposition.
+    // SAFETY: the handler is an extern "C" fn(c_int) that only performs an
+    // atomic store, which is async-signal-safe and cannot panic; SIG_IGN
+    // is a valid disposition.
     unsafe {
         signal(SIGINT, handler);
         signal(SIGTERM, handler);
@@ -229,15 +259,27 @@ mod tests {
     use super::*;
 
     #[test]
-    #[allow(clippy::unnecessary_cast)] // the request type is c_int on musl
-    fn ioctl_numbers_match_linux_headers() {
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        {
-            assert_eq!(WDIOC_GETSUPPORT as u64, 0x8028_5700);
-            assert_eq!(WDIOC_KEEPALIVE as u64, 0x8004_5705);
-            assert_eq!(WDIOC_SETTIMEOUT as u64, 0xC004_5706);
-            assert_eq!(WDIOC_GETTIMEOUT as u64, 0x8004_5707);
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    fn this_machines_watchdog_requests_match_linux_headers() {
+        assert_eq!(WDIOC_GETSUPPORT, 0x8028_5700);
+        assert_eq!(WDIOC_KEEPALIVE, 0x8004_5705);
+        assert_eq!(WDIOC_SETTIMEOUT, 0xC004_5706);
+        assert_eq!(WDIOC_GETTIMEOUT, 0x8004_5707);
+    }
+
+    #[test]
+    fn process_groups_that_would_mean_something_else_are_refused() {
+        for pgid in [0, 1, u32::MAX, i32::MAX as u32 + 1] {
+            let err = kill_process_group(pgid, 0).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{pgid}");
         }
+    }
+
+    #[test]
+    fn peer_credentials_name_the_connected_process() {
+        use std::os::unix::io::AsRawFd;
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(peer_pid(a.as_raw_fd()).unwrap(), std::process::id());
     }
 
     #[test]

@@ -343,10 +343,26 @@ fn the_original_protocol_works_byte_for_byte() {
     let mut answer = [0u8; 64];
     let n = query.read(&mut answer).unwrap();
     let line = std::str::from_utf8(&answer[..n]).unwrap();
+    // ok <remaining> <client timeout> <tick> <device timeout>: a reader of the
+    // first version takes the first three fields and ignores the rest.
     assert!(
-        line.starts_with("ok ") && line.ends_with(" 400\n"),
+        line.starts_with("ok ") && line.ends_with(" 400 20 10000\n"),
         "{line:?}"
     );
+}
+
+#[test]
+fn the_status_reports_the_settings_that_make_the_fence_window() {
+    let h = Harness::start("settings", FakeDeviceOptions::default());
+    let mut client = h.connect();
+    let status = client.status().unwrap();
+    assert_eq!(status.timeout, CLIENT_TIMEOUT);
+    let mux = status
+        .mux
+        .expect("the mux reports its tick and device timeout");
+    assert_eq!(mux.tick, TICK);
+    assert_eq!(mux.device_timeout, Duration::from_secs(10));
+    client.close(true).unwrap();
 }
 
 #[test]

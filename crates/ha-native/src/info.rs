@@ -1,10 +1,10 @@
 //! What the loader checks: the interface version and build details.
 
-use crate::napi::{Args, Env, Exports, Result, Value};
+use ha_napi::{Args, Env, Exports, Result, Value};
 
 /// Bumped whenever an exported function changes shape, so the loader can
 /// refuse a stale build instead of failing on a call later.
-pub const ABI_VERSION: f64 = 1.0;
+pub const ABI_VERSION: f64 = 2.0;
 
 pub fn register(exports: &Exports) -> Result<()> {
     let env = exports.env();
@@ -14,6 +14,6 @@ pub fn register(exports: &Exports) -> Result<()> {
 }
 
 /// CLOCK_MONOTONIC in milliseconds: the clock of `process.hrtime`.
-fn monotonic_now_ms(env: Env, _: &Args) -> Result<Value> {
+fn monotonic_now_ms<'e>(env: Env<'e>, _: &Args<'e>) -> Result<Value<'e>> {
     env.number(ha_native_core::monotonic_now_ns() as f64 / 1e6)
 }

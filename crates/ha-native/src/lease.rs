@@ -1,7 +1,7 @@
 //! Lease timing: leases cross as `{ acquiredAtMs, renewedAtMs, lifetimeMs }`
 //! on the CLOCK_MONOTONIC millisecond scale of `monotonicNowMs`.
 
-use crate::napi::{Args, Env, Exports, Result, Value};
+use ha_napi::{Args, Env, Error, Exports, Result, Value};
 use ha_native_core::lease::{Lease, Mono};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ fn mono(env: Env, v: Value, what: &str) -> Result<Mono> {
 fn ms(env: Env, v: Value, what: &str) -> Result<f64> {
     let n = env.to_f64(v, what)?;
     if !n.is_finite() || n < 0.0 {
-        return Err(crate::napi::Error::with_code(
+        return Err(Error::with_code(
             "ERR_OUT_OF_RANGE",
             format!("{what} must be a finite number >= 0, got {n}"),
         ));
@@ -44,7 +44,7 @@ fn read_lease(env: Env, v: Value) -> Result<Lease> {
     })
 }
 
-fn lease_value(env: Env, lease: &Lease) -> Result<Value> {
+fn lease_value<'e>(env: Env<'e>, lease: &Lease) -> Result<Value<'e>> {
     let o = env.object()?;
     env.set(o, "acquiredAtMs", env.number(to_ms(lease.acquired_at))?)?;
     env.set(o, "renewedAtMs", env.number(to_ms(lease.renewed_at))?)?;
@@ -60,7 +60,7 @@ fn window(env: Env, v: Value) -> Result<Duration> {
     duration(env, v, "fenceWindowMs")
 }
 
-fn acquire(env: Env, args: &Args) -> Result<Value> {
+fn acquire<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let lease = Lease::acquire(
         mono(env, args.get(0), "requestedAtMs")?,
         duration(env, args.get(1), "lifetimeMs")?,
@@ -68,22 +68,22 @@ fn acquire(env: Env, args: &Args) -> Result<Value> {
     lease_value(env, &lease)
 }
 
-fn renew(env: Env, args: &Args) -> Result<Value> {
+fn renew<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let lease = read_lease(env, args.get(0))?.renew(mono(env, args.get(1), "requestedAtMs")?);
     lease_value(env, &lease)
 }
 
-fn expires_in(env: Env, args: &Args) -> Result<Value> {
+fn expires_in<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let ns = read_lease(env, args.get(0))?.expires_in_ns(mono(env, args.get(1), "nowMs")?);
     env.number(ns as f64 / 1e6)
 }
 
-fn feed_deadline(env: Env, args: &Args) -> Result<Value> {
+fn feed_deadline<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let deadline = read_lease(env, args.get(0))?.feed_deadline(window(env, args.get(1))?);
     env.number(to_ms(deadline))
 }
 
-fn safe_to_feed(env: Env, args: &Args) -> Result<Value> {
+fn safe_to_feed<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let lease = read_lease(env, args.get(0))?;
     env.boolean(lease.safe_to_feed(mono(env, args.get(1), "nowMs")?, window(env, args.get(2))?))
 }

@@ -1,6 +1,6 @@
 //! The worker pool: one promise per command, settled from the pool's threads.
 
-use crate::napi::{Args, Completer, Env, Error, Exports, Result, Value};
+use ha_napi::{Args, Completer, Env, Error, Exports, Result, Value};
 use ha_native_core::pool::{
     CommandOutcome, CommandSpec, SubmitError, WorkerPool, DEFAULT_CAPTURE_LIMIT, DEFAULT_KILL_GRACE,
 };
@@ -19,18 +19,18 @@ fn pool(env: Env, args: &Args) -> Result<Arc<WorkerPool>> {
     env.get_external::<WorkerPool>(args.get(0), "pool")
 }
 
-fn create(env: Env, args: &Args) -> Result<Value> {
+fn create<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let max = env.to_u64(args.get(0), "maxWorkers")?;
     let pool =
         WorkerPool::new(max as usize).map_err(|e| Error::with_code("ERR_OUT_OF_RANGE", e))?;
     env.external(Arc::new(pool))
 }
 
-fn optional<T>(
-    env: Env,
-    object: Value,
+fn optional<'e, T>(
+    env: Env<'e>,
+    object: Value<'e>,
     name: &str,
-    read: impl FnOnce(Value, &str) -> Result<T>,
+    read: impl FnOnce(Value<'e>, &str) -> Result<T>,
 ) -> Result<Option<T>> {
     let v = env.get(object, name)?;
     if env.is_nullish(v)? {
@@ -43,7 +43,7 @@ fn millis(env: Env, v: Value, what: &str) -> Result<Duration> {
     Ok(Duration::from_millis(env.to_u64(v, what)?))
 }
 
-fn read_spec(env: Env, v: Value) -> Result<CommandSpec> {
+fn read_spec<'e>(env: Env<'e>, v: Value<'e>) -> Result<CommandSpec> {
     if env.is_nullish(v)? {
         return Err(Error::type_error(
             "command must be an object with uid and command",
@@ -115,7 +115,7 @@ fn outcome_value(env: Env, o: CommandOutcome) -> Result<Value> {
 
 /// Returns a promise for the command's outcome. Refusals (closed pool,
 /// duplicate uid) reject it rather than throw, so callers handle one path.
-fn run(env: Env, args: &Args) -> Result<Value> {
+fn run<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let pool = pool(env, args)?;
     let spec = read_spec(env, args.get(1))?;
     let (promise, completer) = env.promise(outcome_value)?;
@@ -153,15 +153,15 @@ fn run(env: Env, args: &Args) -> Result<Value> {
     Ok(promise)
 }
 
-fn active_count(env: Env, args: &Args) -> Result<Value> {
+fn active_count<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     env.number(pool(env, args)?.active_count() as f64)
 }
 
-fn queued_count(env: Env, args: &Args) -> Result<Value> {
+fn queued_count<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     env.number(pool(env, args)?.queued_count() as f64)
 }
 
-fn close(env: Env, args: &Args) -> Result<Value> {
+fn close<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     pool(env, args)?.close();
     Ok(env.undefined())
 }

@@ -3,7 +3,7 @@
 //! record, node names as integer keys; src/native/scoring-kernel.ts wraps
 //! these functions as a ScoringKernel.
 
-use crate::napi::{Args, Env, Error, Exports, Result, Value};
+use ha_napi::{Args, Env, Error, Exports, Result, Value};
 use ha_scheduling::flat;
 
 pub fn register(exports: &Exports) -> Result<()> {
@@ -34,28 +34,28 @@ struct Migrations {
 
 fn migrations(env: Env, args: &Args) -> Result<Migrations> {
     Ok(Migrations {
-        node_stats: env.to_f64_vec(args.get(0), "nodeStats")?,
-        node_keys: env.to_u32_vec(args.get(1), "nodeKeys")?,
-        candidate_stats: env.to_f64_vec(args.get(2), "candidateStats")?,
-        candidate_nodes: env.to_u32_vec(args.get(3), "candidateNodes")?,
+        node_stats: env.typed_vec::<f64>(args.get(0), "nodeStats")?,
+        node_keys: env.typed_vec::<u32>(args.get(1), "nodeKeys")?,
+        candidate_stats: env.typed_vec::<f64>(args.get(2), "candidateStats")?,
+        candidate_nodes: env.typed_vec::<u32>(args.get(3), "candidateNodes")?,
     })
 }
 
-fn node_imbalance(env: Env, args: &Args) -> Result<Value> {
-    let node_stats = env.to_f64_vec(args.get(0), "nodeStats")?;
+fn node_imbalance<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
+    let node_stats = env.typed_vec::<f64>(args.get(0), "nodeStats")?;
     env.number(flat::node_imbalance(&node_stats).map_err(thrown)?)
 }
 
-fn score_nodes_to_start_resource(env: Env, args: &Args) -> Result<Value> {
-    let node_stats = env.to_f64_vec(args.get(0), "nodeStats")?;
-    let node_keys = env.to_u32_vec(args.get(1), "nodeKeys")?;
-    let resource = env.to_f64_vec(args.get(2), "resource")?;
+fn score_nodes_to_start_resource<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
+    let node_stats = env.typed_vec::<f64>(args.get(0), "nodeStats")?;
+    let node_keys = env.typed_vec::<u32>(args.get(1), "nodeKeys")?;
+    let resource = env.typed_vec::<f64>(args.get(2), "resource")?;
     let scores =
         flat::score_nodes_to_start_resource(&node_stats, &node_keys, &resource).map_err(thrown)?;
-    env.float64_array(&scores)
+    env.typed_array(&scores)
 }
 
-fn migration_imbalances(env: Env, args: &Args) -> Result<Value> {
+fn migration_imbalances<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let m = migrations(env, args)?;
     let imbalances = flat::migration_imbalances(
         &m.node_stats,
@@ -64,10 +64,10 @@ fn migration_imbalances(env: Env, args: &Args) -> Result<Value> {
         &m.candidate_nodes,
     )
     .map_err(thrown)?;
-    env.float64_array(&imbalances)
+    env.typed_array(&imbalances)
 }
 
-fn score_best_balancing_migrations_topsis(env: Env, args: &Args) -> Result<Value> {
+fn score_best_balancing_migrations_topsis<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let m = migrations(env, args)?;
     let limit = usize::try_from(env.to_u64(args.get(4), "limit")?).unwrap_or(usize::MAX);
     let pairs = flat::score_best_balancing_migrations_topsis(
@@ -78,5 +78,5 @@ fn score_best_balancing_migrations_topsis(env: Env, args: &Args) -> Result<Value
         limit,
     )
     .map_err(thrown)?;
-    env.float64_array(&pairs)
+    env.typed_array(&pairs)
 }

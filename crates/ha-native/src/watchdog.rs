@@ -2,7 +2,7 @@
 //! only for a local socket write (and, for a status query, the mux's
 //! answer, which a healthy mux gives within microseconds).
 
-use crate::napi::{Args, Env, Error, Exports, Result, Value};
+use ha_napi::{Args, Env, Error, Exports, Result, Value};
 use ha_native_core::mux::MuxClient;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,21 +38,21 @@ fn open(conn: &Connection) -> Result<MutexGuard<'_, Option<MuxClient>>> {
     Ok(guard)
 }
 
-fn connect(env: Env, args: &Args) -> Result<Value> {
+fn connect<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let path = env.to_string(args.get(0), "socketPath")?;
     let client = MuxClient::connect(Path::new(&path))
         .map_err(|e| Error::with_code("ERR_WATCHDOG_CONNECT", e.to_string()))?;
     env.external(Arc::new(Connection(Mutex::new(Some(client)))))
 }
 
-fn update(env: Env, args: &Args) -> Result<Value> {
+fn update<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let conn = connection(env, args)?;
     let mut guard = open(&conn)?;
     guard.as_mut().map(|c| c.update()).transpose()?;
     Ok(env.undefined())
 }
 
-fn status(env: Env, args: &Args) -> Result<Value> {
+fn status<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let conn = connection(env, args)?;
     let mut guard = open(&conn)?;
     let Some(status) = guard.as_mut().map(|c| c.status()).transpose()? else {
@@ -70,10 +70,19 @@ fn status(env: Env, args: &Args) -> Result<Value> {
         env.number(status.timeout.as_secs_f64() * 1e3)?,
     )?;
     env.set(o, "feeding", env.boolean(status.feeding)?)?;
+    // Absent when the mux does not report them (an older version).
+    if let Some(mux) = status.mux {
+        env.set(o, "tickMs", env.number(mux.tick.as_secs_f64() * 1e3)?)?;
+        env.set(
+            o,
+            "deviceTimeoutMs",
+            env.number(mux.device_timeout.as_secs_f64() * 1e3)?,
+        )?;
+    }
     Ok(o)
 }
 
-fn close(env: Env, args: &Args) -> Result<Value> {
+fn close<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     let conn = connection(env, args)?;
     let clean = env.to_bool(args.get(1), "clean")?;
     let client = open(&conn)?.take();

@@ -5,9 +5,9 @@
 
 use ha_native_core::mux::{
     Level, Logger, MuxServer, MuxSettings, ServerConfig, DEFAULT_ACTIVE_MARKER,
-    DEFAULT_CLIENT_TIMEOUT, DEFAULT_DEVICE_TIMEOUT_SECS, DEFAULT_SOCKET_PATH, DEFAULT_TICK,
-    DEFAULT_WARN_BEFORE, MAX_CLIENTS,
+    DEFAULT_SOCKET_PATH, DEFAULT_WARN_BEFORE, MAX_CLIENTS,
 };
+use ha_native_core::timing::{self, Profile};
 use ha_native_core::watchdog::{
     open_watchdog, DeviceSelection, FakeDevice, FakeDeviceOptions, SystemHost, Watchdog,
     WatchdogDevice, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH,
@@ -30,6 +30,9 @@ options:
   --device PATH            watchdog device (default /dev/watchdog)
   --defaults-file PATH     file that may set WATCHDOG_MODULE
                            (default /etc/default/pve-ha-manager)
+  --profile NAME           take the three timings below from this timing profile
+                           (share/timing-profiles.cfg; default: 'default'); the
+                           options below, given as well, override it
   --timeout SECS           hardware timeout (default 10)
   --client-timeout-ms MS   a client silent this long is dead (default 60000)
   --tick-ms MS             keep-alive interval (default 1000)
@@ -39,7 +42,19 @@ options:
   --record-keepalives FILE with --fake-device, append each keep-alive's
                            CLOCK_MONOTONIC time in ns to FILE
   -h, --help               show this help
+  -V, --version            print the version and where this binary is
 ";
+
+/// The version, and the file that is running (the one systemd or a package points at).
+fn version_text() -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|e| format!("unknown ({e})"));
+    format!(
+        "watchdog-mux {}\nnative: this binary, {exe}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 struct Options {
     config: ServerConfig,
@@ -49,17 +64,37 @@ struct Options {
     record: Option<PathBuf>,
 }
 
+/// Warn this long before a client expires, at most a sixth of its timeout.
+fn warn_before(client_timeout: Duration) -> Duration {
+    DEFAULT_WARN_BEFORE.min(client_timeout / 6)
+}
+
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let args: Vec<String> = args.collect();
+    // The profile first, wherever it stands: the single options override it.
+    let mut profile: &Profile = timing::default_profile();
+    for pair in args.windows(2) {
+        if pair[0] == "--profile" {
+            profile = timing::profile(&pair[1]).ok_or_else(|| {
+                let known: Vec<&str> = timing::profiles().iter().map(|p| p.name.as_str()).collect();
+                format!(
+                    "unknown timing profile {:?} (known: {})",
+                    pair[1],
+                    known.join(", ")
+                )
+            })?;
+        }
+    }
     let mut options = Options {
         config: ServerConfig {
             socket_path: DEFAULT_SOCKET_PATH.into(),
             active_marker: Some(DEFAULT_ACTIVE_MARKER.into()),
             settings: MuxSettings {
-                client_timeout: DEFAULT_CLIENT_TIMEOUT,
-                warn_before: DEFAULT_WARN_BEFORE,
+                client_timeout: profile.client_timeout,
+                warn_before: warn_before(profile.client_timeout),
                 max_clients: MAX_CLIENTS,
             },
-            tick: DEFAULT_TICK,
+            tick: profile.mux_tick,
             sync_journal: true,
         },
         selection: DeviceSelection {
@@ -67,11 +102,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
             module_env: std::env::var("WATCHDOG_MODULE").ok(),
             defaults_file: DEFAULT_DEFAULTS_FILE.into(),
         },
-        timeout_secs: DEFAULT_DEVICE_TIMEOUT_SECS,
+        timeout_secs: profile.device_timeout_secs(),
         fake_device: false,
         record: None,
     };
-    let mut args = args.peekable();
+    let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let number = |name: &str, v: String| {
@@ -82,6 +117,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         };
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
+            "--profile" => {
+                value(&arg)?;
+            }
             "--socket" => options.config.socket_path = value(&arg)?.into(),
             "--active-marker" => {
                 let v = value(&arg)?;
@@ -97,8 +135,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
             "--client-timeout-ms" => {
                 let ms = number(&arg, value(&arg)?)?;
                 options.config.settings.client_timeout = Duration::from_millis(ms);
-                options.config.settings.warn_before =
-                    DEFAULT_WARN_BEFORE.min(Duration::from_millis(ms / 6));
+                options.config.settings.warn_before = warn_before(Duration::from_millis(ms));
             }
             "--tick-ms" => options.config.tick = Duration::from_millis(number(&arg, value(&arg)?)?),
             "--no-journal-sync" => options.config.sync_journal = false,
@@ -178,6 +215,13 @@ fn serve<D: WatchdogDevice>(
 }
 
 fn main() -> ExitCode {
+    if std::env::args()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V")
+    {
+        print!("{}", version_text());
+        return ExitCode::SUCCESS;
+    }
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {
@@ -274,6 +318,28 @@ mod tests {
         assert_eq!(o.config.settings.client_timeout, Duration::from_millis(600));
         assert_eq!(o.config.settings.warn_before, Duration::from_millis(100));
         assert!(o.fake_device && o.config.active_marker.is_none());
+    }
+
+    #[test]
+    fn a_profile_sets_the_three_timings_and_single_options_override_it() {
+        let fast = timing::profile("fast").unwrap();
+        let o = parse(&["--profile", "fast"]).unwrap().unwrap();
+        assert_eq!(o.config.settings.client_timeout, fast.client_timeout);
+        assert_eq!(o.config.tick, fast.mux_tick);
+        assert_eq!(o.timeout_secs, fast.device_timeout_secs());
+        let o = parse(&["--tick-ms", "100", "--profile", "fast"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.config.tick, Duration::from_millis(100));
+        assert_eq!(o.config.settings.client_timeout, fast.client_timeout);
+        assert!(parse(&["--profile", "slow"])
+            .err()
+            .unwrap()
+            .contains("unknown timing profile \"slow\" (known: default, fast)"));
+        assert!(parse(&["--profile"])
+            .err()
+            .unwrap()
+            .contains("needs a value"));
     }
 
     #[test]

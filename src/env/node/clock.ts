@@ -3,12 +3,25 @@
 // with a scale of 10, every process that shares the same epoch sees ten
 // simulated seconds per real second, and sleeps last a tenth as long, so
 // lock leases, fence delays and timeouts all shrink together.
+//
+// Wall-clock time is what processes share (heartbeats, lock stamps in the
+// store, status timestamps); it may be stepped by NTP or an admin. A
+// daemon's own lock lease is timed on the monotonic clock instead, which
+// never jumps: a wall clock stepped back must not make an expired lease look
+// alive, nor one stepped forward make a live lease look expired.
+
+import { monotonicNowMs } from '../../native/lease.js';
 
 export interface Clock {
   /** Seconds (integer), as the core expects. */
   seconds(): number;
-  /** Milliseconds, for lock leases and heartbeats in the store. */
+  /** Wall-clock milliseconds, shared between processes: lock stamps and heartbeats in the store. */
   millis(): number;
+  /**
+   * Monotonic milliseconds (CLOCK_MONOTONIC, scaled like the others), for
+   * this process's own lease timing. Only differences mean anything.
+   */
+  monotonicMillis(): number;
   /** Waits `seconds` of this clock's time. */
   sleep(seconds: number): Promise<void>;
 }
@@ -28,6 +41,7 @@ export function createClock(options: ClockOptions = {}): Clock {
   return {
     millis,
     seconds: () => Math.floor(millis() / 1000),
+    monotonicMillis: () => monotonicNowMs() * scale,
     sleep: (seconds) =>
       new Promise((resolve) => {
         setTimeout(resolve, Math.max(0, (seconds * 1000) / scale));

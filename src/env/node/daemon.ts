@@ -10,18 +10,22 @@ import { createCrm, crmIteration, requestCrmShutdown } from '../../core/crm.js';
 import { errorText } from '../../core/errors.js';
 import { createLrm, lrmIteration, requestLrmShutdown } from '../../core/lrm.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
+import type { TimingProfile } from '../../config/timing-profiles.js';
 import type { NodeName, Sid } from '../../core/types.js';
-import type { WorkerPool } from '../../native/worker-pool-api.js';
+import { createWorkerPool, type WorkerPool } from '../../native/worker-pool.js';
 import type { Clock } from './clock.js';
+import { daemonMetricsHook } from './daemon-metrics.js';
 import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
-import { nodeStatsPath, nodeVersionPath } from './layout.js';
+import { agentLock, MANAGER_LOCK, nodeStatsPath, nodeVersionPath } from './layout.js';
 import { measureHost, writeNodeFigures, type GuestFigures } from './node-figures.js';
 import type { ClusterStore } from './store.js';
 import type { WatchdogPort } from './watchdog.js';
 
 /** Seconds between two publications of the node's figures. */
 const FIGURES_INTERVAL = 10;
+/** Hard stops run in a pool of their own, so queued commands never hold them up. */
+const URGENT_WORKERS = 8;
 /**
  * What nodes running this HA stack report as their version: they all read
  * rules, so the group migration's version check passes (it compares with
@@ -34,6 +38,10 @@ export interface DaemonOptions {
   node: NodeName;
   store: ClusterStore;
   clock: Clock;
+  /** The cluster's timing profile (ha/timing.cfg; default: `default`). */
+  profile?: TimingProfile;
+  /** The cluster's time scale (default 1). */
+  timeScale?: number;
   log: DaemonLog;
   watchdog: WatchdogPort;
   pool: WorkerPool;
@@ -77,13 +85,13 @@ export function systemdShutdownState(): Promise<{ shutdown: boolean; reboot: boo
 }
 
 /** Runs driver commands in the pool; they learn the node they act for from HA_MANAGER_NODE. */
-function commandRunner(pool: WorkerPool, node: NodeName): DriverContext['run'] {
+function commandRunner(pool: WorkerPool, node: NodeName, kind: string): DriverContext['run'] {
   let counter = 0;
   return async (command, args, timeoutMs): Promise<CommandOutcome> => {
     counter++;
     try {
       const result = await pool.run({
-        uid: `${node}-cmd-${counter}`,
+        uid: `${node}-${kind}-${counter}`,
         command,
         args,
         env: { HA_MANAGER_NODE: node },
@@ -167,14 +175,30 @@ async function publishFigures(
 
 /** Starts the daemon loop; the returned handle ends it. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { daemon, node, store, clock, log } = options;
-  const ctx: DriverContext = { node, store, run: commandRunner(options.pool, node), log };
+  const { daemon, node, clock, log } = options;
+  // Figures for ha-api's /metrics: lock results, worker waits, round durations (daemon-metrics.ts).
+  const metrics = daemonMetricsHook({ daemon, node, store: options.store, pool: options.pool, log });
+  const { store } = metrics;
+  // The LRM's drivers act while it holds its agent lock, the master's while it holds the manager lock.
+  const fence = { lock: daemon === 'crm' ? MANAGER_LOCK : agentLock(node), holder: node };
+  // Only an LRM stops services; its hard stops do not queue behind its commands.
+  const urgentPool = daemon === 'lrm' ? createWorkerPool({ maxWorkers: URGENT_WORKERS, implementation: options.pool.implementation }) : options.pool;
+  const ctx: DriverContext = {
+    node,
+    store,
+    run: commandRunner(metrics.pool, node, 'cmd'),
+    runNow: commandRunner(urgentPool, node, 'now'),
+    log,
+    writeOptions: { fence },
+  };
   const drivers = nodeDrivers(ctx, options.scriptsDir, options.pveAgent);
   const env = createNodeEnv({
     node,
     daemon,
     store,
     clock,
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     log,
     watchdog: options.watchdog,
     drivers,
@@ -195,14 +219,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 
   if (daemon === 'crm') {
-    const crm = await createCrm(env);
+    const crm = await createCrm(metrics.wrapEnv(env));
     const done = (async () => {
       for (;;) {
         if (shutdownRequested && !shutdownApplied) {
           shutdownApplied = true;
           requestCrmShutdown(crm);
         }
-        if (halted || !(await crmIteration(crm)) || halted) break;
+        if (halted || !(await metrics.crmIteration(crm, () => crmIteration(crm))) || halted) break;
       }
     })();
     return { env, requestShutdown, halt, done };
@@ -221,7 +245,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         shutdownApplied = true;
         await requestLrmShutdown(lrm);
       }
-      if (halted || !(await lrmIteration(lrm)) || halted) break;
+      if (halted || !(await metrics.lrmIteration(lrm, () => lrmIteration(lrm))) || halted) break;
       if (publishing === undefined && clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
         lastPublished = clock.seconds();
         publishing = publishFigures(env, store, clock, drivers, probed)
@@ -233,5 +257,5 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     await publishing;
   })();
-  return { env, requestShutdown, halt, done };
+  return { env, requestShutdown, halt, done: done.finally(() => urgentPool.close()) };
 }

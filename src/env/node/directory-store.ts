@@ -11,18 +11,36 @@
 //   guard (store-guard.ts), and membership from heartbeats
 //   (store-heartbeats.ts).
 //
+// Fenced changes (see StoreFence): in plain mode the holder and the lease
+// are checked and the change made under the lock's guard. pmxcfs cannot do
+// that: it has no conditional write, and its lock state is only visible as
+// a directory whose writer pmxcfs checks on renewal, not on other writes.
+// The reference writes without any such check; so does pmxcfs mode, and
+// the fence is ignored there. The watchdog alone keeps a deposed holder
+// from writing: it resets the node before the lock can change hands.
+//
 // In both, paths are relative to the root; files are written through a
 // temporary file and a rename (store-files.ts).
 
 import * as fs from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterStore } from './store.js';
-import { createRootFiles } from './store-files.js';
+import {
+  DOMAIN_LOCK_TIMEOUT_MS,
+  LockTimeoutError,
+  domainLockTitle,
+  type ClusterStore,
+  type DomainFiles,
+  type LockHolder,
+  type LockHolderSeen,
+  type WriteOptions,
+} from './store.js';
+import { createRootFiles, type RootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
-import { DEFAULT_HEARTBEAT_TIMEOUT_MS, heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import { heartbeatPath, readHeartbeatMembership } from './store-heartbeats.js';
 import { createLeaseLocks } from './store-lease-locks.js';
-import { RESERVED_SEGMENT, filePath } from './store-paths.js';
+import { RESERVED_SEGMENT, domainFilePath, domainOf, filePath, lockName } from './store-paths.js';
 import {
   cfsLockIdFor,
   cfsQuorate,
@@ -39,8 +57,17 @@ export type DirectoryStoreMode = 'pmxcfs' | 'plain';
 export interface DirectoryStoreOptions {
   /** Milliseconds: lock leases and heartbeats run on it. Default: Date.now. */
   clock?: () => number;
-  /** Plain mode: a member whose heartbeat is older than this is offline (default 30 s). */
+  /**
+   * Plain mode: a member whose heartbeat is older than this is offline
+   * (default: the `default` timing profile's heartbeat timeout). The daemons
+   * beat every round, so it must span a few rounds.
+   */
   heartbeatTimeoutMs?: number;
+  /**
+   * Plain mode: a lock not renewed this long expires (default: the
+   * `default` profile's lock lifetime). pmxcfs fixes its own.
+   */
+  lockLifetimeMs?: number;
   /**
    * Longest wait for exclusive access (plain mode: a lock's or a file's
    * guard; pmxcfs: the cfs lock of an update). Past it `lock` answers false
@@ -81,6 +108,23 @@ export async function openDirectoryStore(root: string, options: DirectoryStoreOp
   return (await isPmxcfsRoot(real)) ? openPmxcfs(real, options) : openPlain(real, options);
 }
 
+/** The files of a lock domain, for the body that holds it. */
+function domainFiles(domain: string, files: RootFiles): DomainFiles {
+  return {
+    read: (path) => files.read(domainFilePath(domain, path)),
+    write: (path, data) => files.write(domainFilePath(domain, path), data),
+    remove: (path) => files.remove(domainFilePath(domain, path)),
+  };
+}
+
+/**
+ * pmxcfs locks say nothing about their holder; the holder of a domain lock
+ * leaves a note beside it (best effort) for those who time out waiting.
+ */
+function cfsHolderNotePath(domain: string): string {
+  return `priv/ha-manager/lock-holder-${domain}`;
+}
+
 function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStore {
   const clock = options.clock ?? Date.now;
   const cfs = options.cfsLockFs ?? nodeCfsLockFs;
@@ -97,10 +141,11 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     root,
     description: `directory ${root} (pmxcfs)`,
     read: files.read,
-    write: files.write,
-    remove: files.remove,
+    // The fence option is ignored: pmxcfs cannot enforce it (see the top).
+    write: (path, data) => files.write(path, data),
+    remove: (path) => files.remove(path),
     list: files.list,
-    rename: files.rename,
+    rename: (from, to) => files.rename(from, to),
     async update(path, change) {
       const normal = filePath(path);
       return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, async () => {
@@ -112,6 +157,23 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     },
     lock: locks.lock,
     unlock: locks.unlock,
+    async withDomainLock(domain, holder, body, domainOptions) {
+      const notePath = cfsHolderNotePath(lockName(domain));
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      const what = domainLockTitle(domain);
+      const timeoutError = async (): Promise<Error> => {
+        const seen = await files.read(notePath).then(parseHolderNote, () => undefined);
+        return new LockTimeoutError(what, timeoutMs, seen);
+      };
+      return withCfsLock(root, `domain-${domain}`, cfs, { ...lockOptions, timeoutMs, timeoutError }, async () => {
+        await files.write(notePath, holderNote(holder)).catch(() => undefined);
+        try {
+          return await body(domainFiles(domain, files));
+        } finally {
+          await files.remove(notePath).catch(() => undefined);
+        }
+      });
+    },
     membership: () => readCfsMembership(root, options.node),
     async heartbeat() {
       // corosync and pmxcfs know who is up
@@ -124,31 +186,55 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
 function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore {
   const clock = options.clock ?? Date.now;
   const waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_PROFILE.heartbeatTimeoutMs;
+  const lifetimeMs = options.lockLifetimeMs ?? DEFAULT_PROFILE.lockLifetimeMs;
   const files = createRootFiles(root, { durable: true, noReplace: 'link' });
-  const locks = createLeaseLocks(root, { clock, guardTimeoutMs: waitTimeoutMs, durable: true });
+  const locks = createLeaseLocks(root, { clock, lifetimeMs, guardTimeoutMs: waitTimeoutMs, durable: true });
+
+  /** Runs `change` as is, or under the fence's lock guard once the fence is checked. */
+  const fenced = <T>(options: WriteOptions | undefined, what: string, change: () => Promise<T>): Promise<T> =>
+    options?.fence === undefined ? change() : locks.whileHeld(options.fence, what, change);
+
+  const description = `directory ${root}`;
+  const domainGuard = (domain: string): string => join(root, RESERVED_SEGMENT, 'guards', `domain-${lockName(domain)}`);
 
   return {
     mode: 'plain',
     root,
-    description: `directory ${root}`,
+    description,
     read: files.read,
-    write: files.write,
-    remove: files.remove,
+    write: async (path, data, options) => fenced(options, `write '${filePath(path)}'`, () => files.write(path, data)),
+    remove: async (path, options) => fenced(options, `remove '${filePath(path)}'`, () => files.remove(path)),
     list: files.list,
-    rename: files.rename,
-    async update(path, change) {
+    rename: async (from, to, options) =>
+      fenced(options, `rename '${filePath(from)}' to '${filePath(to)}'`, () => files.rename(from, to)),
+    async update(path, change, options) {
       const normal = filePath(path);
-      const guard = join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`);
-      return withGuard(guard, { timeoutMs: waitTimeoutMs, what: `an update of '${files.resolve(normal)}'` }, async () => {
-        const next = change(await files.read(normal));
-        if (next === undefined) await files.remove(normal);
-        else await files.write(normal, next);
-        return next;
-      });
+      // A file of a lock domain changes only under the domain's lock, as on
+      // pmxcfs. The lock's guard (if fenced) is always taken before the
+      // file's or the domain's, never the other way round, so two updates
+      // cannot wait for each other.
+      const domain = domainOf(normal);
+      const guard =
+        domain === undefined ? join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`) : domainGuard(domain);
+      const what = domain === undefined ? `exclusive access for an update of '${normal}'` : domainLockTitle(domain);
+      return fenced(options, `update '${normal}'`, () =>
+        withGuard(guard, { timeoutMs: waitTimeoutMs, what, store: description }, async () => {
+          const next = change(await files.read(normal));
+          if (next === undefined) await files.remove(normal);
+          else await files.write(normal, next);
+          return next;
+        }),
+      );
     },
     lock: locks.lock,
     unlock: locks.unlock,
+    async withDomainLock(domain, holder, body, domainOptions) {
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      return withGuard(domainGuard(domain), { timeoutMs, what: domainLockTitle(domain), holder, store: description }, () =>
+        body(domainFiles(domain, files)),
+      );
+    },
     membership: async () => readHeartbeatMembership(root, clock(), heartbeatTimeoutMs),
     async heartbeat(node) {
       await files.write(heartbeatPath(node), `${clock()}\n`);
@@ -161,4 +247,25 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
     },
     async close() {},
   };
+}
+
+function holderNote(holder: LockHolder): string {
+  return `${JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() })}\n`;
+}
+
+function parseHolderNote(text: string | undefined): LockHolderSeen | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const note: unknown = JSON.parse(text);
+    if (typeof note !== 'object' || note === null) return undefined;
+    const { node, pid, command, since } = note as Record<string, unknown>;
+    return {
+      ...(typeof node === 'string' ? { node } : {}),
+      ...(typeof pid === 'number' ? { pid } : {}),
+      ...(typeof command === 'string' ? { command } : {}),
+      ...(typeof since === 'number' ? { since } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -3,8 +3,11 @@
 // - `exec`: a service run by a script, `<scripts>/<name> start|stop|status`
 //   (LSB style: `status` exits 0 while running), with an optional `stats`
 //   action printing `{"cpu":..,"mem":..,"maxcpu":..,"maxmem":..}` for the
-//   scheduler. It cannot live-migrate: moving it stops it here and moves its
-//   location marker; the target's LRM starts it there.
+//   scheduler, and an optional `kill` action: stop at once, no graceful
+//   shutdown, as a node reset would (used when the node finds itself fenced;
+//   a script without it gets `stop 0`, a stop with no time to shut down).
+//   It cannot live-migrate: moving it stops it here and moves its location
+//   marker; the target's LRM starts it there.
 // - `vm` / `ct`: Proxmox VE guests, driven through an agent command
 //   (`<agent> vm|ct start|shutdown|stop|migrate|status <vmid> ...`) that calls
 //   the node's API as the HA stack, so the API does not hand the request back
@@ -17,7 +20,7 @@ import type { NodeName, Sid } from '../../core/types.js';
 import type { LogLevel, ResourceDriver, ServiceUsage } from '../env.js';
 import { removeGuestLock } from './guest-config.js';
 import { guestConfigPath } from './layout.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, WriteOptions } from './store.js';
 
 export interface CommandOutcome {
   exitCode: number | null;
@@ -31,7 +34,15 @@ export interface CommandOutcome {
 export interface DriverContext {
   node: NodeName;
   store: ClusterStore;
+  /**
+   * The lock the daemon must still hold for the drivers' store changes (a
+   * migration moving a service's marker, the master clearing a fenced
+   * guest's locks); see StoreFence.
+   */
+  writeOptions?: WriteOptions;
   run(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
+  /** Runs at once, not behind queued commands: for hard stops. */
+  runNow(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
   log(level: LogLevel, msg: string): void;
 }
 
@@ -44,6 +55,8 @@ const STATUS_TIMEOUT_MS = 30_000;
 const START_TIMEOUT_MS = 10 * 60_000;
 /** The reference's default shutdown timeout, in seconds. */
 const DEFAULT_STOP_TIMEOUT = 60;
+/** A hard stop that takes longer than this has failed. */
+const HARD_STOP_TIMEOUT_MS = 10_000;
 
 /** Script names stay inside the scripts directory. */
 const SCRIPT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -103,12 +116,21 @@ export function execDriver(ctx: DriverContext, scriptsDir: string): NodeResource
       if (outcome.exitCode !== 0) ctx.log('warning', `start of ${sidOf(name)} failed - ${describe(outcome)}`);
     },
     shutdown: stop,
+    async hardStop(name) {
+      // `kill`, then `status` decides: a script that does not know `kill`
+      // may well exit 0 having done nothing.
+      await ctx.runNow(script(name), ['kill'], HARD_STOP_TIMEOUT_MS);
+      const running = await ctx.runNow(script(name), ['status'], HARD_STOP_TIMEOUT_MS);
+      if (running.exitCode !== 0) return;
+      const outcome = await ctx.runNow(script(name), ['stop', '0'], HARD_STOP_TIMEOUT_MS);
+      if (outcome.exitCode !== 0) ctx.log('warning', `hard stop of ${sidOf(name)} failed - ${describe(outcome)}`);
+    },
     async migrate(name, target) {
       // A script service has no live migration: stop here, hand it over.
       if (await checkRunning(name)) await stop(name);
       if (await checkRunning(name)) return false;
       const sid = sidOf(name);
-      await ctx.store.rename(guestConfigPath(ctx.node, sid), guestConfigPath(target, sid));
+      await ctx.store.rename(guestConfigPath(ctx.node, sid), guestConfigPath(target, sid), ctx.writeOptions);
       return true;
     },
     async removeLocks() {
@@ -150,6 +172,10 @@ export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: str
       if (outcome.exitCode !== 0) ctx.log('warning', `start of ${type}:${name} failed - ${describe(outcome)}`);
     },
     shutdown,
+    async hardStop(name) {
+      const outcome = await ctx.runNow(agent, [type, 'stop', checkVmid(name)], STATUS_TIMEOUT_MS);
+      if (outcome.exitCode !== 0) ctx.log('warning', `hard stop of ${type}:${name} failed - ${describe(outcome)}`);
+    },
     async migrate(name, target, online) {
       // Containers cannot migrate live: they are stopped first either way.
       if ((type === 'ct' || !online) && (await checkRunning(name))) await shutdown(name);
@@ -166,7 +192,7 @@ export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: str
         const result = removeGuestLock(text, locks);
         removed = result.removed;
         return result.text;
-      });
+      }, ctx.writeOptions);
       return removed;
     },
   };

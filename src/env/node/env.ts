@@ -5,8 +5,11 @@
 // Mirrors the reference's production environment where the behaviour is
 // observable (lock handling and its log lines, the local node counting as
 // online, missing lrm_status meaning mode 'unknown', max_workers from
-// datacenter.cfg), and adds one guard: the watchdog is only fed while the
-// daemon's lock lease is safely ahead of expiry.
+// datacenter.cfg), and adds guards: the watchdog is armed only when the
+// running watchdog-mux's fence window ends before the lock lifetime; it is
+// fed only while the daemon's lock lease is safely ahead of expiry; and a
+// daemon whose lease lapsed (or whose watchdog would have fired) is told so
+// (leaseLapsed), and as CRM cannot write the manager status any more.
 
 import { randomFillSync } from 'node:crypto';
 
@@ -22,7 +25,9 @@ import { errorText } from '../../core/errors.js';
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
-import { fenceWindowMs, safeToFeed, type Lease } from '../../native/lease.js';
+import { fenceWindowMs, type TimingProfile } from '../../config/timing-profiles.js';
+import { safeToFeed, type Lease } from '../../native/lease.js';
+import { armingProblem, coreTiming, DEFAULT_PROFILE, measuredFenceWindow } from '../timing.js';
 import type {
   ClusterMembership,
   ClusterServiceStats,
@@ -40,7 +45,7 @@ import { guestStaticStats } from './guest-config.js';
 import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
 import { NODE_RESOURCE_TYPES } from './resource-types.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, WriteOptions } from './store.js';
 import type { WatchdogPort } from './watchdog.js';
 
 const MIB = 1024 ** 2;
@@ -68,10 +73,10 @@ export interface NodeEnvOptions {
   isNodeShutdown: () => Promise<{ shutdown: boolean; reboot: boolean }>;
   /** Called for fencing notifications, after they are logged. */
   notify?: (notification: FenceNotification) => void;
-  /** Milliseconds from a watchdog feed to the node's reset, plus margin (see src/native/lease.ts). */
-  fenceWindowMs?: number;
-  /** Lock lifetime granted by the store (milliseconds). */
-  lockLifetimeMs?: number;
+  /** The cluster's timing profile (default: `default`). */
+  profile?: TimingProfile;
+  /** The cluster's time scale (default 1); a real watchdog refuses to arm on a scaled clock. */
+  timeScale?: number;
 }
 
 export interface NodeEnv extends HaEnv {
@@ -108,8 +113,12 @@ const GUEST_DIRS = ['qemu-server', 'lxc', 'ha-resources'] as const;
 
 export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const { node, daemon, store, clock, watchdog } = options;
-  const windowMs = options.fenceWindowMs ?? fenceWindowMs();
-  const lockLifetimeMs = options.lockLifetimeMs ?? 120_000;
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const timeScale = options.timeScale ?? 1;
+  const lockLifetimeMs = profile.lockLifetimeMs;
+  /** Replaced by the running mux's own once it is armed. */
+  let windowMs = fenceWindowMs(profile);
+  let clientTimeoutMs = profile.clientTimeoutMs;
   const source = `${node}/${daemon}`;
 
   let loopStart = 0;
@@ -118,13 +127,34 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   let maxWorkers = DEFAULT_MAX_WORKERS;
   const reportedIssues = new Set<string>();
   const heldLocks = new Map<string, boolean>();
-  /** The lease of the lock this daemon's watchdog protects. */
+  /**
+   * The lease of the lock this daemon's watchdog protects, from its last
+   * successful renewal; kept when a renewal fails, so a lapse can be told.
+   */
   let lease: Lease | undefined;
+  /** Monotonic time of the last feed (or of arming, which starts the mux's expiry). */
+  let lastFeedAt: number | undefined;
   let watchdogWarned = false;
   const uidBytes = Buffer.alloc(UID_BYTES * UIDS_PER_REFILL);
   let uidOffset = uidBytes.length;
 
+  const leaseLapsed = (): boolean => {
+    if (lease === undefined) return false;
+    const now = clock.monotonicMillis();
+    if (now >= lease.renewedAtMs + lease.lifetimeMs) return true;
+    return watchdog.armed && lastFeedAt !== undefined && now - lastFeedAt > clientTimeoutMs;
+  };
+
   const log: DaemonLog = (level, msg) => options.log(level, msg);
+
+  // Stale writers: every write of the master is conditioned on its holding
+  // the manager lock, and the LRM's status on its agent lock while it has it
+  // (while waiting for it, it writes without, as the reference does). A
+  // deposed daemon's write then fails with 'lock lost:' instead of
+  // overwriting its successor's.
+  const managerFence: WriteOptions = { fence: { lock: MANAGER_LOCK, holder: node } };
+  const agentFence = (): WriteOptions | undefined =>
+    heldLocks.get(agentLock(node)) === true ? { fence: { lock: agentLock(node), holder: node } } : undefined;
 
   const reportIssues = (issues: readonly ConfigIssue[]): void => {
     for (const issue of issues) {
@@ -167,7 +197,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
   /** Takes or renews a lock, logging when it is gained or lost (as the reference does). */
   const takeLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
-    const requestedAt = clock.millis();
+    const requestedAt = clock.monotonicMillis();
     let got = false;
     let problem = '';
     try {
@@ -184,9 +214,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     if (protectsWatchdog) {
       // The lease counts from the request, not the reply: a slow store only
       // shortens the time left, never lengthens it.
-      lease = got
-        ? { acquiredAtMs: lease?.acquiredAtMs ?? requestedAt, renewedAtMs: requestedAt, lifetimeMs: lockLifetimeMs }
-        : undefined;
+      if (got) lease = { acquiredAtMs: lease?.acquiredAtMs ?? requestedAt, renewedAtMs: requestedAt, lifetimeMs: lockLifetimeMs };
     }
     return got;
   };
@@ -207,6 +235,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const env: NodeEnv = {
     nodename: node,
     daemon,
+    timing: coreTiming(profile),
     getTime: () => clock.seconds(),
     log,
     sendNotification(notification) {
@@ -233,7 +262,9 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
     },
     async writeManagerStatus(status) {
-      await store.write(PATHS.managerStatus, writeManagerStatus(status));
+      // A master paused past its lease may have been replaced: its view is stale.
+      if (daemon === 'crm' && leaseLapsed()) throw new Error(`lock lost: the lease of '${MANAGER_LOCK}' lapsed, not writing the manager status`);
+      await store.write(PATHS.managerStatus, writeManagerStatus(status), managerFence);
     },
     async readLrmStatus(of = node): Promise<Readonly<LrmStatus>> {
       const text = await store.read(lrmStatusPath(of));
@@ -243,7 +274,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return deepFreeze(parseLrmStatus(text, lrmStatusPath(of)));
     },
     async writeLrmStatus(status) {
-      await store.write(lrmStatusPath(node), `${JSON.stringify(status)}\n`);
+      await store.write(lrmStatusPath(node), `${JSON.stringify(status)}\n`, agentFence());
     },
 
     async readServiceConfig() {
@@ -267,7 +298,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
           for (const key of remove) delete (entry as unknown as Record<string, unknown>)[key];
         }
         return writeResourcesConfig(resources, NODE_RESOURCE_TYPES);
-      });
+      }, managerFence);
       invalidate();
     },
     async readRulesConfig(): Promise<RulesConfig> {
@@ -278,7 +309,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return rules;
     },
     async writeRulesConfig(rules) {
-      await store.write(PATHS.rules, writeRulesConfig(rules));
+      await store.write(PATHS.rules, writeRulesConfig(rules), managerFence);
     },
     async readGroupConfig(): Promise<GroupsConfig> {
       const issues: ConfigIssue[] = [];
@@ -287,10 +318,10 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return groups;
     },
     async deleteGroupConfig() {
-      if (!(await store.remove(PATHS.groups))) throw new Error(`failed to remove group config: ${PATHS.groups} does not exist`);
+      if (!(await store.remove(PATHS.groups, managerFence))) throw new Error(`failed to remove group config: ${PATHS.groups} does not exist`);
     },
     async stealService(sid, currentNode, newNode) {
-      await store.rename(guestConfigPath(currentNode, sid), guestConfigPath(newNode, sid));
+      await store.rename(guestConfigPath(currentNode, sid), guestConfigPath(newNode, sid), managerFence);
       invalidate();
     },
 
@@ -302,10 +333,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     async readCrmCommands() {
       let taken = '';
-      await store.update(PATHS.crmCommands, (text) => {
-        taken = text ?? '';
-        return '';
-      });
+      await store.update(
+        PATHS.crmCommands,
+        (text) => {
+          taken = text ?? '';
+          return '';
+        },
+        managerFence,
+      );
       return taken;
     },
 
@@ -341,11 +376,39 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
     async watchdogOpen() {
       watchdog.open();
+      let status;
+      try {
+        status = watchdog.status();
+      } catch (err) {
+        // A mux that cannot tell its settings (the reference's never answers): nothing depended on this connection yet.
+        watchdog.close(true);
+        throw new Error(`refusing to arm the watchdog: its fence window cannot be measured - ${errorText(err)}`);
+      }
+      if (status !== undefined) {
+        // A real watchdog: the fence window is what the running mux gives, not what the profile hopes for.
+        const settings = { clientTimeoutMs: status.timeoutMs, tickMs: status.tickMs, deviceTimeoutMs: status.deviceTimeoutMs };
+        const problem = armingProblem(profile, settings, timeScale);
+        const window = measuredFenceWindow(profile, settings);
+        if (problem !== undefined || typeof window === 'string') {
+          // Nothing depended on this connection yet: release it cleanly.
+          watchdog.close(true);
+          throw new Error(`refusing to arm the watchdog: ${problem ?? String(window)}`);
+        }
+        windowMs = fenceWindowMs(window);
+        clientTimeoutMs = window.clientTimeoutMs;
+      }
+      lastFeedAt = clock.monotonicMillis();
       log('info', 'watchdog active');
       return `${source}:watchdog`;
     },
     async watchdogUpdate() {
-      if (lease === undefined || !safeToFeed(lease, clock.millis(), windowMs)) {
+      if (leaseLapsed()) {
+        // Too late: the node may have been fenced. Feeding now would pretend otherwise.
+        if (!watchdogWarned) log('err', 'watchdog not updated - the lock lease lapsed');
+        watchdogWarned = true;
+        return;
+      }
+      if (lease === undefined || !safeToFeed(lease, clock.monotonicMillis(), windowMs)) {
         // Feeding now could outlive the lock: let the watchdog run out instead.
         if (!watchdogWarned) log('err', 'watchdog not updated - the lock lease is too close to expiry');
         watchdogWarned = true;
@@ -353,9 +416,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       }
       watchdogWarned = false;
       watchdog.update();
+      lastFeedAt = clock.monotonicMillis();
     },
+    leaseLapsed,
     async watchdogClose() {
       watchdog.close(true);
+      // Protection ends here: whatever the lock does next is a new lease.
+      lease = undefined;
+      lastFeedAt = undefined;
       log('info', 'watchdog closed (disabled)');
     },
 

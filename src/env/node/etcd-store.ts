@@ -7,37 +7,64 @@
 //   <prefix>.ha-store/lock/<name>        a lock: the holder's name, on a lease
 //   <prefix>.ha-store/members/<node>     a member, registered by its first heartbeat
 //   <prefix>.ha-store/alive/<node>       liveness, on a short lease the heartbeat refreshes
+//   <prefix>.ha-store/applied/<id>/<n>   attempt n of a change went through (see ChangeMarks)
 // No file path may start with `.ha-store`, so the two never meet.
 //
-// Every call is bounded by a timeout; an etcd error or timeout makes `lock`
-// answer false (never true without certainty) and reads and writes fail with
-// the endpoint in the message.
+// Fencing tokens: a lock key's create_revision is set when the key is
+// created, i.e. when a holder takes a free lock, and kept while that holder
+// renews it. The store remembers the one its holder got; a fenced change is
+// one transaction that compares the lock key's value (the holder) and its
+// create_revision (the token) and changes the file only if both match. A
+// holder that lost the lock and took it again has a new token: a change
+// prepared under the old one fails.
+//
+// Every call is bounded by a time budget and moves to another member when
+// the one it is on fails (etcd-endpoints.ts); an etcd error or timeout makes
+// `lock` answer false (never true without certainty) and reads and writes
+// fail with the endpoints in the message. A lock's lease is refreshed during
+// the `lock` call, after the call started: a caller that times its lease
+// from the start of its request (as the daemons do) never counts on more
+// time than etcd gives.
+//
+// A retried attempt must not apply a change twice. Writing a whole file,
+// taking or renewing a lock are the same when repeated. An update, a rename
+// and a removal are not: each attempt's transaction also writes a marker key
+// of its own, and a retry after an attempt whose outcome is unknown looks
+// for the markers first.
 
-import { Etcd3, EtcdLeaseInvalidError, type Lease, type Namespace } from 'etcd3';
+import { randomBytes } from 'node:crypto';
+import { type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS, type ClusterStore } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
+import { withEtcdDomainLock } from './etcd-domain-lock.js';
+import { createEtcdEndpoints } from './etcd-endpoints.js';
+import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type StoreFence } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
-
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`. */
   endpoints: readonly string[];
   /** Key prefix (default `/ha-manager/`); a trailing '/' is added when missing. */
   prefix?: string;
-  /** Longest a single store call may take (default 5 s). */
+  /** Longest a single store call may take, moving between members included (default: the `default` timing profile's store timeout). */
   timeoutMs?: number;
+  /** Longest one attempt on one member may take before the call moves on (default a fifth of timeoutMs, at least 250 ms). */
+  attemptTimeoutMs?: number;
   /** Longest `update` keeps retrying against concurrent writers (default 10 s). */
   updateTimeoutMs?: number;
   /**
-   * Lease of a lock, in etcd's (real) seconds: default LOCK_LIFETIME_SECONDS.
-   * Shorter for tests, or for daemons on a scaled clock (120 / scale).
+   * Lease of a lock, in etcd's (real) seconds: default the `default` timing
+   * profile's lock lifetime. Shorter for tests, for the fast profile, or for
+   * daemons on a scaled clock (lifetime / scale).
    */
   lockTtlSeconds?: number;
   /**
    * Lease of a node's liveness key: it is offline this long after its last
-   * heartbeat (default 30 s, three daemon rounds, as in the directory store).
+   * heartbeat (default: the `default` timing profile's heartbeat timeout, as
+   * in the directory store).
    */
   aliveTtlSeconds?: number;
 }
@@ -50,26 +77,42 @@ export interface EtcdStore extends ClusterStore {
 const LOCKS = `${RESERVED_SEGMENT}/lock/`;
 const MEMBERS = `${RESERVED_SEGMENT}/members/`;
 const ALIVE = `${RESERVED_SEGMENT}/alive/`;
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** `p`, or a rejection after `ms`; `p` is still awaited quietly so a late failure goes nowhere. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  p.catch(() => undefined);
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+const APPLIED = `${RESERVED_SEGMENT}/applied/`;
+/** Seconds the lease of change markers lives; a lease is used for new markers during the first half. */
+const MARK_TTL_SECONDS = 60;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function normaliseEtcdPrefix(prefix: string): string {
   if (!prefix.startsWith('/')) throw new Error(`invalid etcd prefix '${prefix}': it must start with '/' (e.g. '/ha-manager/')`);
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/** The first key-value of a range response in a transaction's answer. */
+function rangeResult(txn: ITxnResponse, index: number): IKeyValue | undefined {
+  return txn.responses[index]?.response_range?.kvs[0];
+}
+
+/**
+ * Tells a retried change whether an earlier attempt of it was applied: each
+ * attempt's transaction writes a marker (on a short lease, so markers go by
+ * themselves), and a marker found means that attempt went through. The
+ * attempts of one change exclude each other (each compares what it read:
+ * the file's revision, or that it exists), so at most one is ever applied;
+ * one still in flight when a retry looked and applied later makes the
+ * retry's own transaction fail, and the next look finds its marker.
+ */
+interface ChangeMarks {
+  /** The marker put for attempt `n`, to add to its transaction (wrapped: a put builder is a thenable, and would run if awaited). */
+  put(kv: Namespace, client: Etcd3, n: number): Promise<IOperation>;
+  /** The applied attempt, if any. */
+  applied(kv: Namespace): Promise<number | undefined>;
+}
+
+/** A held lock: the lease its key is on and the fencing token (the key's create_revision). */
+interface HeldLock {
+  leaseId: string;
+  token: string;
 }
 
 export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
@@ -81,61 +124,95 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   }
   const endpoints = [...options.endpoints];
   const prefix = normaliseEtcdPrefix(options.prefix ?? DEFAULT_ETCD_PREFIX);
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROFILE.storeTimeoutMs;
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
-  const lockTtl = options.lockTtlSeconds ?? LOCK_LIFETIME_SECONDS;
-  const aliveTtl = options.aliveTtlSeconds ?? 30;
-  const where = `etcd ${endpoints.join(',')}`;
+  const lockTtl = options.lockTtlSeconds ?? DEFAULT_PROFILE.lockLifetimeMs / 1000;
+  const aliveTtl = options.aliveTtlSeconds ?? DEFAULT_PROFILE.heartbeatTimeoutMs / 1000;
+  const cluster = createEtcdEndpoints({
+    endpoints,
+    prefix,
+    timeoutMs,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? Math.max(250, Math.round(timeoutMs / 5)),
+  });
+  const { where, call } = cluster;
   const description = `${where} (prefix ${prefix})`;
 
-  const client = new Etcd3({
-    hosts: endpoints,
-    // Each gRPC call carries a deadline, so a stalled endpoint cannot hold a call forever.
-    defaultCallOptions: () => ({ deadline: Date.now() + timeoutMs }),
-  });
-  const kv: Namespace = client.namespace(prefix);
-
-  /** One lease per lock per holder, and one per node for its liveness key. */
-  const lockLeases = new Map<string, Lease>();
-  const aliveLeases = new Map<NodeName, Lease>();
+  /** The locks this store's holders hold, by lock and holder. */
+  const heldLocks = new Map<string, HeldLock>();
+  /** The lease of each node's liveness key. */
+  const aliveLeases = new Map<NodeName, string>();
   let knownMembers: NodeName[] = [];
-  let closed = false;
 
-  const call = async <T>(what: string, body: () => Promise<T>): Promise<T> => {
-    if (closed) throw new Error(`${where}: ${what} failed - the store is closed`);
-    try {
-      return await withTimeout(body(), timeoutMs);
-    } catch (err) {
-      throw new Error(`${where}: ${what} failed - ${message(err)}`);
+  let markLease: { id: string; freshUntil: number } | undefined;
+
+  const changeMarks = (): ChangeMarks => {
+    const below = `${APPLIED}${randomBytes(8).toString('hex')}/`;
+    return {
+      async put(kv, client, n) {
+        if (markLease === undefined || Date.now() > markLease.freshUntil) {
+          const id = await grantLease(client, MARK_TTL_SECONDS);
+          markLease = { id, freshUntil: Date.now() + (MARK_TTL_SECONDS * 1000) / 2 };
+        }
+        const put = kv.put(`${below}${n}`).value('').lease(markLease.id);
+        return { op: () => put.op() };
+      },
+      async applied(kv) {
+        const keys = await kv.getAll().prefix(below).keys();
+        return keys.length === 0 ? undefined : Number(keys[0].slice(below.length));
+      },
+    };
+  };
+
+  const lockId = (name: string, holder: NodeName): string => `${name}\0${holder}`;
+  const lockKey = (name: string): string => LOCKS + lockName(name);
+
+  /** The token a fenced change must find on the lock key; none when this store's holder does not hold it. */
+  const tokenFor = (fence: StoreFence, what: string): string => {
+    holderName(fence.holder);
+    const held = heldLocks.get(lockId(lockName(fence.lock), fence.holder));
+    if (held === undefined) throw new LockLostError(fence, what, 'not held through this store');
+    return held.token;
+  };
+
+  /** The lock key as a refused fenced transaction saw it, told as the reason. */
+  const lostBecause = (found: IKeyValue | undefined, fence: StoreFence, token: string): string => {
+    if (found === undefined) return 'the lock is free: its lease expired or it was released';
+    const holder = found.value.toString('utf8');
+    if (holder !== fence.holder) return `'${holder}' holds it`;
+    return `taken again since (fencing token ${token}, now ${found.create_revision})`;
+  };
+
+  const stillHeld = (found: IKeyValue | undefined, fence: StoreFence, token: string): boolean =>
+    found !== undefined && found.value.toString('utf8') === fence.holder && found.create_revision === token;
+
+  /**
+   * A transaction: `compare` (a builder with the file's own conditions, or
+   * none), the fence's conditions added, `ops` when all hold; otherwise the
+   * lock key is read so the caller can tell a lost lock from a changed file.
+   */
+  const fencedTxn = async (
+    kv: Namespace,
+    fence: { fence: StoreFence; token: string } | undefined,
+    start: (kv: Namespace) => ReturnType<Namespace['if']> | undefined,
+    ops: Parameters<ReturnType<Namespace['if']>['then']>,
+  ): Promise<ITxnResponse> => {
+    let txn = start(kv);
+    if (fence !== undefined) {
+      const key = lockKey(fence.fence.lock);
+      txn = (txn === undefined ? kv.if(key, 'Value', '==', fence.fence.holder) : txn.and(key, 'Value', '==', fence.fence.holder)).and(
+        key,
+        'Create',
+        '==',
+        fence.token,
+      );
     }
+    if (txn === undefined) throw new Error('a transaction needs a condition');
+    txn = txn.then(...ops);
+    if (fence !== undefined) txn = txn.else(kv.get(lockKey(fence.fence.lock)));
+    return txn.commit();
   };
 
-  const newLease = async (ttl: number): Promise<Lease> => {
-    const lease = kv.lease(ttl, { autoKeepAlive: false });
-    lease.on('lost', () => undefined); // losses are seen when the lease is next refreshed
-    await lease.grant();
-    return lease;
-  };
-
-  /** Refreshes a lease; undefined when etcd no longer has it (expired or revoked). */
-  const refreshLease = async (lease: Lease | undefined): Promise<Lease | undefined> => {
-    if (lease === undefined || lease.revoked()) return undefined;
-    try {
-      await lease.keepaliveOnce();
-      return lease;
-    } catch (err) {
-      if (err instanceof EtcdLeaseInvalidError) return undefined;
-      throw err;
-    }
-  };
-
-  const dropLease = (lease: Lease | undefined): void => {
-    // Revoking deletes the keys on the lease: only ever leases whose key is
-    // not (or no longer) this holder's lock.
-    lease?.revoke().catch(() => undefined);
-  };
-
-  const listBelow = async (dir: string): Promise<string[]> => {
+  const listBelow = async (kv: Namespace, dir: string): Promise<string[]> => {
     const below = dir === '' ? '' : `${dir}/`;
     const keys = await kv.getAll().prefix(below).keys();
     const names = new Set<string>();
@@ -153,42 +230,80 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
     async read(path) {
       const key = filePath(path);
-      return await call(`read '${key}'`, async () => (await kv.get(key).string()) ?? undefined);
+      return await call(`read '${key}'`, async ({ kv }) => (await kv.get(key).string()) ?? undefined);
     },
 
-    async write(path, data) {
+    async write(path, data, writeOptions) {
       const key = filePath(path);
-      await call(`write '${key}'`, async () => {
-        await kv.put(key).value(data);
+      const what = `write '${key}'`;
+      const fence = writeOptions?.fence;
+      if (fence === undefined) {
+        await call(what, async ({ kv }) => {
+          await kv.put(key).value(data);
+        });
+        return;
+      }
+      const token = tokenFor(fence, what);
+      await call(what, async ({ kv }) => {
+        const txn = await fencedTxn(kv, { fence, token }, () => undefined, [kv.put(key).value(data)]);
+        if (!txn.succeeded) throw new LockLostError(fence, what, lostBecause(rangeResult(txn, 0), fence, token));
       });
     },
 
-    async remove(path) {
+    async remove(path, writeOptions) {
       const key = filePath(path);
-      return await call(`remove '${key}'`, async () => Number((await kv.delete().key(key)).deleted) > 0);
+      const what = `remove '${key}'`;
+      const fence = writeOptions?.fence;
+      const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
+      const marks = changeMarks();
+      let unsure = false;
+      return await call(what, async ({ kv, client, mayHaveApplied }) => {
+        unsure ||= mayHaveApplied;
+        if (unsure && (await marks.applied(kv)) !== undefined) return true;
+        // Only an existing file is deleted (and marked): the marker then means "it was there".
+        const txn = await fencedTxn(kv, fenceToken, () => kv.if(key, 'Version', '>', 0), [
+          kv.delete().key(key),
+          await marks.put(kv, client, 0),
+        ]);
+        if (txn.succeeded) return true;
+        if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
+          throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
+        }
+        return false;
+      });
     },
 
     async list(dir) {
       const normal = dirPath(dir);
-      return await call(`list '${normal}'`, () => listBelow(normal));
+      return await call(`list '${normal}'`, ({ kv }) => listBelow(kv, normal));
     },
 
-    async rename(from, to) {
+    async rename(from, to, writeOptions) {
       const source = filePath(from);
       const target = filePath(to);
       const what = `rename '${source}' to '${target}'`;
-      for (;;) {
-        const outcome = await call(what, async () => {
+      const fence = writeOptions?.fence;
+      const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
+      const marks = changeMarks();
+      let unsure = false;
+      for (let n = 0; ; n++) {
+        const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
+          unsure ||= mayHaveApplied;
+          if (unsure && (await marks.applied(kv)) !== undefined) return 'moved';
           const found = (await kv.get(source).exec()).kvs[0];
           if (found === undefined) return 'no such file';
-          // One transaction: the source as read is still there and the
-          // target is absent, then move.
-          const txn = await kv
-            .if(source, 'Mod', '==', found.mod_revision)
-            .and(target, 'Create', '==', 0)
-            .then(kv.put(target).value(found.value), kv.delete().key(source))
-            .commit();
+          // One transaction: the source as read is still there, the target
+          // is absent (and the fence holds), then move.
+          const txn = await fencedTxn(
+            kv,
+            fenceToken,
+            () => kv.if(source, 'Mod', '==', found.mod_revision).and(target, 'Create', '==', 0),
+            [kv.put(target).value(found.value), kv.delete().key(source), await marks.put(kv, client, n)],
+          );
           if (txn.succeeded) return 'moved';
+          if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
+            throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
+          }
           return (await kv.get(target).exists()) ? 'target exists' : 'retry';
         });
         if (outcome === 'moved') return;
@@ -197,52 +312,79 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     },
 
     // Optimistic: read with the revision, write only if the key is unchanged
-    // since, else read again. `change` may therefore run more than once; the
-    // last run's input is what was replaced.
-    async update(path, change) {
+    // since (and the fence holds), else read again. `change` may therefore
+    // run more than once; the last run's input is what was replaced.
+    async update(path, change, writeOptions) {
       const key = filePath(path);
+      const what = `update '${key}'`;
+      const fence = writeOptions?.fence;
+      const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
       const deadline = Date.now() + updateTimeoutMs;
+      const marks = changeMarks();
+      let unsure = false;
+      /** Each transaction's input and result, by marker number. */
+      const tried: { input: string | undefined; next: string | undefined }[] = [];
       for (let attempt = 0; ; attempt++) {
-        const found = await call(`update '${key}' (read)`, async () => (await kv.get(key).exec()).kvs[0]);
-        const next = change(found?.value.toString('utf8'));
-        const done = await call(`update '${key}' (write)`, async () => {
-          const unchanged =
-            found === undefined ? kv.if(key, 'Create', '==', 0) : kv.if(key, 'Mod', '==', found.mod_revision);
-          const txn = await unchanged.then(next === undefined ? kv.delete().key(key) : kv.put(key).value(next)).commit();
-          return txn.succeeded;
+        const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
+          unsure ||= mayHaveApplied;
+          const applied = unsure ? await marks.applied(kv) : undefined;
+          if (applied !== undefined) {
+            const { input, next } = tried[applied];
+            // The last run of `change` must have seen what was replaced.
+            if (tried.at(-1)?.input !== input) change(input);
+            return { done: true, next };
+          }
+          const found = (await kv.get(key).exec()).kvs[0];
+          const input = found?.value.toString('utf8');
+          const next = change(input);
+          const n = tried.push({ input, next }) - 1;
+          const txn = await fencedTxn(
+            kv,
+            fenceToken,
+            () => (found === undefined ? kv.if(key, 'Create', '==', 0) : kv.if(key, 'Mod', '==', found.mod_revision)),
+            [next === undefined ? kv.delete().key(key) : kv.put(key).value(next), await marks.put(kv, client, n)],
+          );
+          if (txn.succeeded) return { done: true, next };
+          if (fenceToken !== undefined && !stillHeld(rangeResult(txn, 0), fenceToken.fence, fenceToken.token)) {
+            throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
+          }
+          return { done: false, next };
         });
-        if (done) return next;
+        if (outcome.done) return outcome.next;
         if (Date.now() >= deadline) {
-          throw new Error(`${where}: update '${key}' failed - still changed concurrently after ${attempt + 1} attempts in ${updateTimeoutMs} ms`);
+          throw new Error(`${where}: ${what} failed - still changed concurrently after ${attempt + 1} attempts in ${updateTimeoutMs} ms`);
         }
         await sleep(Math.random() * Math.min(2 ** attempt, 50));
       }
     },
 
+    // Safe to repeat as a whole on another member: a renewal that was
+    // applied makes the retry's renewal succeed again, a take that was
+    // applied makes the retry renew it.
     async lock(name, holder) {
-      const key = LOCKS + lockName(name);
-      const id = `${name}\0${holderName(holder)}`;
+      const key = lockKey(name);
+      const id = lockId(name, holderName(holder));
       try {
-        return await call(`lock '${name}'`, async () => {
-          let lease = await refreshLease(lockLeases.get(id));
-          if (lease === undefined) {
-            lockLeases.delete(id);
-            lease = await newLease(lockTtl);
-          }
-          const leaseId = await lease.grant();
+        return await call(`lock '${name}'`, async ({ kv, client }) => {
+          const held = heldLocks.get(id);
+          const refreshed = held !== undefined && (await keepLeaseAlive(client, held.leaseId));
+          const leaseId = refreshed ? held.leaseId : await grantLease(client, lockTtl);
           // Renew (or, after a restart, adopt) the holder's own lock: only
-          // while the key still names this holder.
-          const renewed = await kv.if(key, 'Value', '==', holder).then(kv.put(key).value(holder).lease(leaseId)).commit();
-          const taken =
-            renewed.succeeded ||
-            (await kv.if(key, 'Create', '==', 0).then(kv.put(key).value(holder).lease(leaseId)).commit()).succeeded;
-          if (taken) {
-            lockLeases.set(id, lease);
+          // while the key still names this holder. Else take it if free.
+          const put = (): ReturnType<Namespace['put']> => kv.put(key).value(holder).lease(leaseId);
+          let txn = await kv.if(key, 'Value', '==', holder).then(put(), kv.get(key)).commit();
+          if (!txn.succeeded) txn = await kv.if(key, 'Create', '==', 0).then(put(), kv.get(key)).commit();
+          const now = txn.succeeded ? rangeResult(txn, 1) : undefined;
+          if (now !== undefined) {
+            heldLocks.set(id, { leaseId, token: now.create_revision });
+            // The key moved off an expired lease, or off a lost reply's: the old one holds nothing.
+            if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
             return true;
           }
           // The key is someone else's: a lease of ours has nothing to keep.
-          lockLeases.delete(id);
-          dropLease(lease);
+          heldLocks.delete(id);
+          dropLease(client, leaseId);
+          if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
           return false;
         });
       } catch {
@@ -251,13 +393,14 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     },
 
     async unlock(name, holder) {
-      const key = LOCKS + lockName(name);
-      const id = `${name}\0${holderName(holder)}`;
+      const key = lockKey(name);
+      const id = lockId(name, holderName(holder));
       try {
-        return await call(`unlock '${name}'`, async () => {
+        return await call(`unlock '${name}'`, async ({ kv, client }) => {
           const txn = await kv.if(key, 'Value', '==', holder).then(kv.delete().key(key)).commit();
-          dropLease(lockLeases.get(id));
-          lockLeases.delete(id);
+          const held = heldLocks.get(id);
+          heldLocks.delete(id);
+          if (held !== undefined) dropLease(client, held.leaseId);
           return txn.succeeded;
         });
       } catch {
@@ -265,12 +408,17 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       }
     },
 
+    withDomainLock(domain, holder, body, domainOptions) {
+      const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
+      return withEtcdDomainLock({ cluster, domain, holder, body, timeoutMs });
+    },
+
     // Members are whoever registered; online whoever's liveness key still
     // lives. Reading both needs a quorum (reads are linearizable), so a read
     // that succeeds is the proof of quorum.
     async membership(): Promise<ClusterMembership> {
       try {
-        return await call('membership', async () => {
+        return await call('membership', async ({ kv }) => {
           const members = await kv.getAll().prefix(MEMBERS).keys();
           const alive = new Set((await kv.getAll().prefix(ALIVE).keys()).map((key) => key.slice(ALIVE.length)));
           knownMembers = members.map((key) => key.slice(MEMBERS.length)).sort();
@@ -286,13 +434,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
     async heartbeat(node) {
       holderName(node);
-      await call(`heartbeat of '${node}'`, async () => {
-        let lease = await refreshLease(aliveLeases.get(node));
-        if (lease === undefined) {
-          lease = await newLease(aliveTtl);
-          aliveLeases.set(node, lease);
-        }
-        const leaseId = await lease.grant();
+      await call(`heartbeat of '${node}'`, async ({ kv, client }) => {
+        const known = aliveLeases.get(node);
+        const leaseId = known !== undefined && (await keepLeaseAlive(client, known)) ? known : await grantLease(client, aliveTtl);
+        aliveLeases.set(node, leaseId);
         const beat = kv.put(ALIVE + node).value(String(Date.now())).lease(leaseId);
         await kv
           .if(MEMBERS + node, 'Create', '==', 0)
@@ -304,7 +449,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
     async refresh() {
       try {
-        await call('refresh', () => kv.get(`${RESERVED_SEGMENT}/refresh`).exec());
+        await call('refresh', ({ kv }) => kv.get(`${RESERVED_SEGMENT}/refresh`).exec());
         return true;
       } catch {
         return false;
@@ -312,14 +457,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     },
 
     async close() {
-      if (closed) return;
-      closed = true;
       // Locks and liveness are left to their leases: a daemon that stops
       // without releasing must not seem to have released.
-      for (const lease of [...lockLeases.values(), ...aliveLeases.values()]) lease.release();
-      lockLeases.clear();
+      heldLocks.clear();
       aliveLeases.clear();
-      client.close();
+      cluster.close();
     },
   };
 }

@@ -11,6 +11,7 @@ export const PATHS = {
   crmCommands: 'ha/crm_commands',
   fence: 'ha/fence.cfg',
   datacenter: 'datacenter.cfg',
+  timing: 'ha/timing.cfg',
 } as const;
 
 export function lrmStatusPath(node: NodeName): string {
@@ -25,6 +26,11 @@ export function nodeStatsPath(node: NodeName): string {
 /** The pve-manager (or ha-manager) version a node runs, as its LRM publishes it. */
 export function nodeVersionPath(node: NodeName): string {
   return `nodes/${node}/ha-version`;
+}
+
+/** Figures only a daemon sees (lock renewals, round durations, worker queue), for ha-api's /metrics. */
+export function daemonMetricsPath(node: NodeName, daemon: 'crm' | 'lrm'): string {
+  return `nodes/${node}/ha-metrics-${daemon}`;
 }
 
 export const MANAGER_LOCK = 'ha_manager_lock';

@@ -15,7 +15,7 @@
 
 import type { ClusterStore } from './store.js';
 import { isPmxcfsRoot, openDirectoryStore, type DirectoryStoreOptions } from './directory-store.js';
-import { createEtcdStore, type EtcdStoreOptions } from './etcd-store.js';
+import type { EtcdStoreOptions } from './etcd-store.js';
 
 export const STORE_ENV_VARIABLE = 'HA_MANAGER_STORE';
 export const DEFAULT_PMXCFS_ROOT = '/etc/pve';
@@ -65,6 +65,8 @@ export async function openStore(spec: string | undefined, options: OpenStoreOpti
   const text = given.trim();
   if (text.startsWith('etcd:')) {
     const { endpoints, prefix } = parseEtcdSpec(text.slice('etcd:'.length));
+    // etcd3 (and gRPC below it) takes a tenth of a second to load: only for etcd stores.
+    const { createEtcdStore } = await import('./etcd-store.js');
     return createEtcdStore({ ...options, endpoints, ...(prefix === undefined ? {} : { prefix }) });
   }
   if (text.startsWith('dir:')) {

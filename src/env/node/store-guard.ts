@@ -1,34 +1,42 @@
-// Mutual exclusion between processes on one machine through a directory,
-// for the plain directory store: the "lock of the lock" under which a lease
-// lock is inspected and changed, and under which an update reads, changes
-// and writes a file.
+// Mutual exclusion between processes through a directory, for the plain
+// directory store: the "lock of the lock" under which a lease lock is
+// inspected and changed, and under which an update (or a whole lock domain,
+// withDomainLock) reads, changes and writes files.
 //
-// A contender announces itself by creating a file with a unique name in the
-// guard directory (O_EXCL), then lists the directory: alone, it has the
-// guard; not alone, it withdraws its file and tries again after a random
-// pause. Two contenders can never both be alone: each created its file
-// before listing, so whichever listed second saw the other's file. Unlike a
-// single well-known lock file, recovering from a contender that died inside
-// the guard needs no compare-and-delete (which plain files cannot do without
-// a race): the dead one's file has a unique name that nobody else will ever
-// use, so removing it by name can never remove a live contender's claim.
+// Contenders are served in the order they came, by Lamport's bakery
+// algorithm on files: a contender announces that it is choosing (a
+// `c~<id>` file), lists the directory, takes a ticket one above the highest
+// it saw (a `t~<number>~<id>` file), and withdraws the choosing file. It
+// holds the guard once no ticket below its own (number, then id) is left
+// and every contender that was choosing when it first looked has finished
+// choosing. Whoever starts choosing after that sees its ticket and takes a
+// higher one, so two contenders never both hold the guard; and since
+// tickets only grow while someone waits, nobody is overtaken. (The earlier
+// "create, list, back off if not alone" scheme livelocked under load: with
+// a hundred contenders almost nobody was ever alone.)
 //
-// A claim is dead when its process is gone: the name carries the host name,
-// the pid and the process start time (from /proc, so a reused pid does not
-// keep a dead claim alive). Claims from another host (shared storage) cannot
-// be checked that way and count as dead only after FOREIGN_CLAIM_STALE_MS.
+// Each file has a unique name, so a claim left by a dead process can be
+// removed by name without ever removing a live one: a claim is dead when
+// its process is gone (the name carries the host name, the pid and the
+// process start time, from /proc, so a reused pid does not keep it alive).
+// Claims from another host (shared storage) cannot be checked that way and
+// count as dead only after FOREIGN_CLAIM_STALE_MS. A ticket holds a note of
+// who holds it (node, pid, command) for the message of a waiter that gives
+// up, which names the holder and never the guard's files.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { LockTimeoutError, type LockHolder, type LockHolderSeen } from './store.js';
 import { errnoCode } from './store-files.js';
 
 /** A claim from another host older than this is taken as left by a dead process. */
 export const FOREIGN_CLAIM_STALE_MS = 120_000;
 
 const SEPARATOR = '~';
+const TICKET_DIGITS = 16;
 
 /** Start time of a process (clock ticks since boot), or '0' where /proc cannot tell. */
 function processStart(pid: number): string | undefined {
@@ -50,7 +58,23 @@ const self = {
   start: processStart(process.pid) ?? '0',
 };
 
+/** What this process says it is doing, for the holder notes: `ha-manager add vm:100`. */
+function processCommand(): string {
+  const [script, ...args] = process.argv.slice(1);
+  const text = [script === undefined ? basename(process.execPath) : basename(script), ...args].join(' ');
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** The holder a claim names when its owner gave none. */
+function defaultHolder(): LockHolder {
+  return { node: hostname().split('.')[0], pid: process.pid, command: processCommand() };
+}
+
 interface Claim {
+  name: string;
+  kind: 'choosing' | 'ticket';
+  /** Ticket number; 0 for a claim of the earlier scheme, which counts as ahead of every ticket. */
+  number: number;
   host: string;
   pid: number;
   start: string;
@@ -58,10 +82,28 @@ interface Claim {
 
 function parseClaim(name: string): Claim | undefined {
   const parts = name.split(SEPARATOR);
-  if (parts.length !== 4) return undefined;
-  const pid = Number(parts[1]);
+  let kind: Claim['kind'] = 'ticket';
+  let number = 0;
+  let rest: string[];
+  if (parts[0] === 'c' && parts.length === 5) {
+    kind = 'choosing';
+    rest = parts.slice(1);
+  } else if (parts[0] === 't' && parts.length === 6 && /^\d+$/.test(parts[1])) {
+    number = Number(parts[1]);
+    rest = parts.slice(2);
+  } else if (parts.length === 4) {
+    rest = parts;
+  } else {
+    return undefined;
+  }
+  const pid = Number(rest[1]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return { host: parts[0], pid, start: parts[2] };
+  return { name, kind, number, host: rest[0], pid, start: rest[2] };
+}
+
+/** Queue order: ticket number, then name. */
+function before(a: Claim, b: Claim): boolean {
+  return a.number !== b.number ? a.number < b.number : a.name < b.name;
 }
 
 function processAlive(pid: number): boolean {
@@ -73,8 +115,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function claimIsDead(dir: string, name: string): Promise<boolean> {
-  const claim = parseClaim(name);
+async function claimIsDead(dir: string, name: string, claim: Claim | undefined): Promise<boolean> {
   if (claim !== undefined && claim.host === self.host) {
     if (!processAlive(claim.pid)) return true;
     const start = processStart(claim.pid);
@@ -95,46 +136,152 @@ async function removeClaim(path: string): Promise<boolean> {
   }
 }
 
+async function readNote(path: string, claim: Claim): Promise<LockHolderSeen> {
+  try {
+    const note: unknown = JSON.parse(await fs.readFile(path, 'utf8'));
+    if (typeof note === 'object' && note !== null) {
+      const { node, pid, command, since } = note as Record<string, unknown>;
+      return {
+        ...(typeof node === 'string' ? { node } : {}),
+        ...(typeof pid === 'number' ? { pid } : {}),
+        ...(typeof command === 'string' ? { command } : {}),
+        ...(typeof since === 'number' ? { since } : {}),
+      };
+    }
+  } catch {
+    // a claim of the earlier scheme (empty), or one being written
+  }
+  return { pid: claim.pid };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** In this process, one contender per guard at a time: others queue here instead of spinning. */
-const localQueues = new Map<string, Promise<unknown>>();
+/** In this process, one contender per guard at a time: others queue here instead of in the directory. */
+const localQueues = new Map<string, Promise<void>>();
 
 export interface GuardOptions {
   /** Give up after this many milliseconds of waiting (real time). */
   timeoutMs: number;
-  /** For the error message: what the guard protects, e.g. `lock 'ha_manager_lock'`. */
+  /** What the guard protects, for messages: `the HA config lock`, `lock 'ha_manager_lock'`. */
   what: string;
+  /** Who takes it, for the message of those who time out waiting (default: this process). */
+  holder?: LockHolder;
+  /** The store, for messages: `directory /srv/ha`. */
+  store?: string;
 }
 
-async function acquire(dir: string, options: GuardOptions, deadline: number): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    const name = [self.host, self.pid, self.start, randomBytes(8).toString('hex')].join(SEPARATOR);
-    const mine = join(dir, name);
-    const handle = await fs.open(mine, 'wx', 0o600);
+/** A file-system failure said without the guard's internal paths. */
+function guardFailure(options: GuardOptions, err: unknown): Error {
+  const code = errnoCode(err);
+  const where = options.store ?? 'the cluster store';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    const why = code === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this user';
+    return new Error(`cannot get ${options.what}: ${where} ${why} (${code})`);
+  }
+  if (code === 'ENOSPC') return new Error(`cannot get ${options.what}: no space left for ${where} (ENOSPC)`);
+  return new Error(`cannot get ${options.what} in ${where}: ${code ?? (err instanceof Error ? err.message : String(err))}`);
+}
+
+async function createClaim(path: string, content: string): Promise<void> {
+  const handle = await fs.open(path, 'wx', 0o600);
+  try {
+    if (content !== '') await handle.writeFile(content, 'utf8');
+  } finally {
     await handle.close();
-    let others: string[];
-    try {
-      others = (await fs.readdir(dir)).filter((entry) => entry !== name);
-    } catch (err) {
-      await fs.unlink(mine).catch(() => undefined);
-      throw err;
+  }
+}
+
+function note(holder: LockHolder, since: number): string {
+  return JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since });
+}
+
+/** Takes a ticket; resolves to its claim once it is at the head of the queue. */
+async function acquire(dir: string, options: GuardOptions, deadline: number): Promise<Claim> {
+  const holder = options.holder ?? defaultHolder();
+  const id = [self.host, self.pid, self.start, randomBytes(8).toString('hex')].join(SEPARATOR);
+  const choosing = join(dir, `c${SEPARATOR}${id}`);
+  let mine: Claim;
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await createClaim(choosing, '');
+  } catch (err) {
+    throw guardFailure(options, err);
+  }
+  try {
+    let highest = 0;
+    for (const name of await fs.readdir(dir)) {
+      const claim = parseClaim(name);
+      if (claim?.kind === 'ticket') highest = Math.max(highest, claim.number);
     }
-    if (others.length === 0) return mine;
-    await fs.unlink(mine);
-    let blocked = false;
-    for (const other of others) {
-      if (!(await claimIsDead(dir, other))) blocked = true;
-      else if (!(await removeClaim(join(dir, other)))) blocked = true;
+    const name = ['t', String(highest + 1).padStart(TICKET_DIGITS, '0'), id].join(SEPARATOR);
+    await createClaim(join(dir, name), note(holder, Date.now()));
+    mine = parseClaim(name) as Claim;
+  } catch (err) {
+    await fs.unlink(choosing).catch(() => undefined);
+    throw guardFailure(options, err);
+  }
+  await fs.unlink(choosing).catch(() => undefined);
+
+  const ticket = join(dir, mine.name);
+  let blockers: Set<string> | undefined;
+  try {
+    for (let round = 0; ; round++) {
+      const names = await fs.readdir(dir);
+      // Contenders choosing when we first looked may not have seen our
+      // ticket; those starting later did, and take higher tickets.
+      blockers ??= new Set(names.filter((name) => name !== mine.name && parseClaim(name)?.kind === 'choosing'));
+      let first: { name: string; claim: Claim | undefined } | undefined;
+      let head: Claim | undefined;
+      let ahead = 0;
+      for (const name of names) {
+        if (name === mine.name) continue;
+        const claim = parseClaim(name);
+        const blocking = claim === undefined || (claim.kind === 'choosing' ? blockers.has(name) : before(claim, mine));
+        if (!blocking) continue;
+        ahead++;
+        if (claim?.kind === 'ticket' && (head === undefined || before(claim, head))) head = claim;
+        // A file that is no claim (foreign, or damaged) is looked at first: only its age can clear it.
+        if (first === undefined || (first.claim !== undefined && (claim === undefined || before(claim, first.claim)))) {
+          first = { name, claim };
+        }
+      }
+      if (first === undefined) {
+        // Ours now: say since when, for those who will wait behind us.
+        await fs.writeFile(ticket, note(holder, Date.now())).catch(() => undefined);
+        return mine;
+      }
+      // Only the one in front can be keeping us; the rest are looked at when they get there.
+      if ((await claimIsDead(dir, first.name, first.claim)) && (await removeClaim(join(dir, first.name)))) continue;
+      if (Date.now() >= deadline) {
+        const seen = head === undefined ? undefined : await readNote(join(dir, head.name), head);
+        const behind = names.filter((name) => name !== mine.name && parseClaim(name)?.kind === 'ticket').length - 1;
+        throw new LockTimeoutError(options.what, options.timeoutMs, seen, Math.max(0, behind));
+      }
+      // The head of the queue looks often, those further back less often.
+      await sleep(Math.min(2 + ahead * 2, 50) * (0.5 + Math.random()));
     }
-    // Only dead claims were in the way and they are gone: go again at once,
-    // however late (that is progress, not waiting).
-    if (!blocked) continue;
-    if (Date.now() >= deadline) {
-      throw new Error(`cannot get exclusive access for ${options.what} within ${options.timeoutMs} ms: busy (${others.join(', ')} in ${dir})`);
-    }
-    await sleep(1 + Math.random() * Math.min(2 ** attempt, 20));
+  } catch (err) {
+    await fs.unlink(ticket).catch(() => undefined);
+    if (err instanceof LockTimeoutError) throw err;
+    throw guardFailure(options, err);
+  }
+}
+
+/** Who holds each guard in this process, for the message of a waiter queued behind it here. */
+const localHolders = new Map<string, LockHolderSeen>();
+
+/** Resolves with `previous`, or rejects with `timeout()` at the deadline. */
+async function waitUntil(previous: Promise<void>, deadline: number, timeout: () => Error): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      previous,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -143,21 +290,25 @@ export async function withGuard<T>(dir: string, options: GuardOptions, body: () 
   // The wait in this process's queue counts against the timeout too.
   const deadline = Date.now() + options.timeoutMs;
   const previous = localQueues.get(dir) ?? Promise.resolve();
-  const run = previous.then(
-    () => undefined,
-    () => undefined,
-  ).then(async () => {
+  let finish = (): void => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  // Those queued behind wait for this one, and (should it give up) for the ones in front.
+  const tail = previous.then(() => finished);
+  localQueues.set(dir, tail);
+  try {
+    await waitUntil(previous, deadline, () => new LockTimeoutError(options.what, options.timeoutMs, localHolders.get(dir)));
     const claim = await acquire(dir, options, deadline);
+    localHolders.set(dir, { ...(options.holder ?? defaultHolder()), since: Date.now() });
     try {
       return await body();
     } finally {
-      await fs.unlink(claim).catch(() => undefined);
+      localHolders.delete(dir);
+      await fs.unlink(join(dir, claim.name)).catch(() => undefined);
     }
-  });
-  localQueues.set(dir, run);
-  try {
-    return await run;
   } finally {
-    if (localQueues.get(dir) === run) localQueues.delete(dir);
+    finish();
+    if (localQueues.get(dir) === tail) localQueues.delete(dir);
   }
 }

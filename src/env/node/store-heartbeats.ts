@@ -15,14 +15,6 @@ import type { ClusterMembership } from '../env.js';
 import { errnoCode } from './store-files.js';
 import { holderName } from './store-paths.js';
 
-/**
- * The daemons beat once per round (about 10 s, longer while a round does
- * slow work): three missed rounds make a node offline. This costs no
- * recovery time — the master cannot take a lost node's agent lock before
- * its 120 s lease has run out anyway.
- */
-export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
-
 export function heartbeatPath(node: NodeName): string {
   return `nodes/${holderName(node)}/ha-heartbeat`;
 }

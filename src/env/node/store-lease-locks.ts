@@ -2,7 +2,7 @@
 // done by the store itself. A lock is a directory `priv/lock/<name>` (the
 // path pmxcfs uses) holding a file `holder` with the holder's name; the
 // directory's mtime is the lease, set to the store clock on every take and
-// renewal. A lease not renewed for LOCK_LIFETIME_SECONDS has expired and the
+// renewal. A lease not renewed for the lock lifetime has expired and the
 // lock may be taken over.
 //
 // Every decision — take, renew, take over, release — is made and carried out
@@ -10,11 +10,17 @@
 // lease and acting on them is one step as far as any other process can
 // tell: two processes racing for an expired lock are served one after the
 // other, and the second finds the lease renewed by the first.
+//
+// A fenced change (a write conditioned on holding the lock) runs under the
+// same guard: the holder and the lease are checked and the change made while
+// nobody can take the lock over. The holder file names a node, not a grant,
+// so a holder that lost the lock and took it back passes the check again;
+// between those two, its changes are refused.
 
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import { LOCK_LIFETIME_SECONDS } from './store.js';
+import { LockLostError, type StoreFence } from './store.js';
 import { errnoCode, writeAtomically } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { RESERVED_SEGMENT, holderName, lockName } from './store-paths.js';
@@ -24,11 +30,19 @@ export const LOCK_DIR = 'priv/lock';
 export interface LeaseLocks {
   lock(name: string, holder: NodeName): Promise<boolean>;
   unlock(name: string, holder: NodeName): Promise<boolean>;
+  /**
+   * Runs `change` under the lock's guard, after checking that the fence's
+   * holder has the lock and its lease has not run out; otherwise rejects
+   * with a LockLostError naming `what`.
+   */
+  whileHeld<T>(fence: StoreFence, what: string, change: () => Promise<T>): Promise<T>;
 }
 
 export interface LeaseLocksOptions {
   /** Milliseconds; leases are stamped and judged with it. */
   clock: () => number;
+  /** A lease not renewed this long (on `clock`) has expired. */
+  lifetimeMs: number;
   /** Longest wait for a lock's guard before answering false. */
   guardTimeoutMs: number;
   durable: boolean;
@@ -60,7 +74,7 @@ async function inspect(dir: string): Promise<LockState | undefined> {
 }
 
 export function createLeaseLocks(root: string, options: LeaseLocksOptions): LeaseLocks {
-  const lifetimeMs = LOCK_LIFETIME_SECONDS * 1000;
+  const { lifetimeMs } = options;
   const lockDir = (name: string): string => join(root, LOCK_DIR, lockName(name));
   const guardDir = (name: string): string => join(root, RESERVED_SEGMENT, 'guards', `lock-${name}`);
   const stamp = (dir: string, ms: number): Promise<void> => fs.utimes(dir, ms / 1000, ms / 1000);
@@ -70,7 +84,7 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
       const dir = lockDir(name);
       holderName(holder);
       try {
-        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `lock '${name}'` }, async () => {
+        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `exclusive access to lock '${name}'` }, async () => {
           const now = options.clock();
           const state = await inspect(dir);
           if (state === undefined) {
@@ -93,7 +107,7 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
       const dir = lockDir(name);
       holderName(holder);
       try {
-        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `lock '${name}'` }, async () => {
+        return await withGuard(guardDir(name), { timeoutMs: options.guardTimeoutMs, what: `exclusive access to lock '${name}'` }, async () => {
           const state = await inspect(dir);
           if (state === undefined || state.holder !== holder) return false;
           await fs.unlink(join(dir, 'holder'));
@@ -103,6 +117,18 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
       } catch {
         return false;
       }
+    },
+
+    async whileHeld(fence, what, change) {
+      const dir = lockDir(fence.lock);
+      holderName(fence.holder);
+      return withGuard(guardDir(fence.lock), { timeoutMs: options.guardTimeoutMs, what: `lock '${fence.lock}'` }, async () => {
+        const state = await inspect(dir);
+        if (state === undefined) throw new LockLostError(fence, what, 'the lock is free');
+        if (state.holder !== fence.holder) throw new LockLostError(fence, what, `'${state.holder ?? '(nobody readable)'}' holds it`);
+        if (options.clock() - state.renewedAtMs > lifetimeMs) throw new LockLostError(fence, what, 'its lease expired');
+        return change();
+      });
     },
   };
 }

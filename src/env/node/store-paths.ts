@@ -57,3 +57,17 @@ export function holderName(holder: string): string {
   }
   return holder;
 }
+
+/** A file path inside a lock domain's directory (`ha/...` for domain `ha`). */
+export function domainFilePath(domain: string, path: string): string {
+  const normal = filePath(path);
+  if (!normal.startsWith(`${domain}/`)) {
+    throw new Error(`invalid store path '${path}' for lock domain '${domain}': only files below '${domain}/' belong to it`);
+  }
+  return normal;
+}
+
+/** The lock domain a file belongs to: `ha` for the HA config files (as pmxcfs's domain-ha lock). */
+export function domainOf(path: string): string | undefined {
+  return filePath(path).startsWith('ha/') ? 'ha' : undefined;
+}

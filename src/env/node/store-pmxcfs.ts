@@ -18,11 +18,17 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
-import { LOCK_LIFETIME_SECONDS } from './store.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import { errnoCode } from './store-files.js';
 import { filePath, holderName, lockName } from './store-paths.js';
 
 export const CFS_LOCK_DIR = 'priv/lock';
+
+/**
+ * pmxcfs's fixed lock lifetime, which is the `default` timing profile's:
+ * that is why a pmxcfs cluster can run no other profile.
+ */
+const LOCK_LIFETIME_SECONDS = DEFAULT_PROFILE.lockLifetimeMs / 1000;
 
 /**
  * The few calls the lock algorithms make on pmxcfs. Tests substitute a fake
@@ -137,6 +143,8 @@ export interface CfsLockOptions {
   /** Pause between attempts. */
   retryMs: number;
   quorate: () => Promise<boolean>;
+  /** The error to fail with when the wait times out (default: cfs_lock's message). */
+  timeoutError?: () => Promise<Error>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -169,7 +177,10 @@ export async function withCfsLock<T>(
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') await fail(`cannot create '${path}' - ${message(err)}`);
     }
-    if (Date.now() >= deadline) await fail('got lock request timeout');
+    if (Date.now() >= deadline) {
+      if (options.timeoutError !== undefined && (await options.quorate().catch(() => false))) throw await options.timeoutError();
+      await fail('got lock request timeout');
+    }
     await cfs.utimes(path, 0, 0).catch(() => undefined);
     await sleep(options.retryMs * (0.5 + Math.random()));
   }

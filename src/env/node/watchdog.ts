@@ -4,12 +4,24 @@
 // in the reference. The in-memory variant is for tests and demonstrations,
 // where nothing may reset the machine.
 
-import { connectWatchdogMux, DEFAULT_WATCHDOG_MUX_SOCKET, type WatchdogMuxConnection } from '../../native/watchdog.js';
+import {
+  connectWatchdogMux,
+  DEFAULT_WATCHDOG_MUX_SOCKET,
+  type WatchdogMuxConnection,
+  type WatchdogMuxStatus,
+} from '../../native/watchdog.js';
+import type { MuxSettings } from '../timing.js';
 
 export interface WatchdogPort {
   /** Arms: from now on update() must come in time. Throws when it cannot arm. */
   open(): void;
   update(): void;
+  /**
+   * The running mux's view and settings, once open; undefined for a watchdog
+   * that resets nothing (there is no fence window to measure). Throws when
+   * the mux does not answer.
+   */
+  status(): WatchdogMuxStatus | undefined;
   /** `clean`: disarm (magic close). Otherwise the node will be reset. */
   close(clean: boolean): void;
   readonly armed: boolean;
@@ -26,6 +38,10 @@ export function muxWatchdog(socketPath: string = DEFAULT_WATCHDOG_MUX_SOCKET): W
     update() {
       if (connection === undefined) throw new Error('watchdog not open');
       connection.update();
+    },
+    status() {
+      if (connection === undefined) throw new Error('watchdog not open');
+      return connection.status();
     },
     close(clean) {
       if (connection === undefined) return;
@@ -58,6 +74,7 @@ export function recordingWatchdog(): RecordingWatchdog {
       if (!armed) throw new Error('watchdog not open');
       events.push('update');
     },
+    status: () => undefined,
     close(clean) {
       if (!armed) return;
       armed = false;
@@ -67,4 +84,23 @@ export function recordingWatchdog(): RecordingWatchdog {
       return armed;
     },
   };
+}
+
+/**
+ * Asks the watchdog-mux at `socketPath` for its settings, without becoming
+ * a client it watches: connect, query, close cleanly. Throws when it cannot
+ * be reached or does not answer (the reference's mux never answers).
+ */
+export function queryMuxSettings(socketPath: string = DEFAULT_WATCHDOG_MUX_SOCKET): MuxSettings {
+  const connection = connectWatchdogMux(socketPath);
+  try {
+    const status = connection.status();
+    return {
+      clientTimeoutMs: status.timeoutMs,
+      ...(status.tickMs !== undefined ? { tickMs: status.tickMs } : {}),
+      ...(status.deviceTimeoutMs !== undefined ? { deviceTimeoutMs: status.deviceTimeoutMs } : {}),
+    };
+  } finally {
+    connection.close(true);
+  }
 }

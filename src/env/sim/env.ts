@@ -14,12 +14,15 @@ import type {
   ServiceConfigChange,
   ServiceConfigSnapshot,
 } from '../env.js';
+import { coreTiming, DEFAULT_PROFILE } from '../timing.js';
 import { SimError, type SimHardware } from './hardware.js';
 import { formatDaemonLogLine } from './log.js';
 import { simResourceDriver } from './resources.js';
 
 /** Seconds a cluster lock stays valid without renewal. */
-const LOCK_TIMEOUT = 120;
+export const LOCK_TIMEOUT = DEFAULT_PROFILE.lockLifetimeMs / 1000;
+/** The simulator runs the reference's timing. */
+const TIMING = coreTiming(DEFAULT_PROFILE);
 
 export interface SimEnvOptions {
   /** A loop iteration whose sleeps add up to more ends the simulation (reference: 300). */
@@ -28,6 +31,8 @@ export interface SimEnvOptions {
 
 export interface SimEnv extends HaEnv {
   readonly daemon: 'crm' | 'lrm';
+  /** The daemon process died with its node: forget what only it knew (its lease, its watchdog). */
+  endProcess(): void;
 }
 
 export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' | 'lrm', options: SimEnvOptions): SimEnv {
@@ -55,11 +60,25 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     return hw.lock(name, nodename, curTime, LOCK_TIMEOUT, unlock, (msg) => log('info', msg)) === true;
   };
 
+  // The lock this daemon's watchdog protects: when it was last renewed, and
+  // the watchdog opened for it. The hardware's watchdog fires (and powers
+  // the node off) before the lease can run out, so a running daemon never
+  // sees either lapse; the check is bound all the same.
+  const protectedLock = daemon === 'crm' ? 'ha_manager_lock' : `ha_agent_${nodename}_lock`;
+  let renewedAt: number | undefined;
+  let watchdogHandle: string | undefined;
+  const takeLock = (name: string): boolean => {
+    const got = lock(name, false);
+    if (got && name === protectedLock) renewedAt = curTime;
+    return got;
+  };
+
   const agentLockName = (node: NodeName = nodename): string => `ha_agent_${node}_lock`;
 
   const env: SimEnv = {
     nodename,
     daemon,
+    timing: TIMING,
     getTime: () => curTime,
     log,
     sendNotification(notification: FenceNotification) {
@@ -146,7 +165,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     },
 
     async getHaManagerLock() {
-      const result = lock('ha_manager_lock', false);
+      const result = takeLock('ha_manager_lock');
       loopDelay += 1;
       return result;
     },
@@ -154,7 +173,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       return lock('ha_manager_lock', true);
     },
     async getHaAgentLock(node) {
-      const result = lock(agentLockName(node), false);
+      const result = takeLock(agentLockName(node));
       loopDelay += 1;
       return result;
     },
@@ -177,13 +196,23 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     },
 
     async watchdogOpen() {
-      return hw.watchdogOpen(nodename);
+      watchdogHandle = hw.watchdogOpen(nodename, daemon);
+      return watchdogHandle;
     },
     async watchdogUpdate(handle) {
       hw.watchdogUpdate(handle);
     },
     async watchdogClose(handle) {
       hw.watchdogClose(handle);
+      if (handle === watchdogHandle) watchdogHandle = undefined;
+    },
+    endProcess() {
+      renewedAt = undefined;
+      watchdogHandle = undefined;
+    },
+    leaseLapsed() {
+      if (renewedAt !== undefined && curTime - renewedAt > LOCK_TIMEOUT) return true;
+      return watchdogHandle !== undefined && !hw.hasWatchdog(watchdogHandle);
     },
 
     // No forking in the simulator: commands run inline, one after another.

@@ -12,12 +12,13 @@ import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import type { ClusterMembership, ClusterServiceStats, NodeUsageStats, ServiceConfigChange } from '../env.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import { formatLogLine } from './log.js';
 import { snapshotReusing } from './snapshot.js';
 import type { RawServiceConfigEntry, SimNodeHardware, SimScenario } from './scenario-input.js';
 
-/** Seconds without an update after which a watchdog fires. */
-export const WATCHDOG_TIMEOUT = 60;
+/** Seconds without an update after which a watchdog fires: the `default` profile's client timeout. */
+export const WATCHDOG_TIMEOUT = DEFAULT_PROFILE.clientTimeoutMs / 1000;
 const MIB = 1024 ** 2;
 const DEFAULT_SERVICE_CPU = 2.0;
 const DEFAULT_SERVICE_MAXCPU = 4.0;
@@ -51,13 +52,17 @@ interface NodeHardwareState extends SimNodeHardware {
 type StaticStats = { maxcpu?: number; maxmem?: number };
 type DynamicStats = { cpu?: number; mem?: number };
 
-interface ClusterLock {
+export interface ClusterLock {
   time: number;
   node: NodeName;
 }
 
-interface Watchdog {
+/** Which daemon of a node opened a watchdog. */
+export type WatchdogOwner = 'crm' | 'lrm';
+
+export interface Watchdog {
   node: NodeName;
+  owner: WatchdogOwner;
   updateTime: number;
 }
 
@@ -85,6 +90,7 @@ export class SimHardware {
   readonly #invalidEntries = new Set<Sid>();
   #running: Record<NodeName, Record<Sid, unknown>> = {};
   #managerStatus: Readonly<ManagerStatus>;
+  #managerStatusWrites = 0;
   #lrmStatus: Record<NodeName, Readonly<LrmStatus>> = {};
   #crmCommands = '';
   #locks: Record<string, ClusterLock> = {};
@@ -348,6 +354,13 @@ export class SimHardware {
     (this.#running[node] ??= {})[sid] = running ? 1 : 0;
   }
 
+  /** The services whose guest runs on `node` by its status flag (whether the node is powered or not). */
+  runningSids(node: NodeName): Sid[] {
+    const status = this.#running[node];
+    if (status === undefined) return [];
+    return Object.keys(status).filter((sid) => perlTrue(status[sid]));
+  }
+
   forgetRunning(node: NodeName, sid: Sid): void {
     const status = this.#running[node];
     if (status !== undefined) delete status[sid];
@@ -364,7 +377,13 @@ export class SimHardware {
   }
 
   writeManagerStatus(status: ManagerStatus): void {
+    this.#managerStatusWrites++;
     this.#managerStatus = snapshotReusing(status, this.#managerStatus);
+  }
+
+  /** How many times the manager status was written: lets an observer tell who wrote it. */
+  get managerStatusWrites(): number {
+    return this.#managerStatusWrites;
   }
 
   readLrmStatus(node: NodeName): Readonly<LrmStatus> {
@@ -455,13 +474,24 @@ export class SimHardware {
     return true;
   }
 
+  /** A lock's holder and last renewal as stored (expired or not); undefined when free. */
+  lockRecord(name: string): Readonly<ClusterLock> | undefined {
+    const held = this.#locks[name];
+    return held === undefined ? undefined : { ...held };
+  }
+
   // --- watchdogs ---
 
-  watchdogOpen(node: NodeName): string {
+  watchdogOpen(node: NodeName, owner: WatchdogOwner): string {
     this.#watchdogCounter++;
     const id = `WD:${node}:${this.#watchdogCounter}`;
-    this.#watchdogs.set(id, { node, updateTime: this.time });
+    this.#watchdogs.set(id, { node, owner, updateTime: this.time });
     return id;
+  }
+
+  /** Every open watchdog, expired or not (an expired one fires at the next check). */
+  openWatchdogs(): Readonly<Watchdog>[] {
+    return [...this.#watchdogs.values()].map((wd) => ({ ...wd }));
   }
 
   watchdogUpdate(id: string): void {
@@ -476,6 +506,11 @@ export class SimHardware {
     if (wd === undefined) throw new SimError(`no such watchdog handle '${id}'`);
     if (this.time - wd.updateTime > WATCHDOG_TIMEOUT) throw new SimError('watchdog expired', 'Hardware.pm line 1184');
     this.#watchdogs.delete(id);
+  }
+
+  /** Whether the watchdog is still open (neither closed nor fired). */
+  hasWatchdog(id: string): boolean {
+    return this.#watchdogs.has(id);
   }
 
   /** False when one of the node's watchdogs expired (it is removed then). */

@@ -65,6 +65,10 @@ function baseDriver(hw: SimHardware, env: HaEnv, type: string, self: () => Resou
       await env.sleep(OPERATION_SECONDS);
       hw.setRunning(node, sid, false);
     },
+    async hardStop(name) {
+      // As a power cut: no lock check, no delay, whatever the guest is.
+      hw.setRunning(node, sidOf(name), false);
+    },
     async migrate(name, target, online) {
       const sid = sidOf(name);
       const task = online ? 'migrate' : 'relocate';

@@ -13,7 +13,8 @@ import { leadingNumber } from '../../core/format.js';
 import type { NodeName } from '../../core/types.js';
 import { createSimEnv, type SimEnv } from './env.js';
 import { SimError, SimHardware } from './hardware.js';
-import type { SimScenario } from './scenario-input.js';
+import type { SimDaemonStates, SimObservation, SimObserver, SimStep } from './observer.js';
+import { assertSimScenario, type SimScenario } from './scenario-input.js';
 
 /** Simulated seconds after the last command at which the run ends. */
 const RUN_OUT_SECONDS = 500;
@@ -29,6 +30,8 @@ export interface SimulationOptions {
   maxSimTime?: number;
   /** Allow more nodes than the reference's lock and watchdog timing supports (30). */
   allowManyNodes?: boolean;
+  /** Shown every step of the run (invariant checkers); it only reads. */
+  observer?: SimObserver;
 }
 
 interface NodeDaemons {
@@ -44,6 +47,21 @@ interface Simulation {
   hw: SimHardware;
   daemons: Record<NodeName, NodeDaemons>;
   lrmProcess: LrmProcessState;
+  observer?: SimObserver;
+  /** What the observer sees; its counters advance with the run. */
+  observation: SimObservation & { loop: number; round: number };
+}
+
+function observe(sim: Simulation, step: SimStep): void {
+  sim.observer?.step(sim.observation, step);
+}
+
+function daemonStates(sim: Simulation, node: NodeName): SimDaemonStates {
+  const d = sim.daemons[node];
+  return {
+    ...(d?.crm ? { crm: d.crm.status.state } : {}),
+    ...(d?.lrm ? { lrm: { state: d.lrm.status.state, mode: d.lrm.mode } } : {}),
+  };
 }
 
 function requireHaResourceId(id: string): string {
@@ -68,6 +86,8 @@ function powerOff(sim: Simulation, node: NodeName, d: NodeDaemons): void {
     d.lrm = undefined;
     d.lrmRestart = false;
   }
+  d.crmEnv.endProcess();
+  d.lrmEnv.endProcess();
   sim.hw.watchdogReset(node);
   sim.hw.clearRunning(node);
 }
@@ -175,6 +195,11 @@ async function crmCommand(sim: Simulation, node: NodeName, d: NodeDaemons, actio
 
 /** Applies one scripted hardware command, logged under `source`. */
 export async function simHardwareCommand(sim: Simulation, command: string, source: string): Promise<void> {
+  await applyHardwareCommand(sim, command, source);
+  observe(sim, { kind: 'command', command, source });
+}
+
+async function applyHardwareCommand(sim: Simulation, command: string, source: string): Promise<void> {
   const { hw } = sim;
   const [cmd, objectId, action = '', ...params] = command.split(/\s+/);
   if (!objectId) throw new SimError('sim_hardware_cmd: no node or service for command specified', 'Hardware.pm line 812');
@@ -252,6 +277,7 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
     if (!skip.crm) exited = !(await crmIteration(d.crm));
     else if (firstLoop) hw.log('info', 'skipping CRM round', 'run-loop');
     hw.time = Math.max(hw.time, d.crmEnv.getTime());
+    if (!skip.crm) observe(sim, { kind: 'daemon', node, daemon: 'crm' });
 
     if (exited) {
       d.crmEnv.log('info', 'exit (loop end)');
@@ -274,6 +300,7 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
     if (!skip.lrm) exited = !(await lrmIteration(d.lrm));
     else if (firstLoop) hw.log('info', 'skipping LRM round', 'run-loop');
     hw.time = Math.max(hw.time, d.lrmEnv.getTime());
+    if (!skip.lrm) observe(sim, { kind: 'daemon', node, daemon: 'lrm' });
 
     if (exited) {
       d.lrmEnv.log('info', 'exit (loop end)');
@@ -299,9 +326,10 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
     sim.daemons[n].crm = undefined;
     sim.daemons[n].lrm = undefined;
   }
+  observe(sim, { kind: 'turn-end', node });
 }
 
-async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<SimulationOptions, 'write' | 'kernel'>>): Promise<void> {
+async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<SimulationOptions, 'write' | 'kernel' | 'observer'>>): Promise<void> {
   const { hw } = sim;
   const rounds = cmdlist.map((round) => [...round]);
   let lastCommandTime = 0;
@@ -310,6 +338,7 @@ async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<
   const skip = { crm: 0, lrm: 0 };
 
   for (;;) {
+    sim.observation.loop++;
     const start = hw.time;
     const loopTime = Math.max(20, hw.nodes.length * 2);
     if (loopTime >= 60 && !options.allowManyNodes) {
@@ -340,6 +369,10 @@ async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<
     if (loopCount % 5 === 0) {
       const round = rounds.shift();
       if (round === undefined && hw.time - lastCommandTime > RUN_OUT_SECONDS) return;
+      if (round !== undefined) {
+        observe(sim, { kind: 'round', index: sim.observation.round });
+        sim.observation.round++;
+      }
       for (const command of round ?? []) {
         lastCommandTime = hw.time;
         const delay = /^delay\s+(\d+)\s*$/.exec(command);
@@ -368,14 +401,24 @@ function exitMessage(err: unknown): string {
 }
 
 /**
- * Runs a scenario to its end and writes the log. Throws when the scenario
- * cannot even be set up (bad files); failures during the run end it with
- * the reference's error line instead.
+ * Runs a scenario to its end and writes the log. Rejects when the scenario
+ * is no scenario object or cannot even be set up (bad files); failures
+ * during the run end it with the reference's error line instead.
  */
 export async function runSimulation(scenario: SimScenario, options: SimulationOptions): Promise<void> {
+  assertSimScenario(scenario);
+  if (typeof options?.write !== 'function') {
+    throw new TypeError('runSimulation needs options.write, a function that receives each log line');
+  }
   const hw = new SimHardware(scenario, { kernel: options.kernel ?? typescriptScoringKernel, write: options.write });
   const envOptions = { maxLoopDelay: options.maxLoopDelay ?? 300 };
-  const sim: Simulation = { hw, daemons: {}, lrmProcess: { wroteStatusAtStartup: false } };
+  const sim: Simulation = {
+    hw,
+    daemons: {},
+    lrmProcess: { wroteStatusAtStartup: false },
+    observer: options.observer,
+    observation: { hw, loop: 0, round: 0, daemons: (node) => daemonStates(sim, node) },
+  };
   for (const node of hw.nodes) {
     sim.daemons[node] = {
       crmEnv: createSimEnv(hw, node, 'crm', envOptions),
@@ -386,6 +429,7 @@ export async function runSimulation(scenario: SimScenario, options: SimulationOp
   }
 
   hw.log('info', 'starting simulation');
+  observe(sim, { kind: 'start' });
   try {
     await run(sim, scenario.cmdlist, {
       maxLoopDelay: envOptions.maxLoopDelay,
@@ -394,7 +438,9 @@ export async function runSimulation(scenario: SimScenario, options: SimulationOp
     });
   } catch (err) {
     hw.log('err', exitMessage(err));
+    sim.observer?.end(sim.observation, errorText(err));
     return;
   }
   hw.log('info', 'exit simulation - done');
+  sim.observer?.end(sim.observation);
 }

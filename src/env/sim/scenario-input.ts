@@ -39,3 +39,48 @@ export interface SimScenario {
   /** Initial running services per node (service_status_<node>). */
   serviceStatus?: Record<NodeName, Record<Sid, unknown>>;
 }
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string '${value}'`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+const OPTIONAL_OBJECTS = [
+  'hardwareStatus',
+  'managerStatus',
+  'serviceConfig',
+  'datacenter',
+  'staticServiceStats',
+  'dynamicServiceStats',
+  'serviceStatus',
+] as const;
+
+/**
+ * Throws a TypeError saying what is wrong unless `value` has the shape of a
+ * SimScenario: library callers (JavaScript ones included) hand it in
+ * directly, and a folder name passed instead must not start a run.
+ */
+export function assertSimScenario(value: unknown): asserts value is SimScenario {
+  const hint = 'read a scenario folder with loadScenario(dir), or run one with simulateDir(dir)';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`expected a scenario object, got ${describeValue(value)} (${hint})`);
+  }
+  const scenario = value as Record<string, unknown>;
+  const cmdlist = scenario.cmdlist;
+  if (!Array.isArray(cmdlist) || !cmdlist.every((round) => Array.isArray(round) && round.every((c) => typeof c === 'string'))) {
+    throw new TypeError(`scenario.cmdlist must be an array of rounds, each an array of command strings (${hint})`);
+  }
+  for (const key of OPTIONAL_OBJECTS) {
+    const field = scenario[key];
+    if (field !== undefined && (typeof field !== 'object' || field === null || Array.isArray(field))) {
+      throw new TypeError(`scenario.${key} must be an object when given, got ${describeValue(field)}`);
+    }
+  }
+  for (const key of ['label', 'rulesConfig', 'groups'] as const) {
+    if (scenario[key] !== undefined && typeof scenario[key] !== 'string') {
+      throw new TypeError(`scenario.${key} must be a string when given, got ${describeValue(scenario[key])}`);
+    }
+  }
+}

@@ -4,7 +4,7 @@
 //! clean close. The status query is our addition; the original mux would
 //! take it for an update and never answer.
 
-use super::state::ClientStatus;
+use super::state::{ClientStatus, MuxTiming};
 use std::time::Duration;
 
 /// Written as the last byte before disconnecting: release me cleanly.
@@ -14,15 +14,25 @@ pub const UPDATE: u8 = 0;
 /// Asks for one status line; does not count as an update.
 pub const STATUS_QUERY: u8 = b'?';
 
-/// `ok <remaining_ms> <timeout_ms>\n`, or `stopped ...` once the mux no
-/// longer feeds the device.
+/// `ok <remaining_ms> <timeout_ms> <tick_ms> <device_timeout_ms>\n`, or
+/// `stopped ...` once the mux no longer feeds the device. The last two
+/// fields came later: a reader takes the first three and ignores the rest,
+/// so older clients read newer lines and the other way round.
 pub fn format_status(status: &ClientStatus) -> String {
-    format!(
-        "{} {} {}\n",
+    let mut line = format!(
+        "{} {} {}",
         if status.feeding { "ok" } else { "stopped" },
         status.remaining.as_millis(),
         status.timeout.as_millis()
-    )
+    );
+    if let Some(mux) = status.mux {
+        line += &format!(
+            " {} {}",
+            mux.tick.as_millis(),
+            mux.device_timeout.as_millis()
+        );
+    }
+    line + "\n"
 }
 
 pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
@@ -46,10 +56,25 @@ pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
     };
     let remaining = Duration::from_millis(number()?);
     let timeout = Duration::from_millis(number()?);
+    let mux = match parts.next() {
+        None => None,
+        Some(tick) => {
+            let tick = tick.parse::<u64>().map_err(|_| bad())?;
+            let device = parts
+                .next()
+                .and_then(|p| p.parse::<u64>().ok())
+                .ok_or_else(bad)?;
+            Some(MuxTiming {
+                tick: Duration::from_millis(tick),
+                device_timeout: Duration::from_millis(device),
+            })
+        }
+    };
     Ok(ClientStatus {
         remaining,
         timeout,
         feeding,
+        mux,
     })
 }
 
@@ -59,13 +84,24 @@ mod tests {
 
     #[test]
     fn status_lines_round_trip() {
-        let s = ClientStatus {
+        let old = ClientStatus {
             remaining: Duration::from_millis(59_250),
             timeout: Duration::from_secs(60),
             feeding: true,
+            mux: None,
         };
-        assert_eq!(format_status(&s), "ok 59250 60000\n");
-        assert_eq!(parse_status("ok 59250 60000\n").unwrap(), s);
+        assert_eq!(format_status(&old), "ok 59250 60000\n");
+        assert_eq!(parse_status("ok 59250 60000\n").unwrap(), old);
+        let s = ClientStatus {
+            mux: Some(MuxTiming {
+                tick: Duration::from_millis(250),
+                device_timeout: Duration::from_secs(2),
+            }),
+            ..old
+        };
+        assert_eq!(format_status(&s), "ok 59250 60000 250 2000\n");
+        assert_eq!(parse_status("ok 59250 60000 250 2000\n").unwrap(), s);
+        assert!(parse_status("ok 59250 60000 250\n").is_err());
         assert!(!parse_status("stopped 0 60000\n").unwrap().feeding);
         assert!(parse_status("hello\n").unwrap_err().contains("hello"));
         assert!(parse_status("ok 1\n").is_err());

@@ -4,7 +4,9 @@
 //! slow, can delay a keep-alive.
 
 use super::protocol::format_status;
-use super::state::{ClientId, MuxEvent, MuxSettings, MuxState, StopReason};
+use super::state::{
+    ClientId, ClientStatus, MuxEvent, MuxSettings, MuxState, MuxTiming, StopReason,
+};
 use crate::sys;
 use crate::watchdog::{Release, Released, Watchdog, WatchdogDevice};
 use std::collections::HashMap;
@@ -80,6 +82,8 @@ struct Inner {
     mux: MuxState,
     streams: HashMap<ClientId, UnixStream>,
     closing: bool,
+    /// Reported to status queries, known once the device is armed.
+    timing: Option<MuxTiming>,
 }
 
 struct Shared {
@@ -193,6 +197,7 @@ impl MuxServer {
                 mux: MuxState::new(config.settings),
                 streams: HashMap::new(),
                 closing: false,
+                timing: None,
             }),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -216,6 +221,11 @@ impl MuxServer {
         stop_requested: &dyn Fn() -> bool,
     ) -> ServerExit {
         let shared = self.shared;
+        // Before the first client is accepted: every status answer carries it.
+        shared.lock().timing = Some(MuxTiming {
+            tick: shared.config.tick,
+            device_timeout: Duration::from_secs(watchdog.timeout_secs().into()),
+        });
         let accept_shared = shared.clone();
         let listener = self.listener;
         let acceptor = thread::spawn(move || accept_loop(listener, accept_shared));
@@ -370,7 +380,10 @@ fn read_client(id: ClientId, mut stream: UnixStream, shared: Arc<Shared>) {
         let now = Instant::now();
         let (queries, event) = inner.mux.receive(id, &buf[..n], now);
         shared.report(&inner, event.as_slice());
-        let status = inner.mux.status(id, now);
+        let status = inner.mux.status(id, now).map(|s| ClientStatus {
+            mux: inner.timing,
+            ..s
+        });
         drop(inner);
         if let Some(status) = status {
             for _ in 0..queries {

@@ -21,7 +21,7 @@ pub struct MuxSettings {
 impl Default for MuxSettings {
     fn default() -> Self {
         MuxSettings {
-            client_timeout: super::DEFAULT_CLIENT_TIMEOUT,
+            client_timeout: crate::timing::default_profile().client_timeout,
             warn_before: super::DEFAULT_WARN_BEFORE,
             max_clients: super::MAX_CLIENTS,
         }
@@ -141,8 +141,19 @@ impl fmt::Display for ConnectRefused {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientStatus {
     pub remaining: Duration,
+    /// The client timeout.
     pub timeout: Duration,
     pub feeding: bool,
+    /// The mux's keep-alive interval and the device's applied timeout,
+    /// which together with the client timeout make the fence window. The
+    /// server adds them; a mux of an older version does not report them.
+    pub mux: Option<MuxTiming>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MuxTiming {
+    pub tick: Duration,
+    pub device_timeout: Duration,
 }
 
 struct Client {
@@ -300,6 +311,7 @@ impl MuxState {
             remaining: timeout.saturating_sub(now.saturating_duration_since(client.last_update)),
             timeout,
             feeding: self.stopped.is_none(),
+            mux: None,
         })
     }
 

@@ -1,0 +1,150 @@
+// The timing profiles as shipped (share/timing-profiles.cfg, read once) and
+// the arithmetic that relates their numbers: the fence window and the
+// safety inequality, the store outage a cluster rides out, and the failover
+// time a node reset implies. docs/RELIABILITY.md ("Timing") derives each
+// formula; `ha-manager check-timings` prints them.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { fenceWindowMs, formatDuration, parseTimingProfiles, type FenceWindow, type TimingProfile } from '../config/timing-profiles.js';
+import type { CoreTiming } from './env.js';
+
+export const TIMING_PROFILES_FILE = fileURLToPath(new URL('../../share/timing-profiles.cfg', import.meta.url));
+
+export const TIMING_PROFILES: Readonly<Record<string, TimingProfile>> = parseTimingProfiles(
+  readFileSync(TIMING_PROFILES_FILE, 'utf8'),
+  TIMING_PROFILES_FILE,
+);
+
+export const DEFAULT_PROFILE_NAME = 'default';
+export const DEFAULT_PROFILE: TimingProfile = TIMING_PROFILES[DEFAULT_PROFILE_NAME];
+
+export function profileNames(): string[] {
+  return Object.keys(TIMING_PROFILES);
+}
+
+/** The named profile; throws naming the known ones. */
+export function timingProfile(name: string): TimingProfile {
+  if (!Object.hasOwn(TIMING_PROFILES, name)) {
+    throw new Error(`unknown timing profile '${name}' (known: ${profileNames().join(', ')})`);
+  }
+  return TIMING_PROFILES[name];
+}
+
+export function coreTiming(p: TimingProfile): CoreTiming {
+  return {
+    lrmRound: p.lrmRoundMs / 1000,
+    crmRound: p.crmRoundMs / 1000,
+    lockRetry: p.lockRetryMs / 1000,
+    fenceDelay: p.fenceDelayMs / 1000,
+  };
+}
+
+/** After a successful renewal, how long feeding the watchdog stays allowed. */
+export function feedSlackMs(p: TimingProfile): number {
+  return p.lockLifetimeMs - fenceWindowMs(p);
+}
+
+/**
+ * The longest store outage that resets no node: the last feed came up to
+ * one LRM round before the outage; after it, a lock call in flight may take
+ * the store timeout to fail and the next attempt comes one retry interval
+ * later. The renewal (and feed) must land within the client timeout.
+ */
+export function outageWithoutResetMs(p: TimingProfile): number {
+  return p.clientTimeoutMs - p.lrmRoundMs - p.lockRetryMs - p.storeTimeoutMs;
+}
+
+/**
+ * The longest store outage that fences no node: the master sees the node
+ * offline a heartbeat timeout after its last beat (up to one LRM round before
+ * the outage) and fences a fence delay after the last round that saw it
+ * online; the node's first beat after the outage may take a failed call, a
+ * retry and a round, and the master must see it in its next round.
+ */
+export function outageWithoutFenceMs(p: TimingProfile): number {
+  return p.heartbeatTimeoutMs + p.fenceDelayMs - 2 * p.lrmRoundMs - p.storeTimeoutMs - p.lockRetryMs - 2 * p.crmRoundMs;
+}
+
+/**
+ * Worst failover after the reset of a node that is not the master, from the
+ * last moment its service ran to the recovered one being started (plus the
+ * service's own start time): the master may take the node's agent lock once
+ * its lease ran out and the node is fenced, in its next round, and the
+ * target's LRM acts in its next round.
+ */
+export function worstFailoverMs(p: TimingProfile): number {
+  const fenced = p.heartbeatTimeoutMs + p.crmRoundMs + p.fenceDelayMs;
+  return Math.max(p.lockLifetimeMs, fenced) + p.crmRoundMs + p.lrmRoundMs;
+}
+
+/**
+ * The same when the reset node was the master: a slave takes the manager
+ * lock once it expired (its attempts are a second apart), and as a new master
+ * waits a full fence delay from its first round before fencing.
+ */
+export function worstMasterFailoverMs(p: TimingProfile): number {
+  const takeover = Math.max(p.lockLifetimeMs, p.heartbeatTimeoutMs) + 1000;
+  return takeover + p.fenceDelayMs + p.crmRoundMs + p.lrmRoundMs;
+}
+
+/** What a running watchdog-mux reports about itself (its status answer). */
+export interface MuxSettings {
+  readonly clientTimeoutMs: number;
+  readonly tickMs?: number;
+  readonly deviceTimeoutMs?: number;
+}
+
+/**
+ * The fence window a running mux really gives, with the profile's margin;
+ * or why it cannot be known (a mux that does not report its tick and device
+ * timeout: an older version, or the reference's).
+ */
+export function measuredFenceWindow(p: TimingProfile, mux: MuxSettings): FenceWindow | string {
+  if (mux.tickMs === undefined || mux.deviceTimeoutMs === undefined) {
+    return `watchdog-mux reports its client timeout (${formatDuration(mux.clientTimeoutMs)}) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux`;
+  }
+  return { clientTimeoutMs: mux.clientTimeoutMs, muxTickMs: mux.tickMs, deviceTimeoutMs: mux.deviceTimeoutMs, marginMs: p.marginMs };
+}
+
+/** `client 60s + tick 1s + device 10s + margin 5s = 76s`. */
+export function describeFenceWindow(w: FenceWindow): string {
+  return (
+    `client ${formatDuration(w.clientTimeoutMs)} + tick ${formatDuration(w.muxTickMs)} + device ${formatDuration(w.deviceTimeoutMs)} + ` +
+    `margin ${formatDuration(w.marginMs)} = ${formatDuration(fenceWindowMs(w))}`
+  );
+}
+
+/** The safety inequality with its slack: `window < lock lifetime` or why not. */
+export function describeInequality(p: TimingProfile, w: FenceWindow): { safe: boolean; text: string } {
+  const window = fenceWindowMs(w);
+  const slack = p.lockLifetimeMs - window;
+  return slack > 0
+    ? { safe: true, text: `fence window ${describeFenceWindow(w)} < lock lifetime ${formatDuration(p.lockLifetimeMs)} (slack ${formatDuration(slack)}): safe` }
+    : {
+        safe: false,
+        text:
+          `fence window ${describeFenceWindow(w)} is not shorter than the lock lifetime ${formatDuration(p.lockLifetimeMs)}: ` +
+          'a lock could expire before the watchdog has fired, so another node could recover services still running here',
+      };
+}
+
+/**
+ * Why a daemon must not arm a real watchdog with this profile and mux, or
+ * undefined when it may. The mux runs on real time: on a scaled clock the
+ * lock lifetime shrinks and the fence window does not.
+ */
+export function armingProblem(p: TimingProfile, mux: MuxSettings, timeScale: number): string | undefined {
+  if (timeScale !== 1) {
+    return (
+      `the cluster runs at time-scale ${timeScale}, so its ${formatDuration(p.lockLifetimeMs)} lock lifetime lasts ` +
+      `${formatDuration(Math.round(p.lockLifetimeMs / timeScale))} of real time, but watchdog-mux runs on real time ` +
+      `(client timeout ${formatDuration(mux.clientTimeoutMs)}): a scaled cluster must run with --no-watchdog`
+    );
+  }
+  const window = measuredFenceWindow(p, mux);
+  if (typeof window === 'string') return window;
+  const { safe, text } = describeInequality(p, window);
+  return safe ? undefined : text;
+}

@@ -1,0 +1,142 @@
+// `ha-manager timing set` and `ha-manager check-timings`: writing the
+// cluster's timing, and showing the profile's numbers, the safety inequality
+// and the failover they imply, measured against a running watchdog-mux.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { PATHS } from '../../src/env/node/layout.js';
+import { loadNative } from '../../src/native/loader.js';
+import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
+import { createHarness } from './harness.js';
+
+const NO_MUX = '/nonexistent/watchdog-mux.sock';
+
+describe('ha-manager timing set', () => {
+  it('writes the profile, and a scaled clock with its epoch', async () => {
+    const h = createHarness();
+    expect((await h.run('timing', 'set', '--profile', 'fast')).code).toBe(0);
+    expect(await h.read(PATHS.timing)).toBe('profile: fast\n');
+    expect((await h.run('timing', 'set', '--time-scale', '20', '--epoch', '1000')).code).toBe(0);
+    expect(await h.read(PATHS.timing)).toBe('profile: fast\ntime-scale: 20\nepoch: 1000\n');
+    // the profile alone keeps the clock
+    expect((await h.run('timing', 'set', '--profile', 'default')).code).toBe(0);
+    expect(await h.read(PATHS.timing)).toBe('profile: default\ntime-scale: 20\nepoch: 1000\n');
+    expect((await h.run('timing', 'set', '--time-scale', '1')).code).toBe(0);
+    expect(await h.read(PATHS.timing)).toBe('profile: default\n');
+  });
+
+  it('starts a new scaled clock now unless told otherwise', async () => {
+    const h = createHarness();
+    const before = Date.now();
+    expect((await h.run('timing', 'set', '--time-scale', '10')).code).toBe(0);
+    const epoch = Number(/epoch: (\d+)/.exec((await h.read(PATHS.timing)) ?? '')?.[1]);
+    expect(epoch).toBeGreaterThanOrEqual(before);
+    expect(epoch).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('refuses an unknown profile as a usage error', async () => {
+    const h = createHarness();
+    expect(await h.run('timing', 'set', '--profile', 'slow')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "400 Parameter verification failed.\nprofile: value 'slow' does not have a value in the enumeration 'default, fast'\n\n" +
+        "USAGE: ha-manager timing set [OPTIONS]\n(run 'ha-manager help' for the commands, 'ha-manager help <command>' for one)\n",
+    });
+    expect(await h.read(PATHS.timing)).toBeUndefined();
+  });
+});
+
+describe('ha-manager check-timings', () => {
+  it("prints the cluster's profile, the inequality with its slack and the failover it implies", async () => {
+    const h = createHarness();
+    await h.write(PATHS.timing, 'profile: fast\n');
+    const r = await h.run('check-timings', '--watchdog-socket', NO_MUX);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 12)).toEqual([
+      "timing profile 'fast' (from ha/timing.cfg)",
+      '  lock lifetime       16s',
+      '  mux client timeout  11500ms',
+      '  mux tick            250ms',
+      '  device timeout      2s',
+      '  margin              1s',
+      '  LRM round           1s',
+      '  CRM round           1s',
+      '  lock retry          1s',
+      '  store timeout       1s',
+      '  heartbeat timeout   14s',
+      '  fence delay         1s',
+    ]);
+    expect(lines[12]).toBe('fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe');
+    expect(lines[13]).toBe('store outage ridden out: up to 8500ms without a reset, 9s without a fence (half the lock lifetime: 8s)');
+    expect(lines[14]).toBe('worst failover after a node reset: 18s, 20s when it was the master\'s node (plus the service\'s start time)');
+    expect(lines[15]).toMatch(/^watchdog-mux at \/nonexistent\/watchdog-mux.sock: not checked - /);
+  });
+
+  it('takes a profile to check from --profile, the default profile without a timing.cfg', async () => {
+    const h = createHarness();
+    const r = await h.run('check-timings', '--watchdog-socket', NO_MUX);
+    expect(r.stdout.split('\n')[0]).toBe("timing profile 'default' (from ha/timing.cfg)");
+    expect(r.stdout).toContain('fence window client 60s + tick 1s + device 10s + margin 5s = 76s < lock lifetime 120s (slack 44s): safe');
+    expect(r.stdout).toContain('worst failover after a node reset: 140s, 201s when it was the master\'s node');
+    const fast = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', NO_MUX);
+    expect(fast.stdout.split('\n')[0]).toBe("timing profile 'fast' (from --profile)");
+  });
+
+  describe('against a running watchdog-mux', () => {
+    const binary = findWatchdogMuxBinary().path;
+    const native = loadNative().binding !== undefined;
+    const reason = 'SKIPPED: needs the native addon and watchdog-mux (npm run build:native)';
+    if (!binary || !native) {
+      if (process.env.HA_REQUIRE_NATIVE === '1') throw new Error(`HA_REQUIRE_NATIVE=1: ${reason}`);
+      console.warn(`check-timings against watchdog-mux: ${reason}`);
+    }
+    const muxes: { proc: ChildProcess; dir: string }[] = [];
+    afterEach(() => {
+      for (const { proc, dir } of muxes.splice(0)) {
+        proc.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    const startMux = async (...args: string[]): Promise<string> => {
+      const dir = mkdtempSync(join(tmpdir(), 'ha-check-timings-'));
+      const socket = join(dir, 'mux.sock');
+      const proc = spawn(binary!, ['--socket', socket, '--active-marker', 'none', '--fake-device', '--no-journal-sync', ...args], {
+        stdio: 'ignore',
+      });
+      muxes.push({ proc, dir });
+      for (let i = 0; !existsSync(socket); i++) {
+        if (i > 1000) throw new Error('watchdog-mux did not create its socket');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return socket;
+    };
+
+    it.skipIf(!binary || !native)('passes a mux started with the profile, measuring its settings', async () => {
+      const socket = await startMux('--profile', 'fast');
+      const h = createHarness();
+      const r = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', socket);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        `watchdog-mux at ${socket}: fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe`,
+      );
+    });
+
+    it.skipIf(!binary || !native)('fails on a mux whose client timeout lets a lock expire first', async () => {
+      const socket = await startMux('--profile', 'fast', '--client-timeout-ms', '14000');
+      const h = createHarness();
+      const r = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', socket);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        `watchdog-mux at ${socket}: fence window client 14s + tick 250ms + device 2s + margin 1s = 17250ms is not shorter than the lock lifetime 16s`,
+      );
+      expect(r.stderr).toBe('unsafe: the daemons on this node would refuse to arm the watchdog\n');
+    });
+  });
+});
