@@ -13,7 +13,8 @@
 //
 // Default (what `npm run bench` runs): the directory store, 1,000 services
 // per node and 1,000 in the cluster, a few minutes. HA_BENCH_FULL=1 (or
-// --full) adds etcd and the 10,000-service cluster (~30 minutes);
+// --full when run directly) adds etcd and the 10,000-service cluster (~30
+// minutes);
 // HA_BENCH_STORES=dir,etcd picks stores. Targets (issue 8): all 1,000 per
 // node started within 30 s; an idle LRM below 10 % of one core at 1,000.
 // Run after `npm run build`.

@@ -114,10 +114,9 @@ export function machineLoad() {
 }
 
 /**
- * Starts a cluster. Options: store 'dir' | 'etcd'; nodes (names);
- * servicesPerNode; actionMs (script time, default 10); maxWorkers (default 4);
- * startDaemons (default true); logLevel passthrough is not needed: logs go to
- * <base>/logs/<node>-<daemon>.log.
+ * Starts a cluster. Options: store 'dir' | 'etcd'; nodes (default node1..3);
+ * servicesPerNode; actionMs (script time per action, default 10);
+ * maxWorkers (default 4). Daemon logs go to <base>/logs/<node>-<daemon>.log.
  */
 export async function startCluster(options) {
   const nodes = options.nodes ?? ['node1', 'node2', 'node3'];
@@ -162,9 +161,7 @@ export async function startCluster(options) {
     }
 
     cluster.startedAt = performance.now();
-    if (options.startDaemons !== false) {
-      for (const node of nodes) for (const kind of ['crm', 'lrm']) cluster.daemons.push(startDaemon(cluster, kind, node, scriptsDir));
-    }
+    for (const node of nodes) for (const kind of ['crm', 'lrm']) cluster.daemons.push(startDaemon(cluster, kind, node, scriptsDir));
   } catch (err) {
     await stopCluster(cluster);
     throw err;
