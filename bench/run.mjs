@@ -4,12 +4,15 @@
 //   npm run bench [-- fuzz simulator]
 //
 // Build first (`npm run build`): benchmarks import from dist/.
+// `--lab` (or HA_BENCH_LAB=1) also runs the cluster lab's campaigns
+// (lab.bench.mjs), which take hours and need root; without it they say so.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
+const env = process.argv.includes('--lab') ? { ...process.env, HA_BENCH_LAB: '1' } : process.env;
 const failed = [];
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.mjs'))
@@ -21,7 +24,7 @@ if (files.length === 0) {
 }
 for (const file of files) {
   console.log(`\n=== ${file}`);
-  const { status } = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit' });
+  const { status } = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit', env });
   if (status !== 0) failed.push(file);
 }
 if (failed.length > 0) {

@@ -9,10 +9,11 @@ use ha_native_core::mux::{
 };
 use ha_native_core::timing::{self, Profile};
 use ha_native_core::watchdog::{
-    open_watchdog, DeviceSelection, FakeDevice, FakeDeviceOptions, SystemHost, Watchdog,
-    WatchdogDevice, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH,
+    open_watchdog, watch_expiry, DeviceSelection, FakeDevice, FakeDeviceOptions, SystemHost,
+    Watchdog, WatchdogDevice, DEFAULT_DEFAULTS_FILE, DEFAULT_DEVICE_PATH,
 };
-use ha_native_core::{install_termination_handlers, termination_signal};
+use ha_native_core::{install_termination_handlers, monotonic_now_ns, termination_signal};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,6 +42,11 @@ options:
                            (tests and benchmarks only: this node is NOT protected)
   --record-keepalives FILE with --fake-device, append each keep-alive's
                            CLOCK_MONOTONIC time in ns to FILE
+  --fake-device-expired FILE|exit:CODE
+                           with --fake-device, when the simulated timer runs
+                           out (where a real device would reset the node):
+                           append its CLOCK_MONOTONIC time in ns to FILE, or
+                           exit at once with status CODE (1-255)
   -h, --help               show this help
   -V, --version            print the version and where this binary is
 ";
@@ -56,12 +62,64 @@ fn version_text() -> String {
     )
 }
 
+/// What to do when the simulated device's timer runs out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ExpiryAction {
+    AppendTo(PathBuf),
+    Exit(u8),
+}
+
+impl ExpiryAction {
+    fn parse(v: &str) -> Result<ExpiryAction, String> {
+        match v.strip_prefix("exit:") {
+            Some(code) => code
+                .parse::<u8>()
+                .ok()
+                .filter(|c| *c > 0)
+                .map(ExpiryAction::Exit)
+                .ok_or_else(|| {
+                    format!("--fake-device-expired exit:CODE expects a status from 1 to 255, got {code:?}")
+                }),
+            None if v.is_empty() => Err("--fake-device-expired needs a file or exit:CODE".into()),
+            None => Ok(ExpiryAction::AppendTo(v.into())),
+        }
+    }
+
+    /// Runs on the device's watcher thread, at the moment of expiry.
+    fn fire(&self, log: &Logger) {
+        log(
+            Level::Error,
+            "the simulated watchdog expired: a real device would reset the node now",
+        );
+        match self {
+            ExpiryAction::Exit(code) => std::process::exit((*code).into()),
+            ExpiryAction::AppendTo(path) => {
+                let written = std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut f| writeln!(f, "{}", monotonic_now_ns()));
+                if let Err(e) = written {
+                    log(
+                        Level::Error,
+                        &format!(
+                            "--fake-device-expired: cannot write {}: {e}",
+                            path.display()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
 struct Options {
     config: ServerConfig,
     selection: DeviceSelection,
     timeout_secs: u32,
     fake_device: bool,
     record: Option<PathBuf>,
+    on_expiry: Option<ExpiryAction>,
 }
 
 /// Warn this long before a client expires, at most a sixth of its timeout.
@@ -105,6 +163,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         timeout_secs: profile.device_timeout_secs(),
         fake_device: false,
         record: None,
+        on_expiry: None,
     };
     let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
@@ -141,11 +200,17 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
             "--no-journal-sync" => options.config.sync_journal = false,
             "--fake-device" => options.fake_device = true,
             "--record-keepalives" => options.record = Some(value(&arg)?.into()),
+            "--fake-device-expired" => {
+                options.on_expiry = Some(ExpiryAction::parse(&value(&arg)?)?)
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
     if options.record.is_some() && !options.fake_device {
         return Err("--record-keepalives only works with --fake-device".into());
+    }
+    if options.on_expiry.is_some() && !options.fake_device {
+        return Err("--fake-device-expired only works with --fake-device".into());
     }
     Ok(Some(options))
 }
@@ -255,7 +320,22 @@ fn main() -> ExitCode {
             ..Default::default()
         };
         return match FakeDevice::try_new(fake) {
-            Ok(device) => serve(server, device, &options, &log),
+            Ok(device) => {
+                let timer = device.log();
+                let watcher = options.on_expiry.clone().map(|action| {
+                    let log = log.clone();
+                    watch_expiry(timer.clone(), move || action.fire(&log))
+                });
+                let code = serve(server, device, &options, &log);
+                // Closed without the magic character, a real device still
+                // resets the node: keep the emulation alive until it would.
+                if let Some(watcher) = watcher {
+                    if timer.timer_running() {
+                        let _ = watcher.join();
+                    }
+                }
+                code
+            }
             Err(e) => {
                 log(Level::Error, &format!("--record-keepalives: {e}"));
                 ExitCode::FAILURE
@@ -358,5 +438,29 @@ mod tests {
             .unwrap()
             .contains("--fake-device"));
         assert!(parse(&["--help"]).unwrap().is_none());
+        assert!(parse(&["--fake-device-expired", "/tmp/x"])
+            .err()
+            .unwrap()
+            .contains("--fake-device"));
+        assert!(parse(&["--fake-device", "--fake-device-expired", "exit:0"])
+            .err()
+            .unwrap()
+            .contains("1 to 255"));
+        assert!(parse(&["--fake-device", "--fake-device-expired", "exit:300"]).is_err());
+    }
+
+    #[test]
+    fn fake_expiry_is_a_file_or_an_exit_status() {
+        let o = parse(&["--fake-device", "--fake-device-expired", "exit:42"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.on_expiry, Some(ExpiryAction::Exit(42)));
+        let o = parse(&["--fake-device", "--fake-device-expired", "/run/expired"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.on_expiry,
+            Some(ExpiryAction::AppendTo("/run/expired".into()))
+        );
     }
 }

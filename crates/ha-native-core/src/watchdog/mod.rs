@@ -8,7 +8,7 @@ mod fake;
 mod linux;
 mod select;
 
-pub use fake::{DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions};
+pub use fake::{watch_expiry, DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions};
 pub use linux::LinuxWatchdog;
 pub use select::{
     module_to_load, open_watchdog, parse_defaults_file, DeviceHost, DeviceSelection, Opened,
