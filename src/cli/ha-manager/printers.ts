@@ -13,12 +13,14 @@ import { toPerlCanonicalJson, type PerlJsonValue } from '../../config/perl-json.
 import type { CliContext } from './context.js';
 import type { PrinterName } from './commands.js';
 import { printList, printResult, type OutputOptions } from './output.js';
+import { printTimingCheck, printTimingSet } from './timing.js';
 
 /** A refusal found in a result (a blocked migration): exit status 1. */
 export class CommandFailure extends Error {}
 
 export interface PrintOptions extends OutputOptions {
   verbose?: boolean;
+  'watchdog-socket'?: string;
 }
 
 type Printer = (cli: CliContext, admin: AdminContext, result: never, options: PrintOptions, words: readonly string[]) => Promise<void> | void;
@@ -91,6 +93,11 @@ const PRINTERS: Readonly<Record<PrinterName, Printer>> = {
   },
   motion: (cli, _admin, result: MotionResult, _options, words) =>
     motionPrinter(cli, result, words[words.length - 1] === 'relocate' ? 'relocate' : 'migrate'),
+  'timing-set': (cli, _admin, report: OperationResults['timing.update']) => printTimingSet(cli, report),
+  'timing-check': (cli, _admin, report: OperationResults['timing.read'], options) => {
+    const unsafe = printTimingCheck(cli, report, options['watchdog-socket']);
+    if (unsafe !== undefined) throw new CommandFailure('unsafe: the daemons on this node would refuse to arm the watchdog');
+  },
 };
 
 export async function printCommandResult(
