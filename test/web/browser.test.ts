@@ -139,6 +139,12 @@ describe('web interface in chromium', () => {
     await shot('groups');
     await page.getByRole('link', { name: 'Status' }).click();
     await row('services', 'data-sid', 'exec:web').locator('[data-col="node"]', { hasText: 'node2' }).waitFor();
+    // the cluster's timing and the failover it implies (GET timing)
+    const timing = page.locator('[data-card="timing"]');
+    await expect.poll(() => timing.textContent()).toContain('profile default at time-scale 20');
+    await expect.poll(() => timing.locator('[data-timing="failover"]').textContent()).toBe(
+      "failover after a node reset: up to 140s (201s if it ran the master), plus the service's start",
+    );
     await shot('status');
   });
 });

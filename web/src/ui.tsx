@@ -151,6 +151,7 @@ const STATE_CLASS: Readonly<Record<string, string>> = {
   error: 'bad',
   gone: 'bad',
   offline: 'bad',
+  unsafe: 'bad',
 };
 
 export function Badge({ state }: { state: string | number | boolean | undefined }) {
