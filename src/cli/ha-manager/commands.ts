@@ -9,7 +9,7 @@
 
 import { OPERATIONS, type OperationId } from '../../admin/operations.js';
 import type { ParamsSchema, RawValue } from '../../admin/schema.js';
-import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/watchdog.js';
+import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/mux-socket.js';
 import { STANDARD_OUTPUT_OPTIONS, VIEW_OUTPUT_OPTIONS } from './output.js';
 
 /** How a command prints its operation's result (see printers.ts). */

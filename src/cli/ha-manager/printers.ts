@@ -13,7 +13,6 @@ import { toPerlCanonicalJson, type PerlJsonValue } from '../../config/perl-json.
 import type { CliContext } from './context.js';
 import type { PrinterName } from './commands.js';
 import { printList, printResult, type OutputOptions } from './output.js';
-import { printTimingCheck, printTimingSet } from './timing.js';
 
 /** A refusal found in a result (a blocked migration): exit status 1. */
 export class CommandFailure extends Error {}
@@ -93,8 +92,10 @@ const PRINTERS: Readonly<Record<PrinterName, Printer>> = {
   },
   motion: (cli, _admin, result: MotionResult, _options, words) =>
     motionPrinter(cli, result, words[words.length - 1] === 'relocate' ? 'relocate' : 'migrate'),
-  'timing-set': (cli, _admin, report: OperationResults['timing.update']) => printTimingSet(cli, report),
-  'timing-check': (cli, _admin, report: OperationResults['timing.read'], options) => {
+  // loaded here only: it reaches the watchdog-mux client, which no other command needs
+  'timing-set': async (cli, _admin, report: OperationResults['timing.update']) => (await import('./timing.js')).printTimingSet(cli, report),
+  'timing-check': async (cli, _admin, report: OperationResults['timing.read'], options) => {
+    const { printTimingCheck } = await import('./timing.js');
     const unsafe = printTimingCheck(cli, report, options['watchdog-socket']);
     if (unsafe !== undefined) throw new CommandFailure('unsafe: the daemons on this node would refuse to arm the watchdog');
   },

@@ -14,7 +14,7 @@ import { formatDuration } from '../../config/timing-profiles.js';
 import { PATHS } from '../../env/node/layout.js';
 import { queryMuxSettings } from '../../env/node/watchdog.js';
 import { armingProblem, describeInequality, measuredFenceWindow, timingProfile, type MuxSettings } from '../../env/timing.js';
-import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/watchdog.js';
+import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/mux-socket.js';
 import type { CliContext } from './context.js';
 
 /** What the durations of share/timing-profiles.cfg are called in the text. */
