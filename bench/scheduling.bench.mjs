@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { ClusterUsage, typescriptScoringKernel } from '../dist/core/scheduling/index.js';
 import { nativeScoringKernel } from '../dist/native/scoring-kernel.js';
+import { mulberry32 } from '../test/seeded-random.mjs';
 
 const SERVICE_COUNTS = [100, 1_000, 10_000];
 const NODE_COUNTS = [3, 10, 100];
@@ -18,16 +19,6 @@ const GIB = 2 ** 30;
 
 const kernels = [typescriptScoringKernel, nativeScoringKernel()].filter((kernel) => kernel !== undefined);
 
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (random, below) => Math.floor(random() * below);
 
@@ -94,7 +85,7 @@ function placeAll(mode, kernel, usage, toPlace) {
 }
 
 function placementRun(mode, kernel, nodeCount, serviceCount) {
-  const random = seededRandom(nodeCount * 100_003 + serviceCount);
+  const random = mulberry32(nodeCount * 100_003 + serviceCount);
   const usage = cluster(mode, nodeCount, random);
   const ms = placeAll(mode, kernel, usage, services(mode, serviceCount, random));
   return { ms, usage };

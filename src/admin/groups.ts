@@ -4,7 +4,7 @@
 
 import type { Group, GroupsConfig } from '../core/rules/types.js';
 import type { AdminContext } from './context.js';
-import { conflict, invalidParam, notFound, refused } from './errors.js';
+import { conflict, notFound, refused } from './errors.js';
 import { groupsMigrated } from './groups-state.js';
 import {
   GROUPS,
@@ -20,6 +20,7 @@ import {
 } from './ha-files.js';
 import type { ParamsOf } from './operations.js';
 import type { Infer } from './schema.js';
+import { applyComment, settingsToDelete } from './settings.js';
 
 /** A group as the reference's API returns it: its settings, name, type and the file's digest. */
 export interface GroupRecord {
@@ -69,10 +70,7 @@ function applySettings(group: Group, settings: Settings): void {
   }
   if (settings.restricted !== undefined) group.restricted = settings.restricted ? 1 : 0;
   if (settings.nofailback !== undefined) group.nofailback = settings.nofailback ? 1 : 0;
-  if (settings.comment !== undefined) {
-    if (settings.comment === '') delete group.comment;
-    else group.comment = settings.comment;
-  }
+  applyComment(group, settings.comment);
 }
 
 export async function createGroup(ctx: AdminContext, params: Infer<ParamsOf<'groups.create'>>): Promise<null> {
@@ -92,23 +90,10 @@ export async function createGroup(ctx: AdminContext, params: Infer<ParamsOf<'gro
 
 const GROUP_OPTIONAL = ['comment', 'nofailback', 'restricted'] as const;
 
-function deletions(params: Infer<ParamsOf<'groups.update'>>): Array<(typeof GROUP_OPTIONAL)[number]> {
-  if (params.delete === undefined) return [];
-  const keys = params.delete.split(',');
-  for (const key of keys) {
-    if (key === 'nodes') throw invalidParam('delete', `unable to delete required option '${key}'`);
-    if (!(GROUP_OPTIONAL as readonly string[]).includes(key)) {
-      throw invalidParam('delete', `no such option '${key}' (deletable: ${GROUP_OPTIONAL.join(', ')})`);
-    }
-    if (params[key as keyof Settings] !== undefined) throw invalidParam('delete', `cannot set and delete property '${key}' at the same time!`);
-  }
-  return keys as Array<(typeof GROUP_OPTIONAL)[number]>;
-}
-
 export async function updateGroup(ctx: AdminContext, params: Infer<ParamsOf<'groups.update'>>): Promise<null> {
   await requireQuorum(ctx);
   await readUnmigrated(ctx, fromStore(ctx), 'cannot update group');
-  const toDelete = deletions(params);
+  const toDelete = settingsToDelete(params, GROUP_OPTIONAL, ['nodes']);
   await changeHaConfig(ctx, 'update ha group failed', async (files) => {
     await readUnmigrated(ctx, files, 'cannot update group');
     const groups = await readForChange(ctx, files, GROUPS);

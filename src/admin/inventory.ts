@@ -26,18 +26,21 @@ const GUEST_DIRS = [
 export async function readInventory(ctx: AdminContext): Promise<Inventory> {
   const guests = new Map<string, GuestInfo>();
   const markers = new Map<Sid, NodeName[]>();
-  for (const node of await ctx.store.list('nodes')) {
-    for (const [dir, kind] of GUEST_DIRS) {
-      for (const file of await ctx.store.list(`nodes/${node}/${dir}`)) {
+  const nodes = await ctx.store.list('nodes');
+  // All listings at once: on etcd each is a round trip.
+  const listings = await Promise.all(
+    nodes.map((node) => Promise.all([...GUEST_DIRS.map(([dir]) => `nodes/${node}/${dir}`), `nodes/${node}/ha-resources`].map((dir) => ctx.store.list(dir)))),
+  );
+  nodes.forEach((node, i) => {
+    GUEST_DIRS.forEach(([, kind], j) => {
+      for (const file of listings[i][j]) {
         const m = /^(\d+)\.conf$/.exec(file);
         // pmxcfs keeps VMIDs unique cluster-wide; should a store not, the first node wins.
         if (m && !guests.has(m[1])) guests.set(m[1], { kind, node });
       }
-    }
-    for (const sid of await ctx.store.list(`nodes/${node}/ha-resources`)) {
-      markers.set(sid, [...(markers.get(sid) ?? []), node]);
-    }
-  }
+    });
+    for (const sid of listings[i][GUEST_DIRS.length]) markers.set(sid, [...(markers.get(sid) ?? []), node]);
+  });
   return { guests, markers };
 }
 

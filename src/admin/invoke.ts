@@ -13,6 +13,7 @@ import type { GroupRecord } from './groups.js';
 import type { ResourceRecord } from './resources.js';
 import type { RuleRecord } from './rules.js';
 import type { ClusterNode, StatusEntry } from './status.js';
+import type { TimingReport } from './timing.js';
 import type { PerlJsonValue } from '../config/perl-json.js';
 
 /** What each operation returns (null: nothing, as the reference's API). */
@@ -41,6 +42,8 @@ export interface OperationResults {
   'status.disarm-ha': null;
   'status.arm-ha': null;
   'status.node-maintenance': null;
+  'timing.read': TimingReport;
+  'timing.update': TimingReport;
 }
 
 type Implementation<Id extends OperationId> = (ctx: AdminContext, params: Infer<ParamsOf<Id>>) => Promise<OperationResults[Id]>;
@@ -76,6 +79,8 @@ const IMPLEMENTATIONS: { [Id in OperationId]: () => Promise<Implementation<Id>> 
   'status.disarm-ha': async () => (await import('./commands.js')).disarmHa,
   'status.arm-ha': async () => (await import('./commands.js')).armHa,
   'status.node-maintenance': async () => (await import('./commands.js')).setNodeMaintenance,
+  'timing.read': async () => (await import('./timing.js')).readTiming,
+  'timing.update': async () => (await import('./timing.js')).updateTiming,
 };
 
 /**

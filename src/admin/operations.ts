@@ -8,6 +8,7 @@
 
 import { RESOURCE_STATE_SETTINGS } from '../config/resources-config.js';
 import { AFFINITIES, RULE_TYPES } from '../core/rules/types.js';
+import { profileNames } from '../env/timing.js';
 import type { ParamSchema, ParamsSchema } from './schema.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -327,6 +328,42 @@ export const OPERATIONS = {
     params: {
       node: { type: 'string', format: 'pve-node', typetext: '<node>', description: 'Cluster node.' },
       disable: { type: 'boolean', description: 'End maintenance mode (1) or request it (0).' },
+    },
+  }),
+
+  'timing.read': op({
+    method: 'GET',
+    path: 'timing',
+    description:
+      "The cluster's timing (ha/timing.cfg): its profile's durations, the fence window and the safety inequality with its slack, " +
+      'the store outages it rides out and the failover a node reset implies.',
+    protected: false,
+    extension: true,
+    params: {
+      profile: { type: 'string', enum: profileNames(), optional: true, description: "A timing profile to describe instead of the cluster's." },
+    },
+  }),
+  'timing.update': op({
+    method: 'PUT',
+    path: 'timing',
+    description: 'Set the timing profile, and the clock of a test cluster, that every node must use (ha/timing.cfg).',
+    protected: true,
+    extension: true,
+    params: {
+      profile: { type: 'string', enum: profileNames(), optional: true, description: 'Timing profile.' },
+      'time-scale': {
+        type: 'number',
+        minimum: 0.001,
+        maximum: 1000,
+        optional: true,
+        description: 'Simulated seconds per real second (test and demonstration clusters; 1: real time).',
+      },
+      epoch: {
+        type: 'integer',
+        minimum: 0,
+        optional: true,
+        description: 'Real milliseconds at which scaled time starts (default: now, when the scale changes).',
+      },
     },
   }),
 } as const;

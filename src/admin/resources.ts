@@ -1,7 +1,7 @@
 // HA resources: list, read, create, update, delete (the reference's
 // /cluster/ha/resources). Each change is one step under the HA config lock.
 
-import type { ResourceEntry, ResourceStateSetting } from '../config/resources-config.js';
+import type { ResourceEntry } from '../config/resources-config.js';
 import { guestConfigPath } from '../env/node/layout.js';
 import type { Sid } from '../core/types.js';
 import type { AdminContext, AdminResourceType } from './context.js';
@@ -24,18 +24,12 @@ import { readInventory, type Inventory } from './inventory.js';
 import type { ParamsOf } from './operations.js';
 import type { Infer } from './schema.js';
 import { checkServiceState, isConfigured } from './services.js';
+import { applyComment, settingsToDelete } from './settings.js';
 import { resolveSid } from './sid.js';
 
 /** A resource as the API returns it: its settings as written, its id and the file's digest. */
-export interface ResourceRecord {
+export interface ResourceRecord extends ResourceEntry {
   sid: Sid;
-  type: string;
-  state?: ResourceStateSetting;
-  group?: string;
-  failback?: 0 | 1;
-  max_restart?: number;
-  max_relocate?: number;
-  comment?: string;
   digest: string;
   /** Settings that refer to what does not exist, e.g. `{ group: "group 'g1' does not exist" }`. */
   errors?: Record<string, string>;
@@ -56,10 +50,7 @@ function applySettings(entry: ResourceEntry, settings: Settings): void {
   if (settings.failback !== undefined) entry.failback = settings.failback ? 1 : 0;
   if (settings.max_restart !== undefined) entry.max_restart = settings.max_restart;
   if (settings.max_relocate !== undefined) entry.max_relocate = settings.max_relocate;
-  if (settings.comment !== undefined) {
-    if (settings.comment === '') delete entry.comment;
-    else entry.comment = settings.comment;
-  }
+  applyComment(entry, settings.comment);
 }
 
 function record(sid: Sid, entry: ResourceEntry, digest: string, hideGroup: boolean): ResourceRecord {
@@ -178,24 +169,11 @@ export async function createResource(ctx: AdminContext, params: CreateParams): P
   return null;
 }
 
-/** The settings to delete, each one that exists and is not also being set. */
-function deletions(params: UpdateParams): SettingKey[] {
-  if (params.delete === undefined) return [];
-  const keys = params.delete.split(',');
-  for (const key of keys) {
-    if (!(RESOURCE_SETTING_KEYS as readonly string[]).includes(key)) {
-      throw invalidParam('delete', `no such option '${key}' (deletable: ${RESOURCE_SETTING_KEYS.join(', ')})`);
-    }
-    if (params[key as SettingKey] !== undefined) throw invalidParam('delete', `cannot set and delete property '${key}' at the same time!`);
-  }
-  return keys as SettingKey[];
-}
-
 export async function updateResource(ctx: AdminContext, params: UpdateParams): Promise<null> {
   await requireQuorum(ctx);
   const { sid, type } = await resolveSid(ctx, params.sid);
   checkTypeParam(sid, type, params.type);
-  const toDelete = deletions(params);
+  const toDelete = settingsToDelete(params, RESOURCE_SETTING_KEYS);
   if (params.group !== undefined) {
     const groups = await readLenient(ctx, fromStore(ctx), GROUPS);
     if (groupsMigrated(groups)) throw refused(GROUPS_MIGRATED);

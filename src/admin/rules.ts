@@ -12,7 +12,7 @@ import { checkFeasibility } from '../core/rules/transform.js';
 import type { Affinity, GroupsConfig, NodePriority, Rule, RulesConfig, RuleType, SidSet } from '../core/rules/types.js';
 import type { NodeName } from '../core/types.js';
 import type { AdminContext } from './context.js';
-import { AdminError, conflict, invalidParam, notFound, refused } from './errors.js';
+import { AdminError, conflict, notFound, refused } from './errors.js';
 import { groupsMigrated } from './groups-state.js';
 import {
   GROUPS,
@@ -31,6 +31,7 @@ import {
 import type { ParamsOf } from './operations.js';
 import { fullRules, ruleNodes } from './rule-view.js';
 import type { Infer } from './schema.js';
+import { applyComment, settingsToDelete } from './settings.js';
 
 /** The options each rule type takes; the first ones are required. */
 const RULE_OPTIONS: Readonly<Record<RuleType, { required: readonly string[]; optional: readonly string[] }>> = {
@@ -99,10 +100,7 @@ function effective(settings: Settings): Settings {
 function applyRuleSettings(rule: Rule, settings: Settings): void {
   if (settings.resources !== undefined) rule.resources = parseResources(settings.resources);
   if (settings.disable !== undefined) rule.disable = settings.disable ? 1 : 0;
-  if (settings.comment !== undefined) {
-    if (settings.comment === '') delete rule.comment;
-    else rule.comment = settings.comment;
-  }
+  applyComment(rule, settings.comment);
   if (rule.type === 'node-affinity') {
     if (settings.nodes !== undefined) rule.nodes = parseNodes(settings.nodes);
     if (settings.strict !== undefined) rule.strict = settings.strict ? 1 : 0;
@@ -237,23 +235,10 @@ export async function createRule(ctx: AdminContext, params: Infer<ParamsOf<'rule
   return null;
 }
 
-/** The options to delete: each optional for the type, and not also being set. */
-function deletions(type: RuleType, params: Infer<ParamsOf<'rules.update'>>): string[] {
-  if (params.delete === undefined) return [];
-  const { required, optional } = RULE_OPTIONS[type];
-  const keys = params.delete.split(',');
-  for (const key of keys) {
-    if (required.includes(key)) throw invalidParam('delete', `unable to delete required option '${key}'`);
-    if (!optional.includes(key)) throw invalidParam('delete', `no such option '${key}' (deletable: ${optional.join(', ')})`);
-    if (params[key as keyof Settings] !== undefined) throw invalidParam('delete', `cannot set and delete property '${key}' at the same time!`);
-  }
-  return keys;
-}
-
 export async function updateRule(ctx: AdminContext, params: Infer<ParamsOf<'rules.update'>>): Promise<null> {
   const { type, rule: ruleId, digest } = params;
   checkOptionsForType(type, params);
-  const toDelete = deletions(type, params);
+  const toDelete = settingsToDelete(params, RULE_OPTIONS[type].optional, RULE_OPTIONS[type].required);
   await requireQuorum(ctx);
   await requireMigrated(ctx, 'cannot update ha rule');
   const settings = effective(params);

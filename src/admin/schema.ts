@@ -27,6 +27,17 @@ export interface IntegerParam extends ParamBase {
   maximum?: number;
 }
 
+/**
+ * A decimal number such as a clock's scale: plain digits with an optional
+ * fraction, and no more digits than a double keeps (what is written must
+ * read back as the same number).
+ */
+export interface NumberParam extends ParamBase {
+  type: 'number';
+  minimum: number;
+  maximum: number;
+}
+
 export interface BooleanParam extends ParamBase {
   type: 'boolean';
 }
@@ -39,10 +50,10 @@ export interface StringParam extends ParamBase {
   maxLength?: number;
 }
 
-export type ParamSchema = IntegerParam | BooleanParam | StringParam;
+export type ParamSchema = IntegerParam | NumberParam | BooleanParam | StringParam;
 export type ParamsSchema = Readonly<Record<string, ParamSchema>>;
 
-type ValueOf<P> = P extends { type: 'integer' }
+type ValueOf<P> = P extends { type: 'integer' | 'number' }
   ? number
   : P extends { type: 'boolean' }
     ? boolean
@@ -85,6 +96,31 @@ function checkInteger(schema: IntegerParam, raw: RawValue): { value: number } | 
   return { value: Number(value) };
 }
 
+const DECIMAL_RE = /^\d+(\.\d+)?$/;
+
+/** `007.50` as the shortest text of the same number, `7.5`. */
+function canonicalDecimal(text: string): string {
+  const [whole, fraction = ''] = text.split('.');
+  const digits = whole.replace(/^0+(?=\d)/, '');
+  const decimals = fraction.replace(/0+$/, '');
+  return decimals === '' ? digits : `${digits}.${decimals}`;
+}
+
+function checkNumber(schema: NumberParam, raw: RawValue): { value: number } | { problem: string } {
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (typeof raw === 'boolean' || (typeof raw === 'string' && !DECIMAL_RE.test(text)) || (typeof raw === 'number' && !Number.isFinite(raw))) {
+    return { problem: `type check ('number') failed - got '${String(raw)}' (expected decimal digits, e.g. 20 or 2.5)` };
+  }
+  const value = Number(text);
+  if (value < schema.minimum) return { problem: `value must have a minimum value of ${schema.minimum}` };
+  if (value > schema.maximum) return { problem: `value must have a maximum value of ${schema.maximum}` };
+  // A plain decimal, and the same number: the parser reads back what is written.
+  if (!DECIMAL_RE.test(String(value)) || String(value) !== canonicalDecimal(text)) {
+    return { problem: `value '${text}' has more digits than a number keeps (it would be written as ${String(value)})` };
+  }
+  return { value };
+}
+
 const TRUE_RE = /^(1|on|yes|true)$/i;
 const FALSE_RE = /^(0|off|no|false)$/i;
 
@@ -120,6 +156,8 @@ export function checkParam(schema: ParamSchema, raw: RawValue): { value: number 
   switch (schema.type) {
     case 'integer':
       return checkInteger(schema, raw);
+    case 'number':
+      return checkNumber(schema, raw);
     case 'boolean':
       return checkBoolean(raw);
     case 'string':

@@ -215,10 +215,9 @@ export async function currentStatus(ctx: AdminContext): Promise<StatusEntry[]> {
   });
 
   for (const sid of Object.keys(ss).sort()) entries.push(serviceEntry(ms, sid, services.get(sid), ss[sid]));
-  // also those the manager has not taken over yet
-  for (const sid of [...services.keys()].sort()) {
-    if (!Object.hasOwn(ss, sid)) entries.push(serviceEntry(ms, sid, services.get(sid), undefined));
-  }
+  // also those the manager has not taken over yet (few: only they are sorted)
+  const waiting = [...services.keys()].filter((sid) => !Object.hasOwn(ss, sid));
+  for (const sid of waiting.sort()) entries.push(serviceEntry(ms, sid, services.get(sid), undefined));
   return entries;
 }
 

@@ -37,7 +37,7 @@ const DEFS: readonly RouteDef[] = [
   {
     method: 'GET',
     segments: haPath(''),
-    route: { kind: 'index', entries: [{ id: 'status' }, { id: 'resources' }, { id: 'groups' }, { id: 'rules' }, { id: 'events' }] },
+    route: { kind: 'index', entries: [{ id: 'status' }, { id: 'resources' }, { id: 'groups' }, { id: 'rules' }, { id: 'timing' }, { id: 'events' }] },
   },
   {
     method: 'GET',

@@ -16,8 +16,7 @@ import { loadStaticFiles } from '../api/static-files.js';
 import { addToken, openTokenStore } from '../api/tokens.js';
 import { TOKEN_ROLES, type TokenRole } from '../config/token-file.js';
 import { errorText } from '../core/errors.js';
-import { createClock } from '../env/node/clock.js';
-import { openStore } from '../env/node/open-store.js';
+import { openClusterStore } from '../env/node/cluster-timing.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
 import { versionText } from './version.js';
 
@@ -37,7 +36,7 @@ interface ServeOptions {
   webRoot: string;
   pollMs: number;
   maxBody: number;
-  timeScale: number;
+  timeScale?: number;
   epoch?: number;
   logFormat: 'json' | 'text';
 }
@@ -76,9 +75,16 @@ async function serve(options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new Error('--cert and --key go together');
   const tls = options.cert !== undefined && options.key !== undefined ? { cert: await readFile(options.cert), key: await readFile(options.key) } : undefined;
-  // A cluster on a scaled clock (tests, demonstrations): judge its timestamps and heartbeats on that clock.
-  const clock = createClock({ scale: options.timeScale, ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}) });
-  const store = await openStore(options.store, { clock: clock.millis, node: options.node });
+  // The cluster's timing (ha/timing.cfg), as the daemons and ha-manager read it: heartbeats, timestamps
+  // and the HA config lock are judged on the cluster's clock, scaled or not. Clock flags may only confirm it.
+  const { store, timing } = await openClusterStore(options.store, {
+    node: options.node,
+    flags: {
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.epoch !== undefined ? { epochMs: options.epoch } : {}),
+    },
+  });
+  const { clock, config } = timing;
   const web = await loadStaticFiles(options.webRoot);
   if (!web.available) log('warn', `no web interface in ${options.webRoot} (build it with npm run build); the API works without it`);
   const api = createApiServer({
@@ -99,7 +105,11 @@ async function serve(options: ServeOptions): Promise<void> {
   });
   const address = api.server.address();
   const where = typeof address === 'object' && address !== null ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  log('info', `listening on ${tls ? 'https' : 'http'}://${where}, cluster store ${store.description}`);
+  log(
+    'info',
+    `listening on ${tls ? 'https' : 'http'}://${where}, cluster store ${store.description}, timing profile '${config.profile}'` +
+      `${config.timeScale !== 1 ? ` at time-scale ${config.timeScale}` : ''}`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
@@ -128,8 +138,12 @@ export function haApiProgram(out: { stdout(text: string): void }): Command {
     .option('--web-root <dir>', 'the built web interface', DEFAULT_WEB_ROOT)
     .option('--poll-ms <ms>', 'how often the event stream reads the status while clients listen', positiveNumber, 1000)
     .option('--max-body <bytes>', 'largest request body accepted', positiveNumber, 64 * 1024)
-    .option('--time-scale <factor>', "the cluster's clock scale (tests and demonstrations; as given to the daemons)", positiveNumber, 1)
-    .option('--epoch <ms>', 'start of scaled time, as given to the daemons', positiveNumber)
+    .option(
+      '--time-scale <factor>',
+      "the cluster's clock scale (tests and demonstrations); read from the store's ha/timing.cfg, so this may only confirm it, and is recorded there when the cluster has none",
+      positiveNumber,
+    )
+    .option('--epoch <ms>', 'start of scaled time; may only confirm ha/timing.cfg, as for the daemons', positiveNumber)
     .option('--log-format <format>', 'json or text', (v: string) => {
       if (v !== 'json' && v !== 'text') throw new InvalidArgumentError(`expected json or text, got '${v}'`);
       return v;

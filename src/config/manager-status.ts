@@ -113,8 +113,8 @@ export function parseManagerStatus(text: string, file = 'manager_status'): Manag
     const obj = check.object(['service_status'], root.service_status);
     if (obj !== undefined) {
       const ss: Record<string, ServiceStatusEntry> = {};
-      for (const [sid, value] of Object.entries(obj)) {
-        const entry = check.object(['service_status', sid], value);
+      for (const sid in obj) {
+        const entry = check.object(['service_status', sid], obj[sid]);
         const sd = entry && readServiceStatus(check, ['service_status', sid], entry);
         if (sd) ss[sid] = sd;
       }

@@ -112,7 +112,7 @@ export function parseResourcesConfig(
   const data = parseSectionConfig(schemaFor(types), text, file, found);
   settleIssues(found, issues);
   const ids: Record<Sid, ResourceEntry> = {};
-  for (const [sid, section] of Object.entries(data.sections)) ids[sid] = toEntry(section);
+  for (const sid in data.sections) ids[sid] = toEntry(data.sections[sid]);
   return { ids, order: data.order, digest: data.digest };
 }
 

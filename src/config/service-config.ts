@@ -9,16 +9,11 @@
 
 import type { NodeName, ServiceConfig, Sid } from '../core/types.js';
 import { JsonIssues, parseJsonDocument, type JsonPath, type JsonValue } from './json-source.js';
-import { RESOURCE_STATE_SETTINGS, requestedState, type ResourceStateSetting } from './resources-config.js';
+import { RESOURCE_STATE_SETTINGS, requestedState, type ResourceEntry } from './resources-config.js';
 
-export interface ScenarioServiceEntry {
+/** A service of a scenario: where it is, and the settings resources.cfg would give it. */
+export interface ScenarioServiceEntry extends Omit<ResourceEntry, 'type'> {
   node: NodeName;
-  state?: ResourceStateSetting;
-  group?: string;
-  failback?: 0 | 1;
-  max_restart?: number;
-  max_relocate?: number;
-  comment?: string;
   /** A guest lock (backup, migrate, ...) set by the simulator's `service <sid> lock`. */
   lock?: string;
 }

@@ -61,6 +61,11 @@ const FIELDS: readonly FieldSpec[] = [
   { key: 'fence-delay', field: 'fenceDelayMs', wholeSeconds: true },
 ];
 
+/** A profile's durations in milliseconds, by their keys in the file, in the file's order. */
+export function profileDurations(p: TimingProfile): Record<string, number> {
+  return Object.fromEntries(FIELDS.map((f) => [f.key, p[f.field]]));
+}
+
 const PROFILE_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** `120s`, `250ms`, `1.5s` in milliseconds; undefined when it is not a positive duration. */

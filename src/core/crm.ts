@@ -11,7 +11,7 @@
 //   master --(lock lost)--> lost_manager_lock --> wait_for_quorum
 //   master --(idle for long)--> wait_for_quorum
 
-import type { HaEnv, WatchdogHandle } from '../env/env.js';
+import type { HaEnv, ServiceConfigSnapshot, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
 import { isFullyDisarmed, manage } from './manager/round.js';
 import { createManager, type Manager } from './manager/state.js';
@@ -145,6 +145,16 @@ async function isClusterAndHaHealthy(crm: Crm, ms: Readonly<ManagerStatus> | und
   return true;
 }
 
+/** The configured services; undefined, logged, when the config cannot be read. */
+async function configuredServices(env: HaEnv): Promise<ServiceConfigSnapshot['services'] | undefined> {
+  try {
+    return (await env.readServiceConfig()).services;
+  } catch (err) {
+    env.log('err', `could not read service config: ${errorText(err)}`);
+    return undefined;
+  }
+}
+
 /**
  * Whether this node may become (or stay) master: quorate, healthy, and with
  * work to do — configured services, or else a node to take out of
@@ -156,13 +166,8 @@ async function canGetActive(crm: Crm, allowNoService = false): Promise<boolean> 
   if (!(await isClusterAndHaHealthy(crm, ms)) || ms === undefined) return false;
   if (allowNoService) return true;
 
-  let services;
-  try {
-    ({ services } = await env.readServiceConfig());
-  } catch (err) {
-    env.log('err', `could not read service config: ${errorText(err)}`);
-    return false;
-  }
+  const services = await configuredServices(env);
+  if (services === undefined) return false;
   if (!isEmptyRecord(services)) return true;
 
   const master = ms.master_node;
@@ -186,14 +191,8 @@ async function allowedToGetIdle(crm: Crm): Promise<boolean> {
   if (!(await isClusterAndHaHealthy(crm, ms)) || ms === undefined) return false;
   if (ms.disarm) return false;
 
-  let services;
-  try {
-    ({ services } = await env.readServiceConfig());
-  } catch (err) {
-    env.log('err', `could not read service config: ${errorText(err)}`);
-    return false;
-  }
-  if (!isEmptyRecord(services)) return false;
+  const services = await configuredServices(env);
+  if (services === undefined || !isEmptyRecord(services)) return false;
   return isEmptyRecord(ms.service_status ?? {});
 }
 

@@ -13,6 +13,18 @@
 
 import type { HaEnv, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
+import {
+  createWorkerSchedule,
+  recheckSeconds,
+  repeatedConfirmation,
+  recordConfirmation,
+  startOrder,
+  wakeup,
+  type CommandParams,
+  type Worker,
+  type WorkerOutcome,
+  type WorkerSchedule,
+} from './lrm-workers.js';
 import { nodeServices, serviceIndex } from './service-counts.js';
 import { splitSid } from './sid.js';
 import {
@@ -27,42 +39,22 @@ import {
   type Sid,
 } from './types.js';
 
+export type { CommandParams, WorkerOutcome } from './lrm-workers.js';
+
 /** Rounds (10 s each with the default timing) without services before the LRM gives up its lock and watchdog. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
 /** Seconds a maintenance round lasts at least (never longer than an active round). */
 const MAINTENANCE_ROUND_SECONDS = 5;
-/** Seconds run_workers keeps polling running workers before returning. */
+/** Seconds run_workers keeps waiting for running workers before returning, at most. */
 const WORKER_POLL_SECONDS = 8;
+/** Share of an active round run_workers may wait for workers: 8 s of 10 s, as in the reference. */
+const WORKER_SHARE_OF_ROUND = 0.8;
 /** Seconds a restarting LRM without its lock waits for the watchdog before giving up. */
 const LOST_LOCK_RESTART_GIVE_UP = 90;
 
 export interface LrmStatusState {
   state: LrmState | 'startup';
   stateChangeTime?: number;
-}
-
-/** Parameters of a queued command. */
-export interface CommandParams {
-  target?: string;
-  timeout?: string;
-}
-
-/** How a worker ended, like a process's wait status. */
-export type WorkerOutcome =
-  | { kind: 'exited'; code: number }
-  | { kind: 'signaled'; signal: number }
-  | { kind: 'failed' };
-
-interface Worker {
-  sid: Sid;
-  /** Undefined marks a stop job queued by a node shutdown; its result goes nowhere. */
-  uid?: string;
-  state: string;
-  startTries: number;
-  params?: CommandParams;
-  /** Set once the worker runs in the background (max_workers > 0). */
-  started: boolean;
-  outcome?: WorkerOutcome;
 }
 
 /**
@@ -79,6 +71,8 @@ export interface Lrm {
   readonly process: LrmProcessState;
   status: LrmStatusState;
   workers: Map<Sid, Worker>;
+  /** Order and confirmations of background workers (max_workers > 0). */
+  schedule: WorkerSchedule;
   results: Record<string, LrmResult>;
   restartTries: Record<Sid, number>;
   /** Time of the shutdown request, 0 when none. */
@@ -111,6 +105,7 @@ export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAt
     process,
     status: { state: 'startup' },
     workers: new Map(),
+    schedule: createWorkerSchedule(),
     results: {},
     restartTries: {},
     shutdownRequest: 0,
@@ -348,7 +343,8 @@ function activeServiceCount(lrm: Lrm): number {
  * Queues a command for a service. A command whose result is already
  * reported is not queued again — a second try the master does not know of
  * could race its handling of the first failure — except 'stopped', which is
- * always enforced, master or not.
+ * always enforced, master or not. A command replacing a waiting one keeps its
+ * place in the queue (see lrm-workers.ts).
  */
 function queueResourceCommand(
   lrm: Lrm,
@@ -359,79 +355,120 @@ function queueResourceCommand(
 ): void {
   if (state !== 'stopped' && uid && lrm.results[uid] !== undefined) return;
   const existing = lrm.workers.get(sid);
-  if (existing !== undefined) {
-    if (existing.started) return;
-    lrm.workers.delete(sid);
-  }
+  if (existing?.started !== undefined) return;
+  const queued = existing?.queued ?? lrm.schedule.nextQueued++;
   const params = paramsFrom && { target: paramsFrom.target, timeout: paramsFrom.timeout };
-  lrm.workers.set(sid, { sid, uid, state, startTries: 0, started: false, ...(params ? { params } : {}) });
-}
-
-/** Collects finished background workers; returns how many still run. */
-async function checkActiveWorkers(lrm: Lrm): Promise<number> {
-  let running = 0;
-  for (const [sid, worker] of [...lrm.workers]) {
-    if (!worker.started) continue;
-    if (worker.outcome === undefined) {
-      running++;
-      continue;
-    }
-    await commandFinished(lrm, sid, worker.outcome);
-  }
-  return running;
+  lrm.workers.set(sid, { sid, uid, state, queued, ...(params ? { params } : {}) });
 }
 
 /**
- * Starts queued workers, oldest-waiting first so none starves, within the
- * max_workers limit; with max_workers 0 each runs inline. Keeps polling for
- * up to 8 seconds while workers run. Returns the number of workers left.
+ * Runs the queued commands: inline with max_workers 0, in the background
+ * otherwise. Returns the number of workers left (waiting or running).
  */
 async function runWorkers(lrm: Lrm): Promise<number> {
+  const maxWorkers = lrm.env.getMaxWorkers();
+  return maxWorkers > 0 ? runWorkersInBackground(lrm, maxWorkers) : runWorkersInline(lrm);
+}
+
+/** max_workers 0 (the simulator): every waiting command, one after another, in sid order. */
+async function runWorkersInline(lrm: Lrm): Promise<number> {
   const { env } = lrm;
-  const start = env.getTime();
-  const maxWorkers = env.getMaxWorkers();
   const { services } = await env.readServiceConfig();
-
-  while (env.getTime() - start <= WORKER_POLL_SECONDS) {
-    if (lrm.workers.size === 0) break;
-    let count = await checkActiveWorkers(lrm);
-
-    const waiting = [...lrm.workers.values()]
-      .filter((w) => !w.started)
-      .sort((a, b) => b.startTries - a.startTries || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
-    for (const worker of waiting) {
-      worker.startTries++;
-      if (maxWorkers > 0 && count >= maxWorkers) continue;
-      const cd = services[worker.sid];
-      if (maxWorkers > 0) {
-        worker.started = true;
-        count++;
-        void execResourceAgent(lrm, worker.sid, cd, worker.state, worker.params).then(
-          (code) => {
-            worker.outcome = { kind: 'exited', code: code & 0xff };
-          },
-          (err: unknown) => {
-            env.log('err', errorText(err));
-            // like a forked worker dying on an exception: exit code 255
-            worker.outcome = { kind: 'exited', code: 255 };
-          },
-        );
-      } else {
-        let outcome: WorkerOutcome;
-        try {
-          outcome = { kind: 'exited', code: await execResourceAgent(lrm, worker.sid, cd, worker.state, worker.params) };
-        } catch (err) {
-          env.log('err', errorText(err));
-          outcome = { kind: 'failed' };
-        }
-        await commandFinished(lrm, worker.sid, outcome);
-      }
+  const waiting = [...lrm.workers.values()].sort((a, b) => (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
+  for (const worker of waiting) {
+    let outcome: WorkerOutcome;
+    try {
+      outcome = { kind: 'exited', code: await execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params) };
+    } catch (err) {
+      env.log('err', errorText(err));
+      outcome = { kind: 'failed' };
     }
-
-    if (count === 0) break;
-    await env.sleep(1);
+    await commandFinished(lrm, worker.sid, outcome);
   }
   return lrm.workers.size;
+}
+
+/**
+ * max_workers > 0: answers the commands that repeat a fresh confirmation,
+ * then starts the others in start order (lrm-workers.ts), never more than
+ * max_workers at once, taking each finished worker's result as soon as it
+ * finishes. Returns after 8 seconds at most (0.8 of a shorter round);
+ * workers still running then are collected in a later call.
+ */
+async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<number> {
+  const { env, schedule } = lrm;
+  const start = env.getTime();
+  const { services } = await env.readServiceConfig();
+  if (lrm.workers.size === 0) return 0;
+  const during = lrm.status;
+  const local = new Set(nodeServices(lrm.serviceStatus, env.nodename).local);
+  for (const [sid, confirmation] of schedule.confirmed) {
+    if (confirmation.during !== during || !local.has(sid)) schedule.confirmed.delete(sid);
+  }
+  const freshFor = recheckSeconds(local.size, env.timing.lrmRound);
+
+  let timeUp = false;
+  // Short rounds (the fast timing profile) must stay short: what is still
+  // running then is collected next round.
+  const window = Math.min(WORKER_POLL_SECONDS, env.timing.lrmRound * WORKER_SHARE_OF_ROUND);
+  const deadline = env.sleep(window).then(() => {
+    timeUp = true;
+  });
+
+  await reapFinishedWorkers(lrm);
+  const waiting: Worker[] = [];
+  for (const worker of lrm.workers.values()) {
+    if (worker.started !== undefined) continue;
+    const confirmation = repeatedConfirmation(schedule, worker, during);
+    const fresh = confirmation !== undefined && start - confirmation.at < freshFor;
+    if (fresh && services[worker.sid]?.node === env.nodename) {
+      await commandFinished(lrm, worker.sid, { kind: 'exited', code: EXIT.SUCCESS });
+    } else {
+      waiting.push(worker);
+    }
+  }
+
+  const order = startOrder(schedule, waiting, during);
+  let next = 0;
+  for (;;) {
+    // Taken before reaping: a worker finishing meanwhile resolves it.
+    const woken = schedule.wakeup.promise;
+    await reapFinishedWorkers(lrm);
+    while (next < order.length && schedule.running < maxWorkers) startWorker(lrm, order[next++], services);
+    if (schedule.running === 0 || timeUp) break;
+    await Promise.race([woken, deadline]);
+  }
+  return lrm.workers.size;
+}
+
+function startWorker(lrm: Lrm, worker: Worker, services: Readonly<Record<Sid, Readonly<ServiceConfig>>>): void {
+  const { env, schedule } = lrm;
+  worker.started = { at: env.getTime(), during: lrm.status };
+  schedule.running++;
+  const finish = (outcome: WorkerOutcome): void => {
+    worker.outcome = outcome;
+    schedule.finished.push(worker);
+    const finished = schedule.wakeup;
+    schedule.wakeup = wakeup();
+    finished.wake();
+  };
+  void execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params).then(
+    (code) => finish({ kind: 'exited', code: code & 0xff }),
+    (err: unknown) => {
+      env.log('err', errorText(err));
+      // like a forked worker dying on an exception: exit code 255
+      finish({ kind: 'exited', code: 255 });
+    },
+  );
+}
+
+/** Takes the results of the background workers that finished, in the order they finished. */
+async function reapFinishedWorkers(lrm: Lrm): Promise<void> {
+  const { schedule } = lrm;
+  for (let worker = schedule.finished.shift(); worker !== undefined; worker = schedule.finished.shift()) {
+    schedule.running--;
+    await commandFinished(lrm, worker.sid, worker.outcome ?? { kind: 'failed' });
+  }
 }
 
 function decodeOutcome(lrm: Lrm, sid: Sid, outcome: WorkerOutcome): number {
@@ -456,6 +493,7 @@ async function commandFinished(lrm: Lrm, sid: Sid, outcome: WorkerOutcome): Prom
   if (worker === undefined) return;
   lrm.workers.delete(sid);
   let exitCode = decodeOutcome(lrm, sid, outcome);
+  if (worker.started !== undefined) recordConfirmation(lrm.schedule, worker, exitCode);
 
   if (worker.uid === undefined) {
     // a shutdown stop job: only its failure matters, to keep the lock

@@ -6,8 +6,9 @@ import type { MuxDeviceKind, NativeBinding, NativeMuxHandle } from './binding.js
 import { nativeRemedy } from './install.js';
 import { describeLoadFailures, loadNative, type NativeLoadResult } from './loader.js';
 
-/** Where watchdog-mux listens, as in the reference implementation. */
-export const DEFAULT_WATCHDOG_MUX_SOCKET = '/run/watchdog-mux.sock';
+import { DEFAULT_WATCHDOG_MUX_SOCKET } from './mux-socket.js';
+
+export { DEFAULT_WATCHDOG_MUX_SOCKET };
 
 export interface WatchdogMuxStatus {
   /** Time left before the mux considers this client dead. */

@@ -18,6 +18,22 @@ import {
 
 /** How long to wait for output after the exit: a process the command left behind may hold the pipes open. */
 const OUTPUT_DRAIN_WAIT_MS = 200;
+/** The longest delay setTimeout honours; Node turns a longer one into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `fire` after `ms`, however long (the Rust pool's timeouts are
+ * Durations, so a timeout of weeks must mean weeks here too). Returns the
+ * function that cancels it.
+ */
+export function setLongTimeout(fire: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    timer = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fire()), Math.min(left, MAX_TIMER_MS));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
 
 interface Job {
   readonly request: CommandRequest;
@@ -51,9 +67,9 @@ function execute(request: CommandRequest): Promise<CommandResult> {
     const stderr = tail(limit);
     let timedOut = false;
     let exited = false;
-    const timers: NodeJS.Timeout[] = [];
+    const timers: (() => void)[] = [];
     const finish = (fields: Pick<CommandResult, 'exitCode' | 'signal' | 'spawnError'>): void => {
-      for (const t of timers) clearTimeout(t);
+      for (const cancel of timers) cancel();
       resolve({
         uid: request.uid,
         ...fields,
@@ -85,7 +101,7 @@ function execute(request: CommandRequest): Promise<CommandResult> {
         finish({ exitCode, signal, spawnError: null });
       };
       child.once('close', complete);
-      timers.push(setTimeout(complete, OUTPUT_DRAIN_WAIT_MS));
+      timers.push(setLongTimeout(complete, OUTPUT_DRAIN_WAIT_MS));
     });
     const signalGroup = (signal: NodeJS.Signals): void => {
       if (exited || child.pid === undefined) return;
@@ -99,9 +115,9 @@ function execute(request: CommandRequest): Promise<CommandResult> {
     if (request.timeoutMs) {
       const grace = request.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
       timers.push(
-        setTimeout(() => {
+        setLongTimeout(() => {
           signalGroup(grace > 0 ? 'SIGTERM' : 'SIGKILL');
-          if (grace > 0) timers.push(setTimeout(() => signalGroup('SIGKILL'), grace));
+          if (grace > 0) timers.push(setLongTimeout(() => signalGroup('SIGKILL'), grace));
         }, request.timeoutMs),
       );
     }

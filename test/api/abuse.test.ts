@@ -68,6 +68,15 @@ const HOSTILE: Array<[string, string, Record<string, unknown>, string]> = [
   ['POST', 'groups', { group: 'g1', nodes: 'node1:-1' }, 'nodes'],
   ['POST', 'status/disarm-ha', { 'resource-mode': 'panic' }, 'resource-mode'],
   ['POST', 'status/node-maintenance', { node: '../etc', disable: 0 }, 'node'],
+  ['PUT', 'timing', { profile: 'slow' }, 'profile'],
+  ['PUT', 'timing', { 'time-scale': 0 }, 'time-scale'],
+  ['PUT', 'timing', { 'time-scale': 1e-7 }, 'time-scale'],
+  ['PUT', 'timing', { 'time-scale': 1e21 }, 'time-scale'],
+  ['PUT', 'timing', { 'time-scale': '1e3' }, 'time-scale'],
+  ['PUT', 'timing', { 'time-scale': '20.000000000000001' }, 'time-scale'],
+  ['PUT', 'timing', { 'time-scale': true }, 'time-scale'],
+  ['PUT', 'timing', { epoch: -1 }, 'epoch'],
+  ['PUT', 'timing', { epoch: 99999999999999999999 }, 'epoch'],
 ];
 
 describe('hostile parameters', () => {

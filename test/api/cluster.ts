@@ -1,7 +1,7 @@
 // A real cluster on this machine for the API and browser tests: a directory
-// store, ha-crm and ha-lrm of three nodes (no watchdog, a scaled clock,
-// script services that record where they run), and ha-api on the same
-// store with an admin and an audit token. Everything started here is
+// store, ha-crm and ha-lrm of three nodes (no watchdog, a scaled clock set
+// in the store's ha/timing.cfg, script services that record where they
+// run), and ha-api on the same store with an admin and an audit token. Everything started here is
 // killed by stop(), also after a failure.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -96,20 +96,22 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     rmSync(base, { recursive: true, force: true });
   };
   try {
-    const epoch = Date.now();
-    const clockArgs = ['--time-scale', String(scale), '--epoch', String(epoch)];
+    // The cluster's clock, recorded in the store as an operator would: every process reads it from there.
+    execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'ha-manager'), '--store', `dir:${store}`, 'timing', 'set', '--time-scale', String(scale)], {
+      encoding: 'utf8',
+    });
     if (options.daemons ?? true) {
       for (const node of nodes) {
         for (const kind of ['crm', 'lrm'] as const) {
           procs.push(
             start(`${node}/${kind}`, [
-              join(REPO_ROOT, 'bin', `ha-${kind}`), '--node', node, '--store', `dir:${store}`, '--no-watchdog', '--scripts', scripts, ...clockArgs, '--log-format', 'text',
+              join(REPO_ROOT, 'bin', `ha-${kind}`), '--node', node, '--store', `dir:${store}`, '--no-watchdog', '--scripts', scripts, '--log-format', 'text',
             ]),
           );
         }
       }
     }
-    const api = start('ha-api', [haApi, '--store', `dir:${store}`, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--node', nodes[0], '--poll-ms', '250', ...clockArgs]);
+    const api = start('ha-api', [haApi, '--store', `dir:${store}`, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--node', nodes[0], '--poll-ms', '250']);
     procs.push(api);
     const url = await until('ha-api to listen', () => /listening on (http:\/\/[\d.:]+)/.exec(api.output.join(''))?.[1], 20_000, logs);
     return {

@@ -106,6 +106,43 @@ describe('read endpoints give what the CLI prints as JSON', () => {
     ]);
   });
 
+  it('GET timing describes the cluster’s timing as data; ha-manager check-timings prints the same numbers', async () => {
+    await h.store.write(PATHS.timing, 'profile: fast\ntime-scale: 20\nepoch: 1000\n');
+    const timing = await apiData('timing');
+    expect(timing).toEqual({
+      source: 'ha/timing.cfg',
+      profile: 'fast',
+      'time-scale': 20,
+      epoch: 1000,
+      durations: {
+        'lock-lifetime': 16000,
+        'client-timeout': 11500,
+        'mux-tick': 250,
+        'device-timeout': 2000,
+        margin: 1000,
+        'lrm-round': 1000,
+        'crm-round': 1000,
+        'lock-retry': 1000,
+        'store-timeout': 1000,
+        'heartbeat-timeout': 14000,
+        'fence-delay': 1000,
+      },
+      'fence-window': 14750,
+      slack: 1250,
+      safe: 1,
+      inequality: 'fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe',
+      'outage-without-reset': 8500,
+      'outage-without-fence': 9000,
+      failover: 18000,
+      'master-failover': 20000,
+    });
+    const cli = await h.cli('check-timings', '--watchdog-socket', '/nonexistent/mux.sock');
+    expect(cli.stdout).toContain(`${(timing as { inequality: string }).inequality}\n`);
+    expect(cli.stdout).toContain('worst failover after a node reset: 18s, 20s when it was the master');
+    // a profile by name, as check-timings --profile
+    expect(await apiData('timing?profile=default')).toMatchObject({ source: 'parameter', profile: 'default', 'time-scale': 1, failover: 140000 });
+  });
+
   it('the directory indexes are the reference’s', async () => {
     expect(await apiData('status')).toEqual([{ name: 'current' }, { name: 'manager_status' }, { name: 'disarm-ha' }, { name: 'arm-ha' }]);
     expect((await apiData('')) as unknown[]).toContainEqual({ id: 'resources' });
@@ -127,6 +164,7 @@ const CHANGES: Array<[string, string, Record<string, unknown>, string[]]> = [
   ['POST', 'status/disarm-ha', { 'resource-mode': 'freeze' }, ['crm-command', 'disarm-ha', 'freeze']],
   ['POST', 'status/arm-ha', {}, ['crm-command', 'arm-ha']],
   ['POST', 'status/node-maintenance', { node: 'node2', disable: 0 }, ['crm-command', 'node-maintenance', 'enable', 'node2']],
+  ['PUT', 'timing', { profile: 'fast', 'time-scale': 2.5, epoch: 1000 }, ['timing', 'set', '--profile', 'fast', '--time-scale', '2.5', '--epoch', '1000']],
 ];
 
 describe('changes through the API write what ha-manager writes', () => {

@@ -6,10 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { AdminError } from '../../src/admin/errors.js';
-import type { LocalCommand } from '../../src/cli/ha-manager/commands.js';
 import { toYaml } from '../../src/cli/ha-manager/output.js';
-import { runCommand } from '../../src/cli/ha-manager/program.js';
 import { PATHS } from '../../src/env/node/layout.js';
 import { createHarness, NOW, type Harness } from './harness.js';
 
@@ -138,33 +135,5 @@ describe('command-line syntax', () => {
     expect((await h.run('help', 'rules', 'add')).stdout).toBe((await h.run('rules', 'add', '-h')).stdout);
     expect((await h.run('help', 'crm-command')).stdout).toContain('USAGE: ha-manager crm-command stop <sid> <timeout>\n');
     expect(await h.run('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
-  });
-});
-
-describe('a command of the command line alone', () => {
-  it('gets its parameters checked like any operation, and its errors mapped to the exit status', async () => {
-    const h = createHarness();
-    const seen: Array<Readonly<Record<string, unknown>>> = [];
-    const command: LocalCommand = {
-      words: ['check-something'],
-      args: ['node'],
-      description: 'Checks something.',
-      params: {
-        node: { type: 'string', format: 'pve-node', description: 'A node.' },
-        count: { type: 'integer', minimum: 1, optional: true, description: 'How many.' },
-      },
-      async run(_ctx, params) {
-        seen.push(params);
-        if (params.count === 13) throw new AdminError('unavailable', 'not now');
-      },
-    };
-    let stderr = '';
-    const ctx = { ...h.context(), stderr: (text: string) => void (stderr += text) };
-    expect(await runCommand(ctx, ['check-something', 'node1', '-count', '007'], command, ['node1', '-count', '007'])).toBe(0);
-    expect(seen).toEqual([{ node: 'node1', count: 7 }]);
-    expect(await runCommand(ctx, [], command, ['node_1'])).toBe(2);
-    expect(stderr).toContain("node: 'node_1' is not a valid node name");
-    expect(await runCommand(ctx, [], command, ['node1', '--count', '13'])).toBe(3);
-    expect(stderr).toContain('not now\n');
   });
 });

@@ -14,25 +14,14 @@ import { parseGroupsConfig } from '../../src/config/groups-config.js';
 import { parseResourcesConfig } from '../../src/config/resources-config.js';
 import { parseRulesConfig } from '../../src/config/rules-config.js';
 import { PATHS } from '../../src/env/node/layout.js';
+import { mulberry32 } from '../seeded-random.mjs';
 import { createHarness, type Harness } from './harness.js';
 
 const SEED = Number(process.env.ROUND_TRIP_SEED ?? 20240305);
 const COMMANDS_PER_MODE = Number(process.env.ROUND_TRIP_COMMANDS ?? 250);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** mulberry32: small, seeded, good enough to pick test values. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Random = ReturnType<typeof rng>;
+type Random = () => number;
 const pick = <T,>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (random: Random, n: number): number => Math.floor(random() * n);
 
@@ -277,7 +266,7 @@ async function runStop(h: Harness, random: Random, step: string): Promise<void> 
 
 describe(`values round-trip through every option (seed ${SEED})`, () => {
   it('resources and rules, groups migrated', async () => {
-    const random = rng(SEED);
+    const random = mulberry32(SEED);
     const h = await cluster(false);
     for (const sid of SIDS) await h.run('add', sid);
     for (let step = 0; step < COMMANDS_PER_MODE; step++) {
@@ -298,7 +287,7 @@ describe(`values round-trip through every option (seed ${SEED})`, () => {
   });
 
   it('resources and groups, groups in use', async () => {
-    const random = rng(SEED + 1);
+    const random = mulberry32(SEED + 1);
     const h = await cluster(true);
     for (let step = 0; step < COMMANDS_PER_MODE; step++) {
       const where = `seed ${SEED + 1} step ${step}`;

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { parseTimingConfig } from '../../src/config/timing-config.js';
 import { PATHS } from '../../src/env/node/layout.js';
+import { profileNames } from '../../src/env/timing.js';
 import { loadNative } from '../../src/native/loader.js';
 import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
 import { createHarness } from './harness.js';
@@ -48,6 +50,66 @@ describe('ha-manager timing set', () => {
         "USAGE: ha-manager timing set [OPTIONS]\n(run 'ha-manager help' for the commands, 'ha-manager help <command>' for one)\n",
     });
     expect(await h.read(PATHS.timing)).toBeUndefined();
+  });
+});
+
+describe('ha-manager timing set: values that round-trip', () => {
+  it.each([
+    ['2.5', 2.5],
+    ['007.50', 7.5],
+    [' 20 ', 20],
+    ['1000', 1000],
+    ['0.001', 0.001],
+    ['0.125', 0.125],
+  ])('--time-scale %j is written so that it reads back as %d', async (given, value) => {
+    const h = createHarness();
+    expect(await h.run('timing', 'set', '--time-scale', given, '--epoch', '5')).toMatchObject({ code: 0 });
+    const text = (await h.read(PATHS.timing)) ?? '';
+    expect(parseTimingConfig(text, PATHS.timing, profileNames())).toEqual({ profile: 'default', timeScale: value, epochMs: 5 });
+  });
+
+  it.each([
+    ['0', 'value must have a minimum value of 0.001'],
+    ['0.0000001', 'value must have a minimum value of 0.001'],
+    ['1001', 'value must have a maximum value of 1000'],
+    ['1e3', "type check ('number') failed - got '1e3' (expected decimal digits, e.g. 20 or 2.5)"],
+    ['-2', "type check ('number') failed - got '-2' (expected decimal digits, e.g. 20 or 2.5)"],
+    ['.5', "type check ('number') failed - got '.5' (expected decimal digits, e.g. 20 or 2.5)"],
+    ['', "type check ('number') failed - got '' (expected decimal digits, e.g. 20 or 2.5)"],
+    ['20.000000000000001', "value '20.000000000000001' has more digits than a number keeps (it would be written as 20)"],
+  ])('--time-scale %j is refused, the file left as it was', async (given, problem) => {
+    const h = createHarness();
+    await h.write(PATHS.timing, 'profile: fast\n');
+    const r = await h.run('timing', 'set', '--time-scale', given);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`\ntime-scale: ${problem}\n`);
+    expect(await h.read(PATHS.timing)).toBe('profile: fast\n');
+  });
+
+  it('replaces a timing.cfg that cannot be read, saying so', async () => {
+    const h = createHarness();
+    await h.write(PATHS.timing, 'profile: slow\n');
+    const r = await h.run('timing', 'set', '--profile', 'fast');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("warning: replacing ha/timing.cfg, which cannot be read: ha/timing.cfg line 1, field 'profile': unknown profile 'slow' (known: default, fast)\n");
+    expect(r.stdout).toBe(
+      'profile: fast\nwritten to ha/timing.cfg: daemons read it when they start, so restart every ha-crm, ha-lrm and ha-api, ' +
+        "and start each node's watchdog-mux with --profile fast\n",
+    );
+    expect(await h.read(PATHS.timing)).toBe('profile: fast\n');
+  });
+
+  it('check-timings names the broken file and how to describe a profile anyway', async () => {
+    const h = createHarness();
+    await h.write(PATHS.timing, 'time-scale: 2\n');
+    const r = await h.run('check-timings', '--watchdog-socket', NO_MUX);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "cannot read the cluster's timing: ha/timing.cfg line 1, field 'epoch': a time scale needs an epoch, so every process computes the same time " +
+        '(name a profile to describe one anyway)\n',
+    });
   });
 });
 

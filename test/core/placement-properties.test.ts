@@ -14,7 +14,8 @@ import { compileRules, transformRules } from '../../src/core/rules/index.js';
 import type { Rule, RulesConfig } from '../../src/core/rules/types.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import { SERVICE_STATES, type ServiceStatusEntry } from '../../src/core/types.js';
-import { seededRandom, type Random } from '../scheduling/random-cluster.js';
+import type { Random } from '../scheduling/random-cluster.js';
+import { mulberry32 } from '../seeded-random.mjs';
 
 const SEEDS = process.env.PLACEMENT_SEED !== undefined ? [Number(process.env.PLACEMENT_SEED)] : range(1, 400);
 const PREFERENCES: NodePreference[] = ['none', 'best-score', 'try-next'];
@@ -111,7 +112,7 @@ function randomCluster(random: Random): Cluster {
 
 describe('node selection', () => {
   it.each(SEEDS)('respects online nodes, strict node affinity and negative resource affinity (seed %i)', (seed) => {
-    const random = seededRandom(seed);
+    const random = mulberry32(seed);
     const { nodes, online, ss, rules, usage } = randomCluster(random);
     transformRules(rules, nodes);
     const compiled = compileRules(rules, nodes);

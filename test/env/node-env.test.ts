@@ -143,6 +143,13 @@ describe('node environment', () => {
     expect(watchdog.events.at(-1)).toBe('close clean');
   });
 
+  it('issues distinct 22-character uids, across refills of its random block', () => {
+    const { env } = setup('crm');
+    const uids = Array.from({ length: 1000 }, () => env.newUid());
+    expect(new Set(uids).size).toBe(1000);
+    for (const uid of uids) expect(uid).toMatch(/^[A-Za-z0-9+/]{22}$/);
+  });
+
   it('times the lease on the monotonic clock: wall-clock steps neither extend nor cut it', async () => {
     const { env, clock, watchdog } = setup('lrm');
     expect(await env.getHaAgentLock()).toBe(true);

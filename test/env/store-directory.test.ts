@@ -4,15 +4,15 @@
 // an expired lock), updates serialised across processes, guards that a dead
 // process does not block forever, heartbeat membership.
 
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectoryStore, type DirectoryStore, type DirectoryStoreOptions } from '../../src/env/node/directory-store.js';
 import { DEFAULT_PROFILE } from '../../src/env/timing.js';
+import { startStoreChild, type StoreChild } from './store-child-client.js';
 import { storeContract } from './store-contract.js';
 
 const LIFETIME_MS = DEFAULT_PROFILE.lockLifetimeMs;
@@ -272,44 +272,20 @@ describe.concurrent('directory store, plain mode', () => {
 describe('directory store across processes', () => {
   const CHILDREN = 5;
   let root: string;
-  let children: ChildProcess[];
+  let children: StoreChild[];
   let store: DirectoryStore;
-  let nextId = 0;
-
-  const ask = (child: ChildProcess, message: Record<string, unknown>): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const onMessage = (reply: { id?: number; result?: unknown; error?: string }) => {
-        if (reply.id !== id) return;
-        child.off('message', onMessage);
-        if (reply.error !== undefined) reject(new Error(reply.error));
-        else resolve(reply.result);
-      };
-      child.on('message', onMessage);
-      child.send({ id, ...message });
-    });
 
   beforeAll(async () => {
     root = tempRoot();
     store = await openDirectoryStore(root);
-    children = Array.from({ length: CHILDREN }, () =>
-      fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-    );
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve, reject) => {
-            child.once('message', () => resolve());
-            child.once('exit', (code) => reject(new Error(`store child exited with ${code} before it was ready`)));
-          }),
-      ),
-    );
+    children = Array.from({ length: CHILDREN }, () => startStoreChild(root));
+    await Promise.all(children.map((child) => child.ready));
   }, 30_000); // five processes loading TypeScript at once, on a busy machine
 
   afterAll(async () => {
     await Promise.all(
       (children ?? []).map(
-        (child) =>
+        ({ process: child }) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null) return resolve();
             child.once('exit', () => resolve());
@@ -328,7 +304,7 @@ describe('directory store across processes', () => {
       await fs.writeFile(join(dir, 'holder'), 'p0\n');
       const expired = (Date.now() - LIFETIME_MS - 5_000) / 1000;
       await fs.utimes(dir, expired, expired);
-      const results = (await Promise.all(children.map((child, i) => ask(child, { op: 'lock', name, holder: `p${i}` })))) as boolean[];
+      const results = (await Promise.all(children.map((child, i) => child.ask({ op: 'lock', name, holder: `p${i}` })))) as boolean[];
       const winners = results.flatMap((won, i) => (won ? [`p${i}`] : []));
       expect(winners, `round ${round}`).toHaveLength(1);
       expect(await fs.readFile(join(dir, 'holder'), 'utf8')).toBe(`${winners[0]}\n`);
@@ -340,7 +316,7 @@ describe('directory store across processes', () => {
   it('never lets two processes win a free lock they race for (40 rounds)', async () => {
     for (let round = 0; round < 40; round++) {
       const name = `free_${round}`;
-      const results = (await Promise.all(children.map((child, i) => ask(child, { op: 'lock', name, holder: `p${i}` })))) as boolean[];
+      const results = (await Promise.all(children.map((child, i) => child.ask({ op: 'lock', name, holder: `p${i}` })))) as boolean[];
       expect(results.filter(Boolean), `round ${round}`).toHaveLength(1);
     }
   });
@@ -348,7 +324,7 @@ describe('directory store across processes', () => {
   it('loses no update when several processes append to one file at once', async () => {
     const perChild = 30;
     await Promise.all([
-      ...children.map((child, i) => ask(child, { op: 'append', path: 'ha/crm_commands', count: perChild, tag: `p${i}` })),
+      ...children.map((child, i) => child.ask({ op: 'append', path: 'ha/crm_commands', count: perChild, tag: `p${i}` })),
       (async () => {
         for (let i = 0; i < perChild; i++) await store.update('ha/crm_commands', (text) => `${text ?? ''}parent ${i}\n`);
       })(),

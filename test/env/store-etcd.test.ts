@@ -2,11 +2,10 @@
 // etcd-server, installed by scripts/setup). Without an etcd binary these
 // tests are skipped with the reason (test/prerequisites.ts).
 
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdStore, type EtcdStore, type EtcdStoreOptions } from '../../src/env/node/etcd-store.js';
+import { startStoreChild } from './store-child-client.js';
 import { storeContract } from './store-contract.js';
 import { skipped } from '../prerequisites.js';
 import { etcdMissing, findEtcd, startEtcd, type EtcdCluster } from './store-etcd-server.js';
@@ -218,13 +217,10 @@ describe('etcd store', () => {
     it('refuses, in another process, a paused master that was deposed: the new master keeps its manager_status', async () => {
       const prefix = nextPrefix();
       const spec = `etcd:${cluster.urls.join(',')}?prefix=${prefix}`;
-      const child = fork(fileURLToPath(new URL('./store-child.mjs', import.meta.url)), [spec, JSON.stringify({ lockTtlSeconds: LOCK_TTL })], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const { process: child, ready, ask } = startStoreChild(spec, { lockTtlSeconds: LOCK_TTL });
       const successor = open({ prefix });
       try {
-        const ask = childAsker(child);
-        await ask.ready;
+        await ready;
         expect(await ask({ op: 'lock', name: 'ha_manager_lock', holder: 'a' })).toBe(true);
         await ask({ op: 'write', path: 'ha/manager_status', data: '{"master_node":"a"}', fence: A.fence });
         child.kill('SIGSTOP');
@@ -244,25 +240,3 @@ describe('etcd store', () => {
     });
   });
 });
-
-/** Sends requests to a store-child.mjs process; `ready` resolves once it has loaded. */
-function childAsker(child: ChildProcess) {
-  let nextId = 0;
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`store child exited with ${code} before it was ready`)));
-  });
-  const ask = (message: Record<string, unknown>): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const onMessage = (reply: { id?: number; result?: unknown; error?: string }) => {
-        if (reply.id !== id) return;
-        child.off('message', onMessage);
-        if (reply.error !== undefined) reject(new Error(reply.error));
-        else resolve(reply.result);
-      };
-      child.on('message', onMessage);
-      child.send({ id, ...message });
-    });
-  return Object.assign(ask, { ready });
-}

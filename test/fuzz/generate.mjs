@@ -17,16 +17,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** A small, fast, well-mixed 32-bit PRNG (mulberry32); deterministic per seed. */
+import { mulberry32 } from '../seeded-random.mjs';
+
+/** Drawing helpers over mulberry32; deterministic per seed. */
 export function makeRng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const rng = {
     next,
     /** Integer in [lo, hi]. */

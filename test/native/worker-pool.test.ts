@@ -4,10 +4,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { skipped } from '../prerequisites.js';
 import { addonMissing } from './addon.js';
 import { createWorkerPool, type CommandResult, type WorkerPool } from '../../src/native/worker-pool.js';
+import { setLongTimeout } from '../../src/native/worker-pool-typescript.js';
 
 const missing = addonMissing();
 
@@ -91,6 +92,11 @@ describe.each(['native', 'typescript'] as const)('%s worker pool', (implementati
     expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
   });
 
+  it('honours a timeout and a grace period longer than setTimeout can wait (~24.8 days)', async () => {
+    const result = await make().run(sh('long', 'sleep 0.2; exit 4', { timeoutMs: 2 ** 31, killGraceMs: 2 ** 31 + 7 }));
+    expect(result).toMatchObject({ exitCode: 4, signal: null, timedOut: false });
+  });
+
   it('reports a program that cannot be started under its uid', async () => {
     const result = await make().run({ uid: 'missing', command: '/nonexistent/ha-resource-agent' });
     expect(result.exitCode).toBeNull();
@@ -158,6 +164,33 @@ describe.each(['native', 'typescript'] as const)('%s worker pool', (implementati
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('setLongTimeout (the TypeScript pool\'s timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fires after a delay beyond setTimeout\'s limit, not before', () => {
+    vi.useFakeTimers();
+    const limit = 2 ** 31 - 1;
+    let fired = 0;
+    setLongTimeout(() => fired++, 3 * limit + 5);
+    vi.advanceTimersByTime(3 * limit + 4);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(fired).toBe(1);
+  });
+
+  it('can be cancelled while waiting', () => {
+    vi.useFakeTimers();
+    let fired = 0;
+    const cancel = setLongTimeout(() => fired++, 2 ** 32);
+    vi.advanceTimersByTime(2 ** 31);
+    cancel();
+    vi.advanceTimersByTime(2 ** 32);
+    expect(fired).toBe(0);
   });
 });
 

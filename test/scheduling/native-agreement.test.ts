@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { typescriptScoringKernel, type ScoringKernel } from '../../src/core/scheduling/index.js';
 import { nativeScoringKernel } from '../../src/native/scoring-kernel.js';
-import { randomCandidates, randomLimit, randomNodes, randomResource, seededRandom, type Random } from './random-cluster.js';
+import { mulberry32 } from '../seeded-random.mjs';
+import { randomCandidates, randomLimit, randomNodes, randomResource, type Random } from './random-cluster.js';
 import { firstDifference, outcome } from './same-bits.js';
 import { addonMissing } from '../native/addon.js';
 import { skipped } from '../prerequisites.js';
@@ -20,8 +21,8 @@ const missing = addonMissing();
 function agree(name: string, run: (kernel: ScoringKernel, random: Random) => unknown): void {
   it(name, () => {
     for (const seed of seeds) {
-      const typescript = outcome(() => run(typescriptScoringKernel, seededRandom(seed)));
-      const rust = outcome(() => run(native as ScoringKernel, seededRandom(seed)));
+      const typescript = outcome(() => run(typescriptScoringKernel, mulberry32(seed)));
+      const rust = outcome(() => run(native as ScoringKernel, mulberry32(seed)));
       const difference = firstDifference(typescript, rust);
       if (difference !== undefined) {
         expect.fail(

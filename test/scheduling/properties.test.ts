@@ -12,7 +12,8 @@ import {
   type NodeUsage,
   type ScoredMigration,
 } from '../../src/core/scheduling/index.js';
-import { randomCandidates, randomLimit, randomNodes, randomResource, seededRandom } from './random-cluster.js';
+import { mulberry32 } from '../seeded-random.mjs';
+import { randomCandidates, randomLimit, randomNodes, randomResource } from './random-cluster.js';
 import { firstDifference, outcome } from './same-bits.js';
 
 const CASES = 300;
@@ -42,7 +43,7 @@ const referenceErrors = /^(criterion \d+ got invalid value (NaN|inf|-inf)|invali
 describe('TypeScript kernel on random clusters', () => {
   it('exhaustive search returns the `limit` smallest of all imbalances, sorted', () => {
     forEachSeed((seed) => {
-      const random = seededRandom(seed);
+      const random = mulberry32(seed);
       const nodes = randomNodes(random);
       const candidates = randomCandidates(random, nodes);
       const limit = randomLimit(random, candidates.length);
@@ -57,7 +58,7 @@ describe('TypeScript kernel on random clusters', () => {
 
   it('TOPSIS returns `limit` migrations, each with its own imbalance', () => {
     forEachSeed((seed) => {
-      const random = seededRandom(seed);
+      const random = mulberry32(seed);
       const nodes = randomNodes(random);
       const candidates = randomCandidates(random, nodes);
       const limit = randomLimit(random, candidates.length);
@@ -76,7 +77,7 @@ describe('TypeScript kernel on random clusters', () => {
 
   it('start scores lie in 0..1, or scoring fails with a reference error', () => {
     forEachSeed((seed) => {
-      const random = seededRandom(seed);
+      const random = mulberry32(seed);
       const nodes = randomNodes(random);
       const result = outcome(() => kernel.scoreNodesToStartResource(nodes, randomResource(random)));
       if ('error' in result) {
@@ -91,7 +92,7 @@ describe('TypeScript kernel on random clusters', () => {
 
   it('imbalance lies in 0..sqrt(n - 1) unless a node has no capacity', () => {
     forEachSeed((seed) => {
-      const nodes = randomNodes(seededRandom(seed));
+      const nodes = randomNodes(mulberry32(seed));
       const imbalance = kernel.nodeImbalance(nodes);
       if (nodes.some((node) => node.stats.maxcpu === 0 || node.stats.maxmem === 0)) return;
       const worst = Math.sqrt(Math.max(nodes.length - 1, 0));

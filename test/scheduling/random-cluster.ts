@@ -7,18 +7,6 @@ import type { MigrationCandidate, NodeUsage, ResourceStats } from '../../src/cor
 
 export type Random = () => number;
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const GIB = 2 ** 30;
 
 function int(random: Random, below: number): number {

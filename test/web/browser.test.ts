@@ -2,7 +2,7 @@
 // playwright-core; no browser is downloaded) against a real ha-api on a
 // store that real ha-crm/ha-lrm daemons manage: log in, add a service and
 // see it reach `started`, migrate it and see it move, put a node into
-// maintenance, see the error for a bad input. Screenshots of every view go
+// maintenance, see the error for a bad input, add, edit and delete a rule. Screenshots of every view go
 // to test-artifacts/browser/. Without chromium the suite is skipped with the
 // reason; HA_REQUIRE_BROWSER=1 makes that a failure (test/prerequisites.ts).
 
@@ -132,13 +132,29 @@ describe('web interface in chromium', () => {
     await field('resources').fill('exec:web');
     await field('nodes').fill('node2:2,node1');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await row('rules', 'data-rule', 'web-prefers-node2').waitFor();
+    const rule = row('rules', 'data-rule', 'web-prefers-node2');
+    await rule.waitFor();
+    // edited: only what changed is sent, with the digest read
+    await rule.getByRole('button', { name: 'Edit' }).click();
+    await field('comment').fill('soft preference');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await rule.locator('td', { hasText: 'soft preference' }).waitFor();
     await shot('rules');
+    // deleted once confirmed
+    page.once('dialog', (dialog) => void dialog.accept());
+    await rule.getByRole('button', { name: 'Delete' }).click();
+    await rule.waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Groups' }).click();
     await page.getByRole('heading', { name: 'Groups' }).waitFor();
     await shot('groups');
     await page.getByRole('link', { name: 'Status' }).click();
     await row('services', 'data-sid', 'exec:web').locator('[data-col="node"]', { hasText: 'node2' }).waitFor();
+    // the cluster's timing and the failover it implies (GET timing)
+    const timing = page.locator('[data-card="timing"]');
+    await expect.poll(() => timing.textContent()).toContain('profile default at time-scale 20');
+    await expect.poll(() => timing.locator('[data-timing="failover"]').textContent()).toBe(
+      "failover after a node reset: up to 140s (201s if it ran the master), plus the service's start",
+    );
     await shot('status');
   });
 });

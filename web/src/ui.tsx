@@ -1,6 +1,7 @@
 // Building blocks shared by the views: form fields that show the server's
 // error for their parameter, an error box for the rest of a failure, state
-// badges, a modal dialog, and a hook that runs one request at a time.
+// badges, a modal dialog and a dialog holding a form, and a hook that runs
+// one request at a time.
 
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
@@ -119,6 +120,24 @@ export function Checkbox(props: { name: string; checked: boolean; onValue(value:
   );
 }
 
+/** A boolean setting as a checkbox, with the server's error for it. */
+export function CheckboxField(props: { name: string; label: string; checked: boolean; onValue(value: boolean): void; failure: Failure | undefined }) {
+  return (
+    <Field label="" name={props.name} failure={props.failure}>
+      <Checkbox name={props.name} checked={props.checked} onValue={props.onValue} label={props.label} />
+    </Field>
+  );
+}
+
+/** The `comment` every kind of HA entry has. */
+export function CommentField(props: { value: string; onValue(value: string): void; failure: Failure | undefined }) {
+  return (
+    <Field label="Comment" name="comment" failure={props.failure}>
+      <TextInput name="comment" value={props.value} onValue={props.onValue} />
+    </Field>
+  );
+}
+
 const STATE_CLASS: Readonly<Record<string, string>> = {
   started: 'ok',
   online: 'ok',
@@ -151,6 +170,7 @@ const STATE_CLASS: Readonly<Record<string, string>> = {
   error: 'bad',
   gone: 'bad',
   offline: 'bad',
+  unsafe: 'bad',
 };
 
 export function Badge({ state }: { state: string | number | boolean | undefined }) {
@@ -186,6 +206,34 @@ export function Actions(props: { busy: boolean; submit: string; onCancel(): void
         {props.busy ? 'Working…' : props.submit}
       </button>
     </div>
+  );
+}
+
+/**
+ * A form in a dialog: its fields, then the failure (what no field shows of
+ * it) and the buttons. `onSubmit` runs instead of the browser's submit.
+ */
+export function FormDialog(props: {
+  title: string;
+  submit: string;
+  busy: boolean;
+  failure: Failure | undefined;
+  onSubmit(): Promise<void>;
+  onClose(): void;
+  children: ComponentChildren;
+}) {
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void props.onSubmit();
+  };
+  return (
+    <Dialog title={props.title} onClose={props.onClose}>
+      <form onSubmit={submit} class="form">
+        {props.children}
+        <ErrorBox failure={props.failure} />
+        <Actions busy={props.busy} submit={props.submit} onCancel={props.onClose} />
+      </form>
+    </Dialog>
   );
 }
 

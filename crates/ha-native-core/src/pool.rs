@@ -579,6 +579,18 @@ mod tests {
         assert_eq!((out.exit_code, out.timed_out), (Some(0), false));
     }
 
+    /// JavaScript timers cap at 2^31-1 ms; a Duration has no such limit,
+    /// and the TypeScript pool must match it (shared test in test/native).
+    #[test]
+    fn a_timeout_beyond_24_days_does_not_fire_early() {
+        let pool = WorkerPool::new(1).unwrap();
+        let mut spec = sh("long", "sleep 0.2; exit 4");
+        spec.timeout = Some(Duration::from_millis(1 << 31));
+        spec.kill_grace = Duration::from_millis((1 << 31) + 7);
+        let out = run_one(&pool, spec);
+        assert_eq!((out.exit_code, out.timed_out), (Some(4), false));
+    }
+
     #[test]
     fn a_missing_program_is_a_spawn_error_for_that_uid() {
         let pool = WorkerPool::new(1).unwrap();

@@ -2,17 +2,15 @@
 // operation it calls, which of its parameters are positional arguments,
 // any parameters fixed by the command (`node-maintenance enable` is the
 // maintenance request with disable=0), the options only the command line
-// has (output format, status --verbose), and how the result is printed.
-// Every other option is a parameter of the operation, checked there. A
-// command of the command line alone (no operation behind it) is a
-// LocalCommand: its parameters and what it runs, registered with one line
-// in COMMANDS.
+// has (output format, status --verbose, the local watchdog-mux socket), and
+// how the result is printed. Every other option is a parameter of the
+// operation, checked there. Every command has an operation behind it, so
+// the HTTP API can do whatever the command line can (test/api/parity.test.ts).
 
 import { OPERATIONS, type OperationId } from '../../admin/operations.js';
 import type { ParamsSchema, RawValue } from '../../admin/schema.js';
-import type { CliContext } from './context.js';
+import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/mux-socket.js';
 import { STANDARD_OUTPUT_OPTIONS, VIEW_OUTPUT_OPTIONS } from './output.js';
-import { CHECK_TIMINGS_COMMAND, TIMING_SET_COMMAND } from './timing.js';
 
 /** How a command prints its operation's result (see printers.ts). */
 export type PrinterName =
@@ -23,15 +21,14 @@ export type PrinterName =
   | 'group-list'
   | 'rule-list'
   | 'rule-config'
-  | 'motion';
+  | 'motion'
+  | 'timing-set'
+  | 'timing-check';
 
-interface CommandBase {
+export interface CliCommand {
   words: readonly string[];
   /** Parameters given as positional arguments, in order. */
   args: readonly string[];
-}
-
-export interface OperationCommand extends CommandBase {
   op: OperationId;
   /** Parameters the command sets itself; they are no options. */
   fixed?: Readonly<Record<string, RawValue>>;
@@ -42,18 +39,8 @@ export interface OperationCommand extends CommandBase {
   description?: string;
 }
 
-export interface LocalCommand extends CommandBase {
-  description: string;
-  params: ParamsSchema;
-  /** Runs with the checked parameters; an AdminError maps to its exit status, any other error to 1. */
-  run(ctx: CliContext, params: Readonly<Record<string, unknown>>): Promise<void>;
-}
-
-export type CliCommand = OperationCommand | LocalCommand;
-
 /** Every parameter of a command, positional or option, but those it fixes itself. */
 export function commandParams(command: CliCommand): ParamsSchema {
-  if (!('op' in command)) return command.params;
   const params: Record<string, ParamsSchema[string]> = {};
   for (const [name, schema] of Object.entries(OPERATIONS[command.op].params as ParamsSchema)) {
     if (command.fixed === undefined || !Object.hasOwn(command.fixed, name)) params[name] = schema;
@@ -62,7 +49,7 @@ export function commandParams(command: CliCommand): ParamsSchema {
 }
 
 export function commandDescription(command: CliCommand): string {
-  return command.description ?? ('op' in command ? OPERATIONS[command.op].description : '');
+  return command.description ?? OPERATIONS[command.op].description;
 }
 
 const STATUS_OPTIONS = {
@@ -149,8 +136,17 @@ export const COMMANDS: readonly CliCommand[] = [
   { words: ['rules', 'add'], op: 'rules.create', args: ['type', 'rule'], printer: 'nothing' },
   { words: ['rules', 'set'], op: 'rules.update', args: ['type', 'rule'], printer: 'nothing' },
   { words: ['rules', 'remove'], op: 'rules.delete', args: ['rule'], printer: 'nothing' },
-  TIMING_SET_COMMAND,
-  CHECK_TIMINGS_COMMAND,
+  { words: ['timing', 'set'], op: 'timing.update', args: [], printer: 'timing-set' },
+  {
+    words: ['check-timings'],
+    op: 'timing.read',
+    args: [],
+    extra: {
+      'watchdog-socket': { type: 'string', optional: true, default: DEFAULT_WATCHDOG_MUX_SOCKET, description: "This node's watchdog-mux socket, checked against the timing." },
+    },
+    printer: 'timing-check',
+    description: "Show the timing's numbers, the safety inequality and the failover it implies; check this node's watchdog-mux.",
+  },
 ];
 
 /** The command a command line names, and the arguments after its words. */

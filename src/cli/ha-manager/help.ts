@@ -22,6 +22,7 @@ function valueText(schema: ParamSchema): string {
   if (schema.type === 'integer') {
     return schema.minimum === undefined ? '<integer>' : `<integer> (${schema.minimum} - N)`;
   }
+  if (schema.type === 'number') return `<number> (${schema.minimum} - ${schema.maximum})`;
   if (schema.type === 'boolean') return '<boolean>';
   return '<string>';
 }

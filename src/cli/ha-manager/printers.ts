@@ -19,6 +19,7 @@ export class CommandFailure extends Error {}
 
 export interface PrintOptions extends OutputOptions {
   verbose?: boolean;
+  'watchdog-socket'?: string;
 }
 
 type Printer = (cli: CliContext, admin: AdminContext, result: never, options: PrintOptions, words: readonly string[]) => Promise<void> | void;
@@ -91,6 +92,13 @@ const PRINTERS: Readonly<Record<PrinterName, Printer>> = {
   },
   motion: (cli, _admin, result: MotionResult, _options, words) =>
     motionPrinter(cli, result, words[words.length - 1] === 'relocate' ? 'relocate' : 'migrate'),
+  // loaded here only: it reaches the watchdog-mux client, which no other command needs
+  'timing-set': async (cli, _admin, report: OperationResults['timing.update']) => (await import('./timing.js')).printTimingSet(cli, report),
+  'timing-check': async (cli, _admin, report: OperationResults['timing.read'], options) => {
+    const { printTimingCheck } = await import('./timing.js');
+    const unsafe = printTimingCheck(cli, report, options['watchdog-socket']);
+    if (unsafe !== undefined) throw new CommandFailure('unsafe: the daemons on this node would refuse to arm the watchdog');
+  },
 };
 
 export async function printCommandResult(

@@ -59,8 +59,8 @@ function help(ctx: CliContext, words: readonly string[]): number {
   return 2;
 }
 
-/** Runs one command of the table (or any other, such as a test's) with the arguments after its words. */
-export async function runCommand(ctx: CliContext, args: readonly string[], command: CliCommand, rest: readonly string[]): Promise<number> {
+/** Runs one command of the table with the arguments after its words. */
+async function runCommand(ctx: CliContext, args: readonly string[], command: CliCommand, rest: readonly string[]): Promise<number> {
   const spec = commandArgs(command);
   let parsed;
   try {
@@ -78,10 +78,6 @@ export async function runCommand(ctx: CliContext, args: readonly string[], comma
   try {
     // Every value, the command line's own options included, is checked at once, so each problem is named.
     const checked = validateParams(commandParams(command), parsed.values) as Record<string, unknown>;
-    if (!('op' in command)) {
-      await command.run(ctx, checked);
-      return 0;
-    }
     const extra = command.extra ?? {};
     const params = Object.fromEntries(Object.entries(checked).filter(([key]) => !Object.hasOwn(extra, key)));
     const options = Object.fromEntries(Object.entries(checked).filter(([key]) => Object.hasOwn(extra, key))) as PrintOptions;

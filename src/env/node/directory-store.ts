@@ -31,10 +31,9 @@ import {
   domainLockTitle,
   type ClusterStore,
   type DomainFiles,
-  type LockHolder,
-  type LockHolderSeen,
   type WriteOptions,
 } from './store.js';
+import { parseHolderNote, writeHolderNote } from './holder-note.js';
 import { createRootFiles, type RootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { DEFAULT_PROFILE } from '../timing.js';
@@ -148,12 +147,7 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     rename: (from, to) => files.rename(from, to),
     async update(path, change) {
       const normal = filePath(path);
-      return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, async () => {
-        const next = change(await files.read(normal));
-        if (next === undefined) await files.remove(normal);
-        else await files.write(normal, next);
-        return next;
-      });
+      return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, () => rewrite(files, normal, change));
     },
     lock: locks.lock,
     unlock: locks.unlock,
@@ -162,11 +156,11 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
       const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
       const what = domainLockTitle(domain);
       const timeoutError = async (): Promise<Error> => {
-        const seen = await files.read(notePath).then(parseHolderNote, () => undefined);
+        const seen = await files.read(notePath).then((text) => (text === undefined ? undefined : parseHolderNote(text)), () => undefined);
         return new LockTimeoutError(what, timeoutMs, seen);
       };
       return withCfsLock(root, `domain-${domain}`, cfs, { ...lockOptions, timeoutMs, timeoutError }, async () => {
-        await files.write(notePath, holderNote(holder)).catch(() => undefined);
+        await files.write(notePath, `${writeHolderNote(holder, Date.now())}\n`).catch(() => undefined);
         try {
           return await body(domainFiles(domain, files));
         } finally {
@@ -181,6 +175,14 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
     refresh: () => cfsReachable(root),
     async close() {},
   };
+}
+
+/** The file as `change` makes it (removed when it makes nothing), read and written in one go; resolves to it. */
+async function rewrite(files: RootFiles, path: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined> {
+  const next = change(await files.read(path));
+  if (next === undefined) await files.remove(path);
+  else await files.write(path, next);
+  return next;
 }
 
 function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore {
@@ -219,12 +221,7 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
         domain === undefined ? join(root, RESERVED_SEGMENT, 'guards', `file-${encodeURIComponent(normal)}`) : domainGuard(domain);
       const what = domain === undefined ? `exclusive access for an update of '${normal}'` : domainLockTitle(domain);
       return fenced(options, `update '${normal}'`, () =>
-        withGuard(guard, { timeoutMs: waitTimeoutMs, what, store: description }, async () => {
-          const next = change(await files.read(normal));
-          if (next === undefined) await files.remove(normal);
-          else await files.write(normal, next);
-          return next;
-        }),
+        withGuard(guard, { timeoutMs: waitTimeoutMs, what, store: description }, () => rewrite(files, normal, change)),
       );
     },
     lock: locks.lock,
@@ -249,23 +246,3 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
   };
 }
 
-function holderNote(holder: LockHolder): string {
-  return `${JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() })}\n`;
-}
-
-function parseHolderNote(text: string | undefined): LockHolderSeen | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const note: unknown = JSON.parse(text);
-    if (typeof note !== 'object' || note === null) return undefined;
-    const { node, pid, command, since } = note as Record<string, unknown>;
-    return {
-      ...(typeof node === 'string' ? { node } : {}),
-      ...(typeof pid === 'number' ? { pid } : {}),
-      ...(typeof command === 'string' ? { command } : {}),
-      ...(typeof since === 'number' ? { since } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-}

@@ -11,7 +11,7 @@
 // daemon whose lease lapsed (or whose watchdog would have fired) is told so
 // (leaseLapsed), and as CRM cannot write the manager status any more.
 
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 import { parseDatacenterConfig } from '../../config/datacenter-config.js';
 import { parseGroupsConfig } from '../../config/groups-config.js';
@@ -54,6 +54,9 @@ const DEFAULT_EXEC_USAGE = { maxcpu: 1, maxmem: 256 * MIB } as const;
 /** Warn when one loop iteration takes longer (seconds), as the reference does. */
 const SLOW_LOOP_SECONDS = 30;
 const DEFAULT_MAX_WORKERS = 4;
+/** Bytes of randomness per uid, and uids drawn per refill (a master issues one per service and round). */
+const UID_BYTES = 16;
+const UIDS_PER_REFILL = 256;
 
 export type DaemonLog = (level: LogLevel, msg: string) => void;
 
@@ -132,6 +135,8 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   /** Monotonic time of the last feed (or of arming, which starts the mux's expiry). */
   let lastFeedAt: number | undefined;
   let watchdogWarned = false;
+  const uidBytes = Buffer.alloc(UID_BYTES * UIDS_PER_REFILL);
+  let uidOffset = uidBytes.length;
 
   const leaseLapsed = (): boolean => {
     if (lease === undefined) return false;
@@ -471,7 +476,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       return (await store.read(nodeVersionPath(of)))?.trim() || undefined;
     },
     scoringKernel: options.scoringKernel,
-    newUid: () => randomBytes(16).toString('base64').slice(0, 22),
+    newUid() {
+      if (uidOffset === uidBytes.length) {
+        randomFillSync(uidBytes);
+        uidOffset = 0;
+      }
+      uidOffset += UID_BYTES;
+      return uidBytes.toString('base64', uidOffset - UID_BYTES, uidOffset).slice(0, 22);
+    },
   };
   return env;
 }

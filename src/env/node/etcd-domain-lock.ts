@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EtcdEndpoints } from './etcd-endpoints.js';
 import { grantLease, keepLeaseAlive } from './etcd-leases.js';
-import { LockTimeoutError, domainLockTitle, type DomainFiles, type LockHolder, type LockHolderSeen } from './store.js';
+import { parseHolderNote, writeHolderNote } from './holder-note.js';
+import { LockTimeoutError, domainLockTitle, type DomainFiles, type LockHolder } from './store.js';
 import { RESERVED_SEGMENT, domainFilePath, lockName } from './store-paths.js';
 
 /** Seconds a dead contender keeps its place; a live store keeps its session lease alive. */
@@ -74,28 +75,13 @@ async function session(cluster: EtcdEndpoints, title: string): Promise<Session> 
   return session(cluster, title);
 }
 
-function parseNote(text: string): LockHolderSeen | undefined {
-  try {
-    const note: unknown = JSON.parse(text);
-    if (typeof note !== 'object' || note === null) return undefined;
-    const { node, pid, command, since } = note as Record<string, unknown>;
-    return {
-      ...(typeof node === 'string' ? { node } : {}),
-      ...(typeof pid === 'number' ? { pid } : {}),
-      ...(typeof command === 'string' ? { command } : {}),
-      ...(typeof since === 'number' ? { since } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-}
 
 export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): Promise<T> {
   const { cluster, domain, holder, body, timeoutMs } = request;
   const title = domainLockTitle(domain);
   const queue = `${RESERVED_SEGMENT}/domain/${lockName(domain)}/`;
   const deadline = Date.now() + timeoutMs;
-  const note = (): string => JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since: Date.now() });
+  const note = (): string => writeHolderNote(holder, Date.now());
   const key = `${queue}${randomUUID()}`;
   const { id: leaseId } = await session(cluster, title);
   try {
@@ -111,7 +97,7 @@ export async function withEtcdDomainLock<T>(request: EtcdDomainLockRequest<T>): 
         break;
       }
       if (Date.now() >= deadline) {
-        throw new LockTimeoutError(title, timeoutMs, parseNote(waiting[0].value.toString('utf8')), waiting.length - 2);
+        throw new LockTimeoutError(title, timeoutMs, parseHolderNote(waiting[0].value.toString('utf8')), waiting.length - 2);
       }
       // Polling, less often the further back: each look is a request to etcd.
       await session(cluster, title);

@@ -29,6 +29,7 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { parseHolderNote, writeHolderNote } from './holder-note.js';
 import { LockTimeoutError, type LockHolder, type LockHolderSeen } from './store.js';
 import { errnoCode } from './store-files.js';
 
@@ -137,21 +138,9 @@ async function removeClaim(path: string): Promise<boolean> {
 }
 
 async function readNote(path: string, claim: Claim): Promise<LockHolderSeen> {
-  try {
-    const note: unknown = JSON.parse(await fs.readFile(path, 'utf8'));
-    if (typeof note === 'object' && note !== null) {
-      const { node, pid, command, since } = note as Record<string, unknown>;
-      return {
-        ...(typeof node === 'string' ? { node } : {}),
-        ...(typeof pid === 'number' ? { pid } : {}),
-        ...(typeof command === 'string' ? { command } : {}),
-        ...(typeof since === 'number' ? { since } : {}),
-      };
-    }
-  } catch {
-    // a claim of the earlier scheme (empty), or one being written
-  }
-  return { pid: claim.pid };
+  // a claim of the earlier scheme (empty), or one being written, says only its pid
+  const text = await fs.readFile(path, 'utf8').catch(() => '');
+  return parseHolderNote(text) ?? { pid: claim.pid };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,9 +180,6 @@ async function createClaim(path: string, content: string): Promise<void> {
   }
 }
 
-function note(holder: LockHolder, since: number): string {
-  return JSON.stringify({ node: holder.node, pid: holder.pid, command: holder.command, since });
-}
 
 /** Takes a ticket; resolves to its claim once it is at the head of the queue. */
 async function acquire(dir: string, options: GuardOptions, deadline: number): Promise<Claim> {
@@ -214,7 +200,7 @@ async function acquire(dir: string, options: GuardOptions, deadline: number): Pr
       if (claim?.kind === 'ticket') highest = Math.max(highest, claim.number);
     }
     const name = ['t', String(highest + 1).padStart(TICKET_DIGITS, '0'), id].join(SEPARATOR);
-    await createClaim(join(dir, name), note(holder, Date.now()));
+    await createClaim(join(dir, name), writeHolderNote(holder, Date.now()));
     mine = parseClaim(name) as Claim;
   } catch (err) {
     await fs.unlink(choosing).catch(() => undefined);
@@ -247,7 +233,7 @@ async function acquire(dir: string, options: GuardOptions, deadline: number): Pr
       }
       if (first === undefined) {
         // Ours now: say since when, for those who will wait behind us.
-        await fs.writeFile(ticket, note(holder, Date.now())).catch(() => undefined);
+        await fs.writeFile(ticket, writeHolderNote(holder, Date.now())).catch(() => undefined);
         return mine;
       }
       // Only the one in front can be keeping us; the rest are looked at when they get there.

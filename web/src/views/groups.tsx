@@ -2,10 +2,11 @@
 // every node reads rules. Shown while they exist; changes are refused by the
 // server after that migration, with its message.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 
 import { enc, ha } from '../api';
-import { Actions, Checkbox, Dialog, ErrorBox, Field, TextInput, failureOf, flag, useAction, type Failure } from '../ui';
+import { ConfigTable, RowActions, TitleRow, useConfigList } from '../config-list';
+import { CheckboxField, CommentField, ErrorBox, Field, FormDialog, TextInput, flag, useAction } from '../ui';
 
 interface Group {
   group: string;
@@ -24,8 +25,7 @@ function GroupForm({ group, onClose, onDone }: { group?: Group; onClose(): void;
   const [nofailback, setNofailback] = useState(group?.nofailback === 1);
   const [comment, setComment] = useState(group?.comment ?? '');
   const action = useAction();
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const submit = async () => {
     const ok = await action.run(async () => {
       if (editing) {
         await ha('PUT', `groups/${enc(group.group)}`, {
@@ -51,113 +51,59 @@ function GroupForm({ group, onClose, onDone }: { group?: Group; onClose(): void;
     }
   };
   return (
-    <Dialog title={editing ? `Edit group ${group.group}` : 'Add group'} onClose={onClose}>
-      <form onSubmit={submit} class="form">
-        <Field label="Group ID" name="group" failure={action.failure}>
-          <TextInput name="group" value={id} onValue={setId} disabled={editing} />
-        </Field>
-        <Field label="Nodes" name="nodes" failure={action.failure} hint="node[:priority], comma separated">
-          <TextInput name="nodes" value={nodes} onValue={setNodes} placeholder="node1:2,node2" />
-        </Field>
-        <Field label="" name="restricted" failure={action.failure}>
-          <Checkbox name="restricted" checked={restricted} onValue={setRestricted} label="Restricted: only these nodes" />
-        </Field>
-        <Field label="" name="nofailback" failure={action.failure}>
-          <Checkbox name="nofailback" checked={nofailback} onValue={setNofailback} label="No failback" />
-        </Field>
-        <Field label="Comment" name="comment" failure={action.failure}>
-          <TextInput name="comment" value={comment} onValue={setComment} />
-        </Field>
-        <ErrorBox failure={action.failure} />
-        <Actions busy={action.busy} submit={editing ? 'Save' : 'Add'} onCancel={onClose} />
-      </form>
-    </Dialog>
+    <FormDialog
+      title={editing ? `Edit group ${group.group}` : 'Add group'}
+      submit={editing ? 'Save' : 'Add'}
+      busy={action.busy}
+      failure={action.failure}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <Field label="Group ID" name="group" failure={action.failure}>
+        <TextInput name="group" value={id} onValue={setId} disabled={editing} />
+      </Field>
+      <Field label="Nodes" name="nodes" failure={action.failure} hint="node[:priority], comma separated">
+        <TextInput name="nodes" value={nodes} onValue={setNodes} placeholder="node1:2,node2" />
+      </Field>
+      <CheckboxField name="restricted" checked={restricted} onValue={setRestricted} label="Restricted: only these nodes" failure={action.failure} />
+      <CheckboxField name="nofailback" checked={nofailback} onValue={setNofailback} label="No failback" failure={action.failure} />
+      <CommentField value={comment} onValue={setComment} failure={action.failure} />
+    </FormDialog>
   );
 }
 
 export function GroupsView({ admin, notify }: { admin: boolean; notify(message: string): void }) {
-  const [groups, setGroups] = useState<Group[] | undefined>(undefined);
-  const [failure, setFailure] = useState<Failure | undefined>(undefined);
+  const list = useConfigList<Group>('groups', notify);
   const [editing, setEditing] = useState<{ group?: Group } | undefined>(undefined);
-  const [generation, setGeneration] = useState(0);
-
-  useEffect(() => {
-    ha<Group[]>('GET', 'groups').then(
-      (list) => {
-        setGroups(list);
-        setFailure(undefined);
-      },
-      (err: unknown) => setFailure(failureOf(err)),
-    );
-  }, [generation]);
-
-  const done = (message: string) => {
-    notify(message);
-    setGeneration((g) => g + 1);
-  };
-  const remove = async (id: string) => {
-    if (!window.confirm(`Delete group ${id}?`)) return;
-    try {
-      await ha('DELETE', `groups/${enc(id)}`);
-      done(`Group ${id} deleted`);
-    } catch (err) {
-      setFailure(failureOf(err));
-    }
-  };
 
   return (
     <div>
-      <div class="title-row">
-        <h1>Groups</h1>
-        {admin && (
-          <button type="button" onClick={() => setEditing({})}>
-            Add group
-          </button>
-        )}
-      </div>
+      <TitleRow title="Groups" admin={admin} add="Add group" onAdd={() => setEditing({})} />
       <p class="notice">HA groups are deprecated: node affinity rules replace them, and the manager migrates existing groups to rules.</p>
-      <ErrorBox failure={failure} onClose={() => setFailure(undefined)} />
-      <table class="grid" data-table="groups">
-        <thead>
-          <tr>
-            <th>Group</th>
-            <th>Nodes</th>
-            <th>Restricted</th>
-            <th>No failback</th>
-            <th>Comment</th>
-            {admin && <th />}
+      <ErrorBox failure={list.failure} onClose={list.clearFailure} />
+      <ConfigTable
+        name="groups"
+        columns={['Group', 'Nodes', 'Restricted', 'No failback', 'Comment']}
+        admin={admin}
+        items={list.items}
+        empty="No groups."
+        row={(group) => (
+          <tr key={group.group} data-group={group.group}>
+            <td>{group.group}</td>
+            <td>{group.nodes}</td>
+            <td>{group.restricted ? 'yes' : 'no'}</td>
+            <td>{group.nofailback ? 'yes' : 'no'}</td>
+            <td>{group.comment ?? ''}</td>
+            {admin && (
+              <RowActions
+                onEdit={() => setEditing({ group })}
+                onDelete={() => void list.remove(`Delete group ${group.group}?`, `groups/${enc(group.group)}`, `Group ${group.group} deleted`)}
+              />
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {groups !== undefined && groups.length === 0 && (
-            <tr>
-              <td colSpan={6} class="muted">
-                No groups.
-              </td>
-            </tr>
-          )}
-          {(groups ?? []).map((group) => (
-            <tr key={group.group} data-group={group.group}>
-              <td>{group.group}</td>
-              <td>{group.nodes}</td>
-              <td>{group.restricted ? 'yes' : 'no'}</td>
-              <td>{group.nofailback ? 'yes' : 'no'}</td>
-              <td>{group.comment ?? ''}</td>
-              {admin && (
-                <td class="row-actions">
-                  <button type="button" class="small" onClick={() => setEditing({ group })}>
-                    Edit
-                  </button>
-                  <button type="button" class="small danger" onClick={() => void remove(group.group)}>
-                    Delete
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {editing !== undefined && <GroupForm group={editing.group} onClose={() => setEditing(undefined)} onDone={done} />}
+        )}
+      />
+      {editing !== undefined && <GroupForm group={editing.group} onClose={() => setEditing(undefined)} onDone={list.changed} />}
     </div>
   );
 }

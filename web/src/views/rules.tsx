@@ -2,10 +2,11 @@
 // affinity (resources kept together or apart); add, edit, remove. A rule the
 // manager ignores shows why.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 
 import { enc, ha } from '../api';
-import { Actions, Badge, Checkbox, Dialog, ErrorBox, Field, Select, TextInput, failureOf, flag, useAction, type Failure } from '../ui';
+import { ConfigTable, RowActions, TitleRow, useConfigList } from '../config-list';
+import { Badge, CheckboxField, CommentField, ErrorBox, Field, FormDialog, Select, TextInput, flag, useAction } from '../ui';
 
 interface Rule {
   rule: string;
@@ -35,8 +36,7 @@ function RuleForm({ rule, onClose, onDone }: { rule?: Rule; onClose(): void; onD
   const action = useAction();
   const nodeAffinity = type === 'node-affinity';
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const submit = async () => {
     const changed = <T,>(value: T, old: T | undefined): T | undefined => (editing && value === old ? undefined : value);
     const params = {
       type,
@@ -58,136 +58,81 @@ function RuleForm({ rule, onClose, onDone }: { rule?: Rule; onClose(): void; onD
   };
 
   return (
-    <Dialog title={editing ? `Edit rule ${rule.rule}` : 'Add rule'} onClose={onClose}>
-      <form onSubmit={submit} class="form">
-        <Field label="Type" name="type" failure={action.failure}>
-          {editing ? <TextInput name="type" value={type} onValue={setType} disabled /> : <Select name="type" value={type} options={TYPES} onValue={setType} />}
-        </Field>
-        <Field label="Rule ID" name="rule" failure={action.failure}>
-          <TextInput name="rule" value={id} onValue={setId} disabled={editing} placeholder="keep-web-on-node1" />
-        </Field>
-        <Field label="Resources" name="resources" failure={action.failure} hint="comma separated, e.g. vm:100,exec:web">
-          <TextInput name="resources" value={resources} onValue={setResources} />
-        </Field>
-        {nodeAffinity ? (
-          <>
-            <Field label="Nodes" name="nodes" failure={action.failure} hint="node[:priority], comma separated; higher priority first">
-              <TextInput name="nodes" value={nodes} onValue={setNodes} placeholder="node1:2,node2" />
-            </Field>
-            <Field label="" name="strict" failure={action.failure}>
-              <Checkbox name="strict" checked={strict} onValue={setStrict} label="Strict: run only on these nodes" />
-            </Field>
-          </>
-        ) : (
-          <Field label="Affinity" name="affinity" failure={action.failure} hint="positive: keep together; negative: keep apart">
-            <Select name="affinity" value={affinity} options={['positive', 'negative']} onValue={setAffinity} />
+    <FormDialog
+      title={editing ? `Edit rule ${rule.rule}` : 'Add rule'}
+      submit={editing ? 'Save' : 'Add'}
+      busy={action.busy}
+      failure={action.failure}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <Field label="Type" name="type" failure={action.failure}>
+        {editing ? <TextInput name="type" value={type} onValue={setType} disabled /> : <Select name="type" value={type} options={TYPES} onValue={setType} />}
+      </Field>
+      <Field label="Rule ID" name="rule" failure={action.failure}>
+        <TextInput name="rule" value={id} onValue={setId} disabled={editing} placeholder="keep-web-on-node1" />
+      </Field>
+      <Field label="Resources" name="resources" failure={action.failure} hint="comma separated, e.g. vm:100,exec:web">
+        <TextInput name="resources" value={resources} onValue={setResources} />
+      </Field>
+      {nodeAffinity ? (
+        <>
+          <Field label="Nodes" name="nodes" failure={action.failure} hint="node[:priority], comma separated; higher priority first">
+            <TextInput name="nodes" value={nodes} onValue={setNodes} placeholder="node1:2,node2" />
           </Field>
-        )}
-        <Field label="" name="disable" failure={action.failure}>
-          <Checkbox name="disable" checked={disable} onValue={setDisable} label="Disabled" />
+          <CheckboxField name="strict" checked={strict} onValue={setStrict} label="Strict: run only on these nodes" failure={action.failure} />
+        </>
+      ) : (
+        <Field label="Affinity" name="affinity" failure={action.failure} hint="positive: keep together; negative: keep apart">
+          <Select name="affinity" value={affinity} options={['positive', 'negative']} onValue={setAffinity} />
         </Field>
-        <Field label="Comment" name="comment" failure={action.failure}>
-          <TextInput name="comment" value={comment} onValue={setComment} />
-        </Field>
-        <ErrorBox failure={action.failure} />
-        <Actions busy={action.busy} submit={editing ? 'Save' : 'Add'} onCancel={onClose} />
-      </form>
-    </Dialog>
+      )}
+      <CheckboxField name="disable" checked={disable} onValue={setDisable} label="Disabled" failure={action.failure} />
+      <CommentField value={comment} onValue={setComment} failure={action.failure} />
+    </FormDialog>
   );
 }
 
 export function RulesView({ admin, notify }: { admin: boolean; notify(message: string): void }) {
-  const [rules, setRules] = useState<Rule[] | undefined>(undefined);
-  const [failure, setFailure] = useState<Failure | undefined>(undefined);
+  const list = useConfigList<Rule>('rules', notify);
   const [editing, setEditing] = useState<{ rule?: Rule } | undefined>(undefined);
-  const [generation, setGeneration] = useState(0);
-
-  useEffect(() => {
-    ha<Rule[]>('GET', 'rules').then(
-      (list) => {
-        setRules(list);
-        setFailure(undefined);
-      },
-      (err: unknown) => setFailure(failureOf(err)),
-    );
-  }, [generation]);
-
-  const done = (message: string) => {
-    notify(message);
-    setGeneration((g) => g + 1);
-  };
-  const remove = async (id: string) => {
-    if (!window.confirm(`Delete rule ${id}?`)) return;
-    try {
-      await ha('DELETE', `rules/${enc(id)}`);
-      done(`Rule ${id} deleted`);
-    } catch (err) {
-      setFailure(failureOf(err));
-    }
-  };
 
   return (
     <div>
-      <div class="title-row">
-        <h1>Rules</h1>
-        {admin && (
-          <button type="button" onClick={() => setEditing({})}>
-            Add rule
-          </button>
-        )}
-      </div>
-      <ErrorBox failure={failure} onClose={() => setFailure(undefined)} />
-      <table class="grid" data-table="rules">
-        <thead>
-          <tr>
-            <th>Rule</th>
-            <th>Type</th>
-            <th>Resources</th>
-            <th>Nodes / affinity</th>
-            <th>State</th>
-            <th>Comment</th>
-            {admin && <th />}
+      <TitleRow title="Rules" admin={admin} add="Add rule" onAdd={() => setEditing({})} />
+      <ErrorBox failure={list.failure} onClose={list.clearFailure} />
+      <ConfigTable
+        name="rules"
+        columns={['Rule', 'Type', 'Resources', 'Nodes / affinity', 'State', 'Comment']}
+        admin={admin}
+        items={list.items}
+        empty="No rules."
+        row={(rule) => (
+          <tr key={rule.rule} data-rule={rule.rule}>
+            <td>{rule.rule}</td>
+            <td>{rule.type}</td>
+            <td>{rule.resources}</td>
+            <td>{rule.type === 'node-affinity' ? `${rule.nodes ?? ''}${rule.strict ? ' (strict)' : ''}` : rule.affinity}</td>
+            <td>
+              {rule.disable ? <Badge state="disabled" /> : rule.errors ? <Badge state="ignored" /> : <Badge state="active" />}
+              {rule.errors &&
+                Object.entries(rule.errors).map(([key, messages]) => (
+                  <div key={key} class="field-error">
+                    {key}: {messages.join('; ')}
+                  </div>
+                ))}
+            </td>
+            <td>{rule.comment ?? ''}</td>
+            {admin && (
+              <RowActions
+                onEdit={() => setEditing({ rule })}
+                onDelete={() => void list.remove(`Delete rule ${rule.rule}?`, `rules/${enc(rule.rule)}`, `Rule ${rule.rule} deleted`)}
+              />
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {rules !== undefined && rules.length === 0 && (
-            <tr>
-              <td colSpan={7} class="muted">
-                No rules.
-              </td>
-            </tr>
-          )}
-          {(rules ?? []).map((rule) => (
-            <tr key={rule.rule} data-rule={rule.rule}>
-              <td>{rule.rule}</td>
-              <td>{rule.type}</td>
-              <td>{rule.resources}</td>
-              <td>{rule.type === 'node-affinity' ? `${rule.nodes ?? ''}${rule.strict ? ' (strict)' : ''}` : rule.affinity}</td>
-              <td>
-                {rule.disable ? <Badge state="disabled" /> : rule.errors ? <Badge state="ignored" /> : <Badge state="active" />}
-                {rule.errors &&
-                  Object.entries(rule.errors).map(([key, messages]) => (
-                    <div key={key} class="field-error">
-                      {key}: {messages.join('; ')}
-                    </div>
-                  ))}
-              </td>
-              <td>{rule.comment ?? ''}</td>
-              {admin && (
-                <td class="row-actions">
-                  <button type="button" class="small" onClick={() => setEditing({ rule })}>
-                    Edit
-                  </button>
-                  <button type="button" class="small danger" onClick={() => void remove(rule.rule)}>
-                    Delete
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {editing !== undefined && <RuleForm rule={editing.rule} onClose={() => setEditing(undefined)} onDone={done} />}
+        )}
+      />
+      {editing !== undefined && <RuleForm rule={editing.rule} onClose={() => setEditing(undefined)} onDone={list.changed} />}
     </div>
   );
 }

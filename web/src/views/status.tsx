@@ -1,13 +1,14 @@
-// The status view: quorum, master, fencing (with arm/disarm), every node
-// and its LRM, every resource with its state and node — live from the
-// event stream.
+// The status view: quorum, master, fencing (with arm/disarm), the cluster's
+// timing and the failover it implies, every node and its LRM, every
+// resource with its state and node — live from the event stream (the
+// timing, which changes only with a restart of the daemons, read once).
 
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 import { ha } from '../api';
 import { entriesOf, nodeNames, type LiveStatus, type ViewItem } from '../status';
-import { Actions, Badge, Dialog, ErrorBox, Field, Select, useAction } from '../ui';
+import { Actions, Badge, Dialog, ErrorBox, Field, Select, failureOf, useAction, type Failure } from '../ui';
 
 function DisarmDialog({ onClose, onDone }: { onClose(): void; onDone(message: string): void }) {
   const [mode, setMode] = useState('freeze');
@@ -33,6 +34,50 @@ function DisarmDialog({ onClose, onDone }: { onClose(): void; onDone(message: st
         <Actions busy={action.busy} submit="Disarm" onCancel={onClose} />
       </form>
     </Dialog>
+  );
+}
+
+/** What the status view shows of `GET timing` (durations in milliseconds). */
+interface Timing {
+  profile: string;
+  'time-scale': number;
+  safe: 0 | 1;
+  failover: number;
+  'master-failover': number;
+}
+
+/** `140s`, `1250ms`: as ha-manager check-timings writes durations. */
+const duration = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+function TimingCard() {
+  const [timing, setTiming] = useState<Timing | undefined>(undefined);
+  const [failure, setFailure] = useState<Failure | undefined>(undefined);
+  useEffect(() => {
+    ha<Timing>('GET', 'timing').then(setTiming, (err: unknown) => setFailure(failureOf(err)));
+  }, []);
+  return (
+    <div class="card" data-card="timing">
+      <h3>Timing</h3>
+      {timing === undefined ? (
+        <ErrorBox failure={failure} />
+      ) : (
+        <>
+          <p>
+            profile <strong>{timing.profile}</strong>
+            {timing['time-scale'] !== 1 && <span class="muted"> at time-scale {timing['time-scale']}</span>}
+            {!timing.safe && (
+              <>
+                {' '}
+                <Badge state="unsafe" />
+              </>
+            )}
+          </p>
+          <p class="muted" data-timing="failover">
+            failover after a node reset: up to {duration(timing.failover)} ({duration(timing['master-failover'])} if it ran the master), plus the service's start
+          </p>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -78,6 +123,7 @@ function Summary({ live, admin, notify }: { live: LiveStatus; admin: boolean; no
           ))}
         <ErrorBox failure={arm.failure} onClose={arm.clear} />
       </div>
+      <TimingCard />
       {disarming && <DisarmDialog onClose={() => setDisarming(false)} onDone={notify} />}
     </section>
   );
