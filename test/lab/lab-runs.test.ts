@@ -150,6 +150,8 @@ describe('ha-lab on the real daemons', () => {
   it('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
     const lab = startLab(['up', '--nodes', '2', '--services', '2', '--json'], onTestFinished);
     await until(lab, 'both nodes booted', (lines) => lines.filter((l) => l.event === 'boot').length >= 2);
+    // The run directory is reported once the cluster is up, just after the boots.
+    await until(lab, 'the run directory', (lines) => lines.some((l) => typeof l.runDir === 'string'));
     const dir = runDirOf(lab);
     expect(processesWithEnv('HA_LAB_RUN', dir).length, 'inits, muxes, daemons').toBeGreaterThanOrEqual(2 * 4);
     lab.child.kill('SIGINT');
