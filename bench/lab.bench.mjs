@@ -1,28 +1,38 @@
 // The cluster lab's campaigns (issue 7 "Done when", issue 8 part 4): many
-// seeds of `ha-lab run` against the real daemons, with which seeds pass or
-// fail and why (from the checker), and p50/p99/max of the downtime per fault
-// kind and of the failover after node resets. Long: opt in with
-// `npm run bench -- --lab` or HA_BENCH_LAB=1 (root, etcd, a built tree).
+// seeds of `ha-lab run` against the real daemons, per timing profile, with
+// which seeds pass or fail and why (from the checker), and p50/p99/max of
+// the downtime per fault kind and of the failover after node resets. Long:
+// opt in with `npm run bench -- --lab` (add `lab` to run only these) or
+// HA_BENCH_LAB=1 (root, etcd, a built tree).
 //
-//   HA_BENCH_LAB_CAMPAIGNS  dir,etcd (default) and/or failover
-//   HA_BENCH_LAB_SEEDS      seeds per campaign (default 20), seeds 1..N
-//   HA_BENCH_LAB_SCALE      time scale of dir/etcd campaigns (default 10)
-//   HA_BENCH_LAB_DURATION   cluster seconds per dir/etcd run (default 1500: several faults each)
-//   HA_BENCH_LAB_PROFILES   profiles of the failover campaign (default "default,fast")
-//   HA_BENCH_LAB_RESETS     node resets per failover campaign (default 20); it runs
-//                           at real time, seed after seed, until it has them
+//   HA_BENCH_LAB_CAMPAIGNS  dir, etcd and/or failover (default: all three)
+//   HA_BENCH_LAB_PROFILES   timing profiles, each campaign runs once per profile (default "default,fast")
+//   HA_BENCH_LAB_SCALE      time scale of the dir/etcd campaigns (default 1: real time; the
+//                           failover campaign always runs at real time)
+//   HA_BENCH_LAB_SEEDS      seeds per dir/etcd campaign (default 20), seeds 1..N
+//   HA_BENCH_LAB_LOCKS      length of a dir/etcd run in lock lifetimes after the quiet
+//                           phase (default 10: several faults each; 1511 s with the default
+//                           profile, 206 s with fast)
+//   HA_BENCH_LAB_DURATION   or the length of a dir/etcd run in cluster seconds, for every profile
+//   HA_BENCH_LAB_STORES     stores of the failover campaign (default "dir,etcd")
+//   HA_BENCH_LAB_RESETS     node resets per failover campaign (default 20); it runs kill
+//                           faults at real time, seed after seed, until it has them
 //
-// Every run's last stdout line (its verdict) is appended to
-// bench/out/lab-<campaign>.jsonl for later study.
+// At real time the default profile's dir and etcd campaigns take about 17
+// hours together, fast's about 3; HA_BENCH_LAB_SCALE=10 shortens the
+// default profile's tenfold (fast allows at most 3). Every run's last
+// stdout line (its verdict) is appended to bench/out/lab-<campaign>-<profile>.jsonl.
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { timingProfile } from '../dist/env/timing.js';
+import { quietPhaseS } from '../dist/lab/schedule.js';
 import { distribution } from '../dist/lab/stats.js';
-import { lockLifetimeFor, muxWindowS } from '../dist/lab/timing.js';
+import { muxWindowS } from '../dist/lab/timing.js';
 
 if (process.env.HA_BENCH_LAB !== '1') {
-  console.log('skipped: the lab campaigns take hours; run them with `npm run bench -- --lab` or HA_BENCH_LAB=1 (as root)');
+  console.log('skipped: the lab campaigns take hours; run them with `npm run bench -- --lab lab` or HA_BENCH_LAB=1 (as root)');
   process.exit(0);
 }
 
@@ -30,21 +40,29 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('./out/', import.meta.url));
 mkdirSync(results, { recursive: true });
 const env = process.env;
+const list = (text) => text.split(',').map((w) => w.trim()).filter(Boolean);
 const seeds = Number(env.HA_BENCH_LAB_SEEDS ?? 20);
-const scale = Number(env.HA_BENCH_LAB_SCALE ?? 10);
-const duration = Number(env.HA_BENCH_LAB_DURATION ?? 1500);
-const campaigns = (env.HA_BENCH_LAB_CAMPAIGNS ?? 'dir,etcd').split(',').filter(Boolean);
-const profiles = (env.HA_BENCH_LAB_PROFILES ?? 'default,fast').split(',').filter(Boolean);
+const scale = Number(env.HA_BENCH_LAB_SCALE ?? 1);
+const locks = Number(env.HA_BENCH_LAB_LOCKS ?? 10);
+const campaigns = list(env.HA_BENCH_LAB_CAMPAIGNS ?? 'dir,etcd,failover');
+const profiles = list(env.HA_BENCH_LAB_PROFILES ?? 'default,fast').map((name) => timingProfile(name));
+const failoverStores = list(env.HA_BENCH_LAB_STORES ?? 'dir,etcd');
 const wantedResets = Number(env.HA_BENCH_LAB_RESETS ?? 20);
-
-/** The dir/etcd campaigns run the default profile: its lock lifetime and fence window (cluster ms), for the hiccup check. */
-const HALF_LOCK_MS = (lockLifetimeFor('default') * 1000) / 2;
-const FENCE_WINDOW_MS = muxWindowS('default') * 1000;
 
 const CAMPAIGNS = {
   dir: ['--nodes', '3', '--store', 'dir', '--faults', 'kill,pause,restart-lrm,master'],
   etcd: ['--nodes', '3', '--store', 'etcd', '--faults', 'kill,pause,partition,etcd-member,etcd-leader'],
 };
+for (const campaign of campaigns) {
+  if (campaign !== 'failover' && CAMPAIGNS[campaign] === undefined) throw new Error(`unknown campaign '${campaign}' (dir, etcd, failover)`);
+}
+
+/** Cluster seconds of one dir/etcd run under the profile. */
+function durationS(profile) {
+  if (env.HA_BENCH_LAB_DURATION !== undefined) return Number(env.HA_BENCH_LAB_DURATION);
+  const lockS = profile.lockLifetimeMs / 1000;
+  return quietPhaseS(lockS, muxWindowS(profile)) + locks * lockS;
+}
 
 /** One `ha-lab run`; resolves to its exit status and verdict (the last stdout line). */
 function labRun(args) {
@@ -82,7 +100,7 @@ function why(run) {
   return parts.join('; ') || `exit ${run.code}`;
 }
 
-function report(name, runs) {
+function report(name, profile, runs) {
   const downtime = {};
   const failovers = [];
   let resets = 0;
@@ -92,13 +110,16 @@ function report(name, runs) {
     resets += run.verdict?.resets?.length ?? 0;
   }
   const passed = runs.filter((r) => r.code === 0);
-  console.log(`\n${name}: ${passed.length}/${runs.length} seeds pass, ${resets} node resets (cluster time; all figures over every seed)`);
+  const doubleRuns = runs.reduce((n, r) => n + (r.verdict?.doubleRuns?.length ?? 0), 0);
+  console.log(`\n${name}: ${passed.length}/${runs.length} seeds pass, ${doubleRuns} double runs, ${resets} node resets (cluster time; all figures over every seed)`);
   for (const run of runs.filter((r) => r.code !== 0)) console.log(`  FAIL seed ${run.seed}: ${why(run)}\n       replay: ${run.verdict?.replay ?? '?'}`);
   // Issue 8: a store hiccup shorter than half the lock lifetime must cause neither a fence nor a reset.
+  const halfLockMs = profile.lockLifetimeMs / 2;
+  const windowMs = muxWindowS(profile) * 1000;
   const hiccups = runs.flatMap((run) =>
     (run.verdict?.injected ?? [])
-      .filter((f) => f.kind === 'partition' && f.target !== undefined && f.healedAtMs !== undefined && f.healedAtMs - f.atMs < HALF_LOCK_MS)
-      .map((f) => ({ run, f, reset: (run.verdict.resets ?? []).some((r) => r.node === f.target && r.atMs >= f.atMs && r.atMs <= f.healedAtMs + FENCE_WINDOW_MS) })),
+      .filter((f) => f.kind === 'partition' && f.target !== undefined && f.healedAtMs !== undefined && f.healedAtMs - f.atMs < halfLockMs)
+      .map((f) => ({ run, f, reset: (run.verdict.resets ?? []).some((r) => r.node === f.target && r.atMs >= f.atMs && r.atMs <= f.healedAtMs + windowMs) })),
   );
   if (hiccups.length > 0) {
     const bad = hiccups.filter((h) => h.reset);
@@ -110,32 +131,35 @@ function report(name, runs) {
 }
 
 for (const campaign of campaigns) {
-  if (campaign === 'failover') {
-    for (const profile of profiles) {
-      const runs = [];
-      let resets = 0;
-      for (let seed = 1; resets < wantedResets; seed++) {
-        const started = Date.now();
-        const run = { seed, ...(await labRun(['--nodes', '3', '--store', 'dir', '--faults', 'kill', '--profile', profile, '--time-scale', '1', '--seed', String(seed)])) };
-        runs.push(run);
-        appendFileSync(`${results}lab-failover-${profile}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
-        resets += run.verdict?.resets?.length ?? 0;
-        console.log(`failover ${profile} seed ${seed}: exit ${run.code}, ${resets}/${wantedResets} resets, ${Math.round((Date.now() - started) / 1000)} s`);
-        if (run.verdict === undefined) break; // the lab itself cannot run: more seeds would not help
+  for (const profile of profiles) {
+    if (campaign === 'failover') {
+      for (const store of failoverStores) {
+        const runs = [];
+        let resets = 0;
+        for (let seed = 1; resets < wantedResets; seed++) {
+          const started = Date.now();
+          const args = ['--nodes', '3', '--store', store, '--faults', 'kill', '--profile', profile.name, '--time-scale', '1', '--seed', String(seed)];
+          const run = { seed, ...(await labRun(args)) };
+          runs.push(run);
+          appendFileSync(`${results}lab-failover-${store}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
+          resets += run.verdict?.resets?.length ?? 0;
+          console.log(`failover ${store} ${profile.name} seed ${seed}: exit ${run.code}, ${resets}/${wantedResets} resets, ${Math.round((Date.now() - started) / 1000)} s`);
+          if (run.verdict === undefined) break; // the lab itself cannot run: more seeds would not help
+        }
+        report(`failover on ${store} at real time, profile ${profile.name}`, profile, runs);
       }
-      report(`failover at real time, profile ${profile}`, runs);
+      continue;
     }
-    continue;
+    const args = [...CAMPAIGNS[campaign], '--profile', profile.name];
+    const duration = durationS(profile);
+    const runs = [];
+    for (let seed = 1; seed <= seeds; seed++) {
+      const started = Date.now();
+      const run = { seed, ...(await labRun([...args, '--time-scale', String(scale), '--duration', String(duration), '--seed', String(seed)])) };
+      runs.push(run);
+      appendFileSync(`${results}lab-${campaign}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
+      console.log(`${campaign} ${profile.name} seed ${seed}: ${run.code === 0 ? 'pass' : `FAIL (${why(run)})`}, ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+    report(`${campaign} (${args.join(' ')}, time scale ${scale}, duration ${duration} s)`, profile, runs);
   }
-  const args = CAMPAIGNS[campaign];
-  if (args === undefined) throw new Error(`unknown campaign '${campaign}' (dir, etcd, failover)`);
-  const runs = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const started = Date.now();
-    const run = { seed, ...(await labRun([...args, '--time-scale', String(scale), '--duration', String(duration), '--seed', String(seed)])) };
-    runs.push(run);
-    appendFileSync(`${results}lab-${campaign}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
-    console.log(`${campaign} seed ${seed}: ${run.code === 0 ? 'pass' : `FAIL (${why(run)})`}, ${Math.round((Date.now() - started) / 1000)} s`);
-  }
-  report(`${campaign} (${args.join(' ')}, time scale ${scale}, duration ${duration} s)`, runs);
 }

@@ -2,6 +2,7 @@
 // only those whose names contain one of the given words:
 //
 //   npm run bench [-- fuzz simulator]
+//   npm run bench -- --lab lab      (only the lab's campaigns)
 //
 // Build first (`npm run build`): benchmarks import from dist/.
 // `--lab` (or HA_BENCH_LAB=1) also runs the cluster lab's campaigns
@@ -11,7 +12,8 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const only = process.argv.slice(2);
+// Flags (--lab) are not names: `npm run bench -- --lab` runs everything, the lab included.
+const only = process.argv.slice(2).filter((word) => !word.startsWith('--'));
 const env = process.argv.includes('--lab') ? { ...process.env, HA_BENCH_LAB: '1' } : process.env;
 const failed = [];
 const files = readdirSync(dir)

@@ -20,14 +20,7 @@ import type { LogLevel } from '../env/env.js';
 import { RULES_CAPABLE_VERSION, startDaemon } from '../env/node/daemon.js';
 import { openClusterStore, type ClusterTiming } from '../env/node/cluster-timing.js';
 import { muxWatchdog, queryMuxSettings, recordingWatchdog } from '../env/node/watchdog.js';
-import {
-  armingProblem,
-  describeInequality,
-  measuredFenceWindow,
-  worstFailoverMs,
-  worstMasterFailoverMs,
-  type MuxSettings,
-} from '../env/timing.js';
+import { checkArming, describeInequality, worstFailoverMs, worstMasterFailoverMs, type MuxSettings } from '../env/timing.js';
 import { formatDuration } from '../config/timing-profiles.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../native/watchdog.js';
 import { createWorkerPool } from '../native/worker-pool.js';
@@ -127,7 +120,8 @@ function positiveNumber(value: string): number {
 
 /**
  * The timing check at start, logged once: the profile's safety inequality,
- * and with a watchdog the same on the running mux's own settings. A
+ * and with a watchdog the same on the running mux's own settings (in the
+ * cluster's time; on a scaled clock only a simulated device passes). A
  * combination that could let a lock expire before the watchdog has fired
  * ends the daemon here, naming the numbers; the same check runs again
  * whenever the watchdog is armed.
@@ -139,22 +133,24 @@ function checkTimingAtStart(options: DaemonCliOptions, timing: ClusterTiming, lo
     log('info', `timing: profile '${profile.name}', ${describeInequality(profile, profile).text} (no watchdog to measure), ${failover}`);
     return;
   }
-  if (config.timeScale !== 1) {
-    throw new Error(`refusing to run with a watchdog: ${armingProblem(profile, { clientTimeoutMs: profile.clientTimeoutMs }, config.timeScale)}`);
-  }
   let mux: MuxSettings;
   try {
     mux = queryMuxSettings(options.watchdogSocket);
   } catch (err) {
-    log('warning', `timing: watchdog-mux at ${options.watchdogSocket} not checked now (${errorText(err).split('\n')[0]}); it is when the watchdog is armed`);
+    const why = errorText(err).split('\n')[0];
+    if (config.timeScale !== 1) {
+      // Only a simulated device may run on a scaled clock, and only a running mux can say it has one.
+      throw new Error(
+        `refusing to run with a watchdog: the cluster runs at time-scale ${config.timeScale}, and watchdog-mux at ` +
+          `${options.watchdogSocket} cannot tell whether its device is simulated (${why}): start it first (--fake-device), or run with --no-watchdog`,
+      );
+    }
+    log('warning', `timing: watchdog-mux at ${options.watchdogSocket} not checked now (${why}); it is when the watchdog is armed`);
     return;
   }
-  const problem = armingProblem(profile, mux, config.timeScale);
-  if (problem !== undefined) throw new Error(`refusing to run with watchdog-mux at ${options.watchdogSocket}: ${problem}`);
-  const window = measuredFenceWindow(profile, mux);
-  if (typeof window !== 'string') {
-    log('info', `timing: profile '${profile.name}', watchdog-mux ${describeInequality(profile, window).text}, ${failover}`);
-  }
+  const check = checkArming(profile, mux, config.timeScale);
+  if (!check.safe) throw new Error(`refusing to run with watchdog-mux at ${options.watchdogSocket}: ${check.text}`);
+  log('info', `timing: profile '${profile.name}', watchdog-mux ${check.text}, ${failover}`);
 }
 
 export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[]): Promise<number> {

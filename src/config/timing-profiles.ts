@@ -29,7 +29,7 @@ export interface TimingProfile {
   readonly crmRoundMs: number;
   /** Pause between lock attempts while a daemon waits for or has lost its lock. */
   readonly lockRetryMs: number;
-  /** Longest a single etcd call may take. */
+  /** Longest a single store call may take: an etcd call, a directory store's wait for exclusive access. */
   readonly storeTimeoutMs: number;
   /** A node silent this long is offline. */
   readonly heartbeatTimeoutMs: number;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { fenceWindowMs, formatDuration, parseTimingProfiles, type FenceWindow, type TimingProfile } from '../config/timing-profiles.js';
+import type { MuxDeviceKind } from '../native/binding.js';
 import type { CoreTiming } from './env.js';
 
 export const TIMING_PROFILES_FILE = fileURLToPath(new URL('../../share/timing-profiles.cfg', import.meta.url));
@@ -89,23 +90,35 @@ export function worstMasterFailoverMs(p: TimingProfile): number {
   return takeover + p.fenceDelayMs + p.crmRoundMs + p.lrmRoundMs;
 }
 
-/** What a running watchdog-mux reports about itself (its status answer). */
+/** What a running watchdog-mux reports about itself (its status answer), in its own real time. */
 export interface MuxSettings {
   readonly clientTimeoutMs: number;
   readonly tickMs?: number;
   readonly deviceTimeoutMs?: number;
+  /** What it feeds; absent from a mux that does not say, which counts as a real device. */
+  readonly device?: MuxDeviceKind;
 }
 
 /**
- * The fence window a running mux really gives, with the profile's margin;
- * or why it cannot be known (a mux that does not report its tick and device
- * timeout: an older version, or the reference's).
+ * The fence window a running mux really gives, in the cluster's time, with
+ * the profile's margin; or why it cannot be known (a mux that does not
+ * report its tick and device timeout: an older version, or the
+ * reference's). The mux counts in real time, so on a clock `timeScale`
+ * times faster each of its times lasts that many times longer in the
+ * cluster's time (only a simulated device may run on such a clock:
+ * checkArming).
  */
-export function measuredFenceWindow(p: TimingProfile, mux: MuxSettings): FenceWindow | string {
+function measuredFenceWindow(p: TimingProfile, mux: MuxSettings, timeScale = 1): FenceWindow | string {
   if (mux.tickMs === undefined || mux.deviceTimeoutMs === undefined) {
     return `watchdog-mux reports its client timeout (${formatDuration(mux.clientTimeoutMs)}) but not its tick and device timeout, so the fence window cannot be measured: run this project's watchdog-mux`;
   }
-  return { clientTimeoutMs: mux.clientTimeoutMs, muxTickMs: mux.tickMs, deviceTimeoutMs: mux.deviceTimeoutMs, marginMs: p.marginMs };
+  const cluster = (realMs: number): number => Math.round(realMs * timeScale);
+  return {
+    clientTimeoutMs: cluster(mux.clientTimeoutMs),
+    muxTickMs: cluster(mux.tickMs),
+    deviceTimeoutMs: cluster(mux.deviceTimeoutMs),
+    marginMs: p.marginMs,
+  };
 }
 
 /** `client 60s + tick 1s + device 10s + margin 5s = 76s`. */
@@ -131,20 +144,45 @@ export function describeInequality(p: TimingProfile, w: FenceWindow): { safe: bo
 }
 
 /**
- * Why a daemon must not arm a real watchdog with this profile and mux, or
- * undefined when it may. The mux runs on real time: on a scaled clock the
- * lock lifetime shrinks and the fence window does not.
+ * How a running mux's settings were read into the cluster's time, as a
+ * prefix of the inequality: nothing at real time; on a scaled clock, that
+ * its simulated device's real-time settings were multiplied by the scale.
  */
-export function armingProblem(p: TimingProfile, mux: MuxSettings, timeScale: number): string | undefined {
-  if (timeScale !== 1) {
-    return (
-      `the cluster runs at time-scale ${timeScale}, so its ${formatDuration(p.lockLifetimeMs)} lock lifetime lasts ` +
-      `${formatDuration(Math.round(p.lockLifetimeMs / timeScale))} of real time, but watchdog-mux runs on real time ` +
-      `(client timeout ${formatDuration(mux.clientTimeoutMs)}): a scaled cluster must run with --no-watchdog`
-    );
+function measuredAs(mux: MuxSettings, timeScale: number): string {
+  if (timeScale === 1) return mux.device === 'simulated' ? 'simulated device (the node is not protected), ' : '';
+  return (
+    `simulated device on real time (client ${formatDuration(mux.clientTimeoutMs)}, tick ${formatDuration(mux.tickMs ?? 0)}, ` +
+    `device ${formatDuration(mux.deviceTimeoutMs ?? 0)}) at time-scale ${timeScale}, in cluster time: `
+  );
+}
+
+/** A running mux checked against the profile: the fence window it gives, in the cluster's time, or why the daemons must not arm. */
+export type ArmingCheck = { readonly safe: true; readonly text: string; readonly window: FenceWindow } | { readonly safe: false; readonly text: string };
+
+/**
+ * Whether a daemon may arm its watchdog with this profile and mux, with the
+ * numbers either way. A real device runs on real time: on a scaled clock
+ * the lock lifetime shrinks and its fence window does not, so it is refused
+ * there. A simulated device (the cluster lab's) is checked in the cluster's
+ * time: its real-time window times the scale, plus the profile's margin,
+ * must end before the lock lifetime. A mux that does not report its
+ * settings, or (on a scaled clock) what it feeds, counts as unsafe.
+ */
+export function checkArming(p: TimingProfile, mux: MuxSettings, timeScale: number): ArmingCheck {
+  if (timeScale !== 1 && mux.device !== 'simulated') {
+    return {
+      safe: false,
+      text:
+        `the cluster runs at time-scale ${timeScale}, so its ${formatDuration(p.lockLifetimeMs)} lock lifetime lasts ` +
+        `${formatDuration(Math.round(p.lockLifetimeMs / timeScale))} of real time, but watchdog-mux ` +
+        `${mux.device === 'real' ? 'feeds a real watchdog device' : 'does not say that its device is simulated'}, which resets the node ` +
+        `on real time (client timeout ${formatDuration(mux.clientTimeoutMs)}): a scaled cluster must run with --no-watchdog, ` +
+        'or with watchdog-mux --fake-device (the cluster lab)',
+    };
   }
-  const window = measuredFenceWindow(p, mux);
-  if (typeof window === 'string') return window;
+  const window = measuredFenceWindow(p, mux, timeScale);
+  if (typeof window === 'string') return { safe: false, text: window };
   const { safe, text } = describeInequality(p, window);
-  return safe ? undefined : text;
+  const measured = `${measuredAs(mux, timeScale)}${text}`;
+  return safe ? { safe, text: measured, window } : { safe, text: measured };
 }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 
 import type { NodeName, Sid } from '../core/types.js';
 import { parseResourcesConfig, writeResourcesConfig, type ResourceEntry, type ResourcesConfig } from '../config/resources-config.js';
+import { writeTimingConfig, type TimingConfig } from '../config/timing-config.js';
+import type { TimingProfile } from '../config/timing-profiles.js';
 import { guestConfigPath, PATHS } from '../env/node/layout.js';
 import { openStore } from '../env/node/open-store.js';
 import { NODE_RESOURCE_TYPES } from '../env/node/resource-types.js';
@@ -22,7 +24,7 @@ import { createNode, type LabNode, type NodeEvent } from './node.js';
 import { createProcessSet, type ProcessSet } from './processes.js';
 import { startFaultProxy, type FaultProxy } from './proxy.js';
 import { rebootDelayS, type PlannedFault } from './schedule.js';
-import { lockLifetimeFor, muxArgsFor, scaledMuxTiming, timingConfigText, TIMING_CONFIG_PATH, type ProfileName } from './timing.js';
+import { muxArgsFor, scaledMuxTiming } from './timing.js';
 
 export type StoreKind = 'dir' | 'etcd';
 export const ETCD_MEMBERS = 3;
@@ -45,7 +47,7 @@ export interface LabClusterOptions {
   /** `DIR/sK` is the script of exec:sK; undefined: the lab's own service. */
   scriptsDir: string | undefined;
   timeScale: number;
-  profile: ProfileName;
+  profile: TimingProfile;
   /** False: no watchdog-mux, the daemons run with --no-watchdog (nothing resets a node but a `kill`). */
   watchdog: boolean;
   seed: number;
@@ -110,8 +112,8 @@ function etcdSpec(urls: readonly string[]): string {
   return `etcd:${urls.join(',')}?prefix=${ETCD_PREFIX}`;
 }
 
-async function writeInitialStore(store: ClusterStore, services: readonly Sid[], nodes: readonly NodeName[], timing: string): Promise<void> {
-  await store.write(TIMING_CONFIG_PATH, timing);
+async function writeInitialStore(store: ClusterStore, services: readonly Sid[], nodes: readonly NodeName[], timing: TimingConfig): Promise<void> {
+  await store.write(PATHS.timing, writeTimingConfig(timing));
   const config: Pick<ResourcesConfig, 'ids' | 'order'> = { ids: {}, order: {} };
   services.forEach((sid, i) => {
     const entry: ResourceEntry = { type: 'exec', state: 'started' };
@@ -128,7 +130,7 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
   const epochMs = Date.now();
   const now = (): number => Math.round((performance.now() - started) * timeScale);
   const realMs = (clusterMs: number): number => clusterMs / timeScale;
-  const lockLifetimeS = lockLifetimeFor(options.profile);
+  const lockLifetimeS = options.profile.lockLifetimeMs / 1000;
   const names = nodeNames(options.nodes);
   const services = serviceIds(options.services);
 
@@ -215,7 +217,8 @@ export async function startLabCluster(options: LabClusterOptions): Promise<LabCl
       for (const name of names) nodeSpec.set(name, adminSpec);
     }
     adminStore = await openStore(adminSpec, { node: 'ha-lab' });
-    await writeInitialStore(adminStore, services, names, timingConfigText({ profile: options.profile, timeScale, epochMs }));
+    const timing: TimingConfig = timeScale === 1 ? { profile: options.profile.name, timeScale } : { profile: options.profile.name, timeScale, epochMs };
+    await writeInitialStore(adminStore, services, names, timing);
 
     const nodeOf = (namespace: string): { node: NodeName; boot: number } | undefined => {
       const node = nodes.find((n) => n.phase === 'up' && n.namespace === namespace);

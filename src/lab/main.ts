@@ -17,7 +17,8 @@ import { labUp } from './up.js';
 import { runLab, type RunOptions } from './run.js';
 import { ETCD_FAULTS, minimumDurationS, parseFaults, quietPhaseS, type FaultKind } from './schedule.js';
 import { serviceIds, type StoreKind } from './cluster.js';
-import { lockLifetimeFor, maxTimeScale, muxWindowS, parseProfile, scaledMuxTiming } from './timing.js';
+import { profileNames, timingProfile } from '../env/timing.js';
+import { maxTimeScale, muxWindowS, scaledMuxTiming } from './timing.js';
 
 const DEFAULT_FAULTS: Record<StoreKind, FaultKind[]> = {
   dir: ['kill', 'pause', 'restart-lrm', 'master'],
@@ -72,12 +73,13 @@ interface RunFlags {
 
 /** Checks what commander cannot check alone; throws an error for people. */
 export function runOptionsFrom(flags: RunFlags): RunOptions {
-  const profile = parseProfile(flags.profile);
+  const profile = timingProfile(flags.profile);
   const faults = flags.faults ?? DEFAULT_FAULTS[flags.store];
   const etcdOnly = faults.filter((f) => ETCD_FAULTS.includes(f));
   if (flags.store !== 'etcd' && etcdOnly.length > 0) throw new Error(`fault(s) ${etcdOnly.join(', ')} need --store etcd`);
-  if (flags.timeScale > maxTimeScale(profile)) scaledMuxTiming(profile, flags.timeScale); // throws, naming the limit
-  const lockLifetimeS = lockLifetimeFor(profile);
+  // Without a watchdog no mux runs, so nothing limits the scale but the daemons themselves.
+  if (flags.watchdog && flags.timeScale > maxTimeScale(profile)) scaledMuxTiming(profile, flags.timeScale); // throws, naming the limit
+  const lockLifetimeS = profile.lockLifetimeMs / 1000;
   const window = muxWindowS(profile);
   const minimum = minimumDurationS({ faults, lockLifetimeS, muxWindowS: window });
   const durationS = flags.duration ?? quietPhaseS(lockLifetimeS, window) + 5 * lockLifetimeS;
@@ -138,7 +140,7 @@ export async function runHaLab(argv: readonly string[]): Promise<number> {
     .option('--duration <s>', 'cluster seconds after the services first run: faults, then a quiet phase', positiveNumber)
     .option('--seed <x>', 'replay this seed (printed by every run)', wrap(parseSeed))
     .option('--faults <list>', `subset of kill,pause,restart-lrm,master,partition,etcd-member,etcd-leader (default: ${DEFAULT_FAULTS.dir.join(',')} on dir, ${DEFAULT_FAULTS.etcd.join(',')} on etcd)`, wrap(parseFaults))
-    .option('--profile <name>', 'timing profile: default or fast (fast is pending: see docs/LAB.md)', 'default')
+    .option('--profile <name>', `timing profile (${profileNames().join(', ')}; share/timing-profiles.cfg)`, 'default')
     .option('--no-watchdog', 'run the daemons without watchdog-mux (--no-watchdog): only software protects the cluster')
     .option('--json', 'all of stdout as JSON lines', false)
     .option('--keep', 'keep the run directory (store, logs) even when the run passes', false)

@@ -12,7 +12,8 @@ import { ETCD_MEMBERS, nodeNames, startLabCluster, type LabCluster, type StoreKi
 import { EXIT } from './exit.js';
 import type { Output } from './output.js';
 import { describeFault, planSchedule, type FaultKind, type Schedule } from './schedule.js';
-import { lockLifetimeFor, muxTimingFor, muxWindowS, profilePending, scaledMuxTiming, type ProfileName } from './timing.js';
+import type { TimingProfile } from '../config/timing-profiles.js';
+import { muxWindowS, scaledMuxTiming } from './timing.js';
 
 export interface RunOptions {
   nodes: number;
@@ -24,7 +25,7 @@ export interface RunOptions {
   durationS: number;
   seed: number;
   faults: readonly FaultKind[];
-  profile: ProfileName;
+  profile: TimingProfile;
   /** False: the daemons run with --no-watchdog (what the software must do without a reset). */
   watchdog: boolean;
   /** Keep the run directory (store, logs) even when the run passes. */
@@ -44,7 +45,7 @@ export function replayCommand(options: RunOptions): string {
   const parts = ['ha-lab', 'run', '--nodes', String(options.nodes), '--store', options.store, '--services', String(options.services)];
   if (options.scriptsDir !== undefined) parts.push('--scripts', options.scriptsDir);
   parts.push('--time-scale', String(options.timeScale), '--duration', String(options.durationS));
-  parts.push('--faults', options.faults.length === 0 ? '""' : options.faults.join(','), '--profile', options.profile);
+  parts.push('--faults', options.faults.length === 0 ? '""' : options.faults.join(','), '--profile', options.profile.name);
   if (!options.watchdog) parts.push('--no-watchdog');
   parts.push('--seed', String(options.seed));
   return parts.join(' ');
@@ -57,7 +58,7 @@ export function scheduleFor(options: RunOptions): Schedule {
     etcdMembers: ETCD_MEMBERS,
     faults: options.faults,
     durationS: options.durationS,
-    lockLifetimeS: lockLifetimeFor(options.profile),
+    lockLifetimeS: options.profile.lockLifetimeMs / 1000,
     muxWindowS: muxWindowS(options.profile),
   });
 }
@@ -116,16 +117,15 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
   const schedule = scheduleFor(options);
   const replay = replayCommand(options);
   out.info(`seed ${options.seed} (replay: ${replay})`, { seed: options.seed, replay });
-  const scaledClientS = (scaledMuxTiming(options.profile, options.timeScale).clientTimeoutMs * options.timeScale) / 1000;
-  const profileClientS = muxTimingFor(options.profile).clientTimeoutMs / 1000;
-  if (scaledClientS < profileClientS - 1) {
-    out.info(
-      `at time scale ${options.timeScale} watchdog-mux gives a daemon ${Math.round(scaledClientS)} cluster seconds between feeds ` +
-        `instead of the profile's ${profileClientS} (its device cannot go below 2 s): a daemon stalled longer resets its node`,
-    );
-  }
-  if (profilePending(options.profile)) {
-    out.info(`profile ${options.profile} is pending (stream A): the daemons still run the default timing, and so does the lab`);
+  if (options.watchdog) {
+    const scaledClientS = (scaledMuxTiming(options.profile, options.timeScale).clientTimeoutMs * options.timeScale) / 1000;
+    const profileClientS = options.profile.clientTimeoutMs / 1000;
+    if (scaledClientS < profileClientS - 1) {
+      out.info(
+        `at time scale ${options.timeScale} watchdog-mux gives a daemon ${Math.round(scaledClientS)} cluster seconds between feeds ` +
+          `instead of the profile's ${profileClientS} (its device cannot go below 2 s): a daemon stalled longer resets its node`,
+      );
+    }
   }
   out.info(
     `${schedule.faults.length} fault(s) in ${schedule.faultPhaseS} s, then ${schedule.quietS} s quiet (cluster time, ` +
@@ -163,7 +163,7 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
     out.info(`run directory ${runDir}; store ${cluster.adminStoreSpec}`, { runDir, store: cluster.adminStoreSpec });
 
     // Faults start once every service has run: what happens before is start-up, not recovery.
-    const lock = lockLifetimeFor(options.profile);
+    const lock = options.profile.lockLifetimeMs / 1000;
     const warmupLimit = cluster.now() + (2 * lock + muxWindowS(options.profile)) * 1000;
     while (!allRunning(cluster) && cluster.now() < warmupLimit) {
       await sleepUntil(cluster, cluster.now() + 50 * options.timeScale, signal);
@@ -196,7 +196,7 @@ export async function runLab(options: RunOptions, out: Output, interrupt: AbortS
       replay,
       pass,
       timeScale: options.timeScale,
-      profile: options.profile,
+      profile: options.profile.name,
       watchdog: options.watchdog,
       schedule: { faultPhaseS: schedule.faultPhaseS, quietS: schedule.quietS, faults: schedule.faults },
       faultStartMs: Math.round(faultStart),

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { DEFAULT_PROFILE } from '../env/timing.js';
 import { startLabCluster, type StoreKind } from './cluster.js';
 import { EXIT } from './exit.js';
 import type { Output } from './output.js';
@@ -29,7 +30,7 @@ export async function labUp(options: UpOptions, out: Output, signal: AbortSignal
     ...options,
     scriptsDir: undefined,
     timeScale: 1,
-    profile: 'default',
+    profile: DEFAULT_PROFILE,
     watchdog: true,
     seed,
     runDir,

@@ -45,7 +45,12 @@ export interface NativeMuxStatus {
   /** Absent when the mux does not report them (an older watchdog-mux). */
   tickMs?: number;
   deviceTimeoutMs?: number;
+  /** Whether the mux feeds a real or a simulated device; absent from an older watchdog-mux. */
+  device?: MuxDeviceKind;
 }
+
+/** What watchdog-mux feeds: a device that resets the machine, or a simulated one (`--fake-device`). */
+export type MuxDeviceKind = 'real' | 'simulated';
 
 /** A timing profile as the Rust side parsed it (crates/ha-native-core/src/timing.rs). */
 export interface NativeTimingProfile {

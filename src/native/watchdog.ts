@@ -2,7 +2,7 @@
 // TypeScript fallback: without the addon a daemon cannot arm it, and must
 // refuse to run services rather than run them unprotected.
 
-import type { NativeBinding, NativeMuxHandle } from './binding.js';
+import type { MuxDeviceKind, NativeBinding, NativeMuxHandle } from './binding.js';
 import { nativeRemedy } from './install.js';
 import { describeLoadFailures, loadNative, type NativeLoadResult } from './loader.js';
 
@@ -21,6 +21,11 @@ export interface WatchdogMuxStatus {
   readonly tickMs?: number;
   /** The device's applied timeout; absent from a mux that does not report it. */
   readonly deviceTimeoutMs?: number;
+  /**
+   * Whether the mux feeds a real device or a simulated one (`--fake-device`);
+   * absent from a mux that does not report it, which must count as real.
+   */
+  readonly device?: MuxDeviceKind;
 }
 
 export interface WatchdogMuxConnection {

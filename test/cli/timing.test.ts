@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { parseTimingConfig } from '../../src/config/timing-config.js';
 import { PATHS } from '../../src/env/node/layout.js';
+import { queryMuxSettings } from '../../src/env/node/watchdog.js';
 import { profileNames } from '../../src/env/timing.js';
 import { loadNative } from '../../src/native/loader.js';
 import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
@@ -176,7 +177,17 @@ describe('ha-manager check-timings', () => {
         if (i > 1000) throw new Error('watchdog-mux did not create its socket');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      return socket;
+      // The socket exists before the device is armed: wait until the mux answers, so
+      // a slow start on a loaded machine is not taken for a mux that cannot be checked.
+      for (let i = 0; ; i++) {
+        try {
+          queryMuxSettings(socket);
+          return socket;
+        } catch (err) {
+          if (i > 100) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
     };
 
     it.skipIf(!binary || !native)('passes a mux started with the profile, measuring its settings', async () => {
@@ -184,9 +195,9 @@ describe('ha-manager check-timings', () => {
       const h = createHarness();
       const r = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', socket);
       expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
+      expect(r.code, r.stdout).toBe(0);
       expect(r.stdout).toContain(
-        `watchdog-mux at ${socket}: fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe`,
+        `watchdog-mux at ${socket}: simulated device (the node is not protected), fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms < lock lifetime 16s (slack 1250ms): safe`,
       );
     });
 
@@ -194,11 +205,28 @@ describe('ha-manager check-timings', () => {
       const socket = await startMux('--profile', 'fast', '--client-timeout-ms', '14000');
       const h = createHarness();
       const r = await h.run('check-timings', '--profile', 'fast', '--watchdog-socket', socket);
-      expect(r.code).toBe(1);
+      expect(r.code, r.stdout).toBe(1);
       expect(r.stdout).toContain(
-        `watchdog-mux at ${socket}: fence window client 14s + tick 250ms + device 2s + margin 1s = 17250ms is not shorter than the lock lifetime 16s`,
+        `watchdog-mux at ${socket}: simulated device (the node is not protected), fence window client 14s + tick 250ms + device 2s + margin 1s = 17250ms is not shorter than the lock lifetime 16s`,
       );
       expect(r.stderr).toBe('unsafe: the daemons on this node would refuse to arm the watchdog\n');
+    });
+
+    it.skipIf(!binary || !native)('judges a scaled cluster\'s simulated device in cluster time, as the daemons do', async () => {
+      const h = createHarness();
+      await h.write(PATHS.timing, 'profile: default\ntime-scale: 10\nepoch: 1000\n');
+      const scaled = await startMux('--client-timeout-ms', '5000', '--tick-ms', '100', '--timeout', '2');
+      const ok = await h.run('check-timings', '--watchdog-socket', scaled);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('time-scale 10 (epoch 1000): the daemons must run with --no-watchdog, or with a simulated watchdog device');
+      expect(ok.stdout).toContain(
+        `watchdog-mux at ${scaled}: simulated device on real time (client 5s, tick 100ms, device 2s) at time-scale 10, in cluster time: ` +
+          'fence window client 50s + tick 1s + device 20s + margin 5s = 76s < lock lifetime 120s (slack 44s): safe',
+      );
+      const unscaled = await startMux('--profile', 'default');
+      const refused = await h.run('check-timings', '--watchdog-socket', unscaled);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('fence window client 600s + tick 10s + device 100s + margin 5s = 715s is not shorter than the lock lifetime 120s');
     });
   });
 });

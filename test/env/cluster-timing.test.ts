@@ -3,7 +3,7 @@
 // it, and pmxcfs, which runs the default profile at real time only.
 
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -96,9 +96,34 @@ describe('the cluster timing', () => {
       lockTtlSeconds: 16,
       aliveTtlSeconds: 14,
       timeoutMs: 1_000,
+      waitTimeoutMs: 1_000,
     });
     const scaled = storeTimingOptions(timingProfile('default'), { profile: 'default', timeScale: 7, epochMs: 0 }, createClock());
     // 120 s / 7 = 17.1 real seconds: 18, never 17, which would end the lock before its holder's lease
     expect(scaled).toMatchObject({ lockLifetimeMs: 120_000, lockTtlSeconds: 18, aliveTtlSeconds: 5 });
+  });
+
+  it('bounds a directory store call by the profile’s store timeout, even behind a holder that never lets go', async () => {
+    // A daemon SIGSTOPped while it holds a lock's guard (renewing its agent
+    // lock, writing its status) keeps it until it resumes or dies. A master
+    // fencing that node must not wait longer than one store call may take:
+    // with the fast profile's 16 s lock and 1.25 s feed slack, two waits of
+    // 10 s per round cost it its own lock (and, with a watchdog, its node).
+    const dir = storeDir();
+    writeFileSync(join(dir, 'ha/timing.cfg'), 'profile: fast\n');
+    const { store } = await openClusterStore(`dir:${dir}`, { node: 'node2' });
+    try {
+      const guard = join(dir, '.ha-store/guards/lock-ha_agent_node1_lock');
+      mkdirSync(guard, { recursive: true });
+      // a claim of a live process (this one, as the stopped daemon)
+      writeFileSync(join(guard, [encodeURIComponent(hostname()), process.pid, '0', 'feedc0de'].join('~')), '');
+      const started = Date.now();
+      expect(await store.lock('ha_agent_node1_lock', 'node2')).toBe(false);
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(timingProfile('fast').storeTimeoutMs - 50);
+      expect(waited, 'one store call, not the 10 s of a plain directory store').toBeLessThan(5_000);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -328,9 +328,37 @@ describe('node environment', () => {
       );
       expect(watchdog.events).toEqual(['open', 'close clean']);
     }
-    expect(await refused(safe, 20)).toBe(
+    expect(await refused({ ...safe, device: 'real' }, 20)).toBe(
       'refusing to arm the watchdog: the cluster runs at time-scale 20, so its 120s lock lifetime lasts 6s of real time, ' +
-        'but watchdog-mux runs on real time (client timeout 30s): a scaled cluster must run with --no-watchdog',
+        'but watchdog-mux feeds a real watchdog device, which resets the node on real time (client timeout 30s): ' +
+        'a scaled cluster must run with --no-watchdog, or with watchdog-mux --fake-device (the cluster lab)',
     );
+    expect(await refused(safe, 20)).toContain('but watchdog-mux does not say that its device is simulated');
+    // simulated, but its real-time window is not scaled down: 41 s × 20 is far beyond the lock
+    expect(await refused({ ...safe, device: 'simulated' }, 20)).toContain(
+      'in cluster time: fence window client 600s + tick 20s + device 200s + margin 5s = 825s is not shorter than the lock lifetime 120s',
+    );
+  });
+
+  it('on a scaled clock, arms a simulated watchdog and times feeding by its window in cluster time', async () => {
+    // 4 s + 0.1 s + 2 s of real time at 10x: 40 + 1 + 20 + 5 (margin) = 66 s of cluster time, so feeding is safe until 54 s after renewal
+    const watchdog = muxLikeWatchdog({ remainingMs: 4_000, timeoutMs: 4_000, feeding: true, tickMs: 100, deviceTimeoutMs: 2_000, device: 'simulated' });
+    const { env, clock } = setup('lrm', 'node1', { watchdog, timeScale: 10 });
+    expect(await env.getHaAgentLock()).toBe(true);
+    const handle = await env.watchdogOpen();
+    clock.advance(39);
+    await env.watchdogUpdate(handle);
+    expect(env.leaseLapsed()).toBe(false);
+    clock.advance(12);
+    // 51 s after the renewal: past the profile's 44 s, within the measured 54 s
+    await env.watchdogUpdate(handle);
+    expect(watchdog.events).toEqual(['open', 'update', 'update']);
+    clock.advance(4);
+    await env.watchdogUpdate(handle); // 55 s
+    expect(watchdog.events).toEqual(['open', 'update', 'update']);
+    // no feed for more than the client timeout in cluster time (40 s): the watchdog would have fired
+    expect(env.leaseLapsed()).toBe(false);
+    clock.advance(37);
+    expect(env.leaseLapsed()).toBe(true);
   });
 });

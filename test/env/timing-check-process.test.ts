@@ -1,8 +1,8 @@
-// The daemons check the timing when they start: against a real
+// The daemons check the timing when they start: against a running
 // watchdog-mux they measure its fence window and refuse to run when it does
-// not end before the lock lifetime, or when the cluster runs on a scaled
-// clock (the mux runs on real time), naming the numbers; a safe combination
-// is logged once.
+// not end before the lock lifetime — on a scaled clock in cluster time, and
+// only with a simulated device (a real one resets on real time) — naming
+// the numbers; a safe combination is logged once.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,14 +42,40 @@ describe('the timing check at daemon start', () => {
     return;
   }
 
-  it('refuses a real watchdog on a scaled clock', async () => {
+  it('on a scaled clock, refuses a watchdog-mux that cannot say its device is simulated', async () => {
     const c = (cluster = createCluster(['node1']));
     writeFileSync(join(c.store, 'ha/timing.cfg'), 'profile: default\ntime-scale: 20\nepoch: 1\n');
-    const lrm = c.start('lrm', 'node1', ['--watchdog-socket', join(c.base, 'none.sock')]);
+    const socket = join(c.base, 'none.sock');
+    const lrm = c.start('lrm', 'node1', ['--watchdog-socket', socket]);
     expect(await lrm.exited).toBe(1);
     expect(lrm.output.join('')).toContain(
-      'ha-lrm: refusing to run with a watchdog: the cluster runs at time-scale 20, so its 120s lock lifetime lasts 6s of real time, ' +
-        'but watchdog-mux runs on real time (client timeout 60s): a scaled cluster must run with --no-watchdog',
+      `ha-lrm: refusing to run with a watchdog: the cluster runs at time-scale 20, and watchdog-mux at ${socket} cannot tell ` +
+        'whether its device is simulated (',
+    );
+  });
+
+  it('on a scaled clock, runs on a simulated device whose window, in cluster time, ends before the lock', async () => {
+    const c = (cluster = createCluster(['node1']));
+    writeFileSync(join(c.store, 'ha/timing.cfg'), `profile: default\ntime-scale: 10\nepoch: ${Date.now()}\n`);
+    // the default profile's 71 s of mux window, shrunk tenfold (as the cluster lab does)
+    const socket = await startMux(c, '--client-timeout-ms', '5000', '--tick-ms', '100', '--timeout', '2');
+    const lrm = c.start('lrm', 'node1', ['--watchdog-socket', socket]);
+    const line =
+      "timing: profile 'default', watchdog-mux simulated device on real time (client 5s, tick 100ms, device 2s) at time-scale 10, " +
+      'in cluster time: fence window client 50s + tick 1s + device 20s + margin 5s = 76s < lock lifetime 120s (slack 44s): safe';
+    await until('the timing line', () => lrm.output.join('').includes(line), 10_000, c.logs);
+    expect(lrm.child.exitCode).toBeNull();
+  });
+
+  it('on a scaled clock, refuses a simulated device whose real-time window, scaled, outlasts the lock', async () => {
+    const c = (cluster = createCluster(['node1']));
+    writeFileSync(join(c.store, 'ha/timing.cfg'), `profile: default\ntime-scale: 10\nepoch: ${Date.now()}\n`);
+    const socket = await startMux(c, '--profile', 'default');
+    const crm = c.start('crm', 'node1', ['--watchdog-socket', socket]);
+    expect(await crm.exited).toBe(1);
+    expect(crm.output.join('')).toContain(
+      `ha-crm: refusing to run with watchdog-mux at ${socket}: simulated device on real time (client 60s, tick 1s, device 10s) ` +
+        'at time-scale 10, in cluster time: fence window client 600s + tick 10s + device 100s + margin 5s = 715s is not shorter than the lock lifetime 120s',
     );
   });
 
@@ -59,7 +85,7 @@ describe('the timing check at daemon start', () => {
     const crm = c.start('crm', 'node1', ['--watchdog-socket', socket]);
     expect(await crm.exited).toBe(1);
     expect(crm.output.join('')).toContain(
-      `ha-crm: refusing to run with watchdog-mux at ${socket}: fence window client 110s + tick 1s + device 10s + margin 5s = 126s ` +
+      `ha-crm: refusing to run with watchdog-mux at ${socket}: simulated device (the node is not protected), fence window client 110s + tick 1s + device 10s + margin 5s = 126s ` +
         'is not shorter than the lock lifetime 120s',
     );
   });
@@ -70,7 +96,7 @@ describe('the timing check at daemon start', () => {
     const socket = await startMux(c, '--profile', 'fast');
     const lrm = c.start('lrm', 'node1', ['--watchdog-socket', socket]);
     const line =
-      "timing: profile 'fast', watchdog-mux fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms " +
+      "timing: profile 'fast', watchdog-mux simulated device (the node is not protected), fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms " +
       '< lock lifetime 16s (slack 1250ms): safe, worst failover 18s (master\'s node 20s)';
     await until('the timing line', () => lrm.output.join('').includes(line), 10_000, c.logs);
     // a few idle rounds later, still once

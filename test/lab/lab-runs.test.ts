@@ -5,7 +5,8 @@
 //
 // Skipped with the reason when the machine cannot run the lab (not root, no
 // unshare/nsenter/setpriv/perl, no build); HA_REQUIRE_UNSHARE=1 makes that a
-// failure. The etcd run also needs etcd (HA_REQUIRE_ETCD=1 likewise).
+// failure (test/prerequisites.ts). The etcd run also needs etcd
+// (HA_REQUIRE_ETCD=1 likewise).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -13,21 +14,22 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { findCommand, labHostProblems, processesWithEnv } from '../../src/lab/host.js';
+import { labHostProblems, processesWithEnv } from '../../src/lab/host.js';
 import { findWatchdogMuxBinary } from '../../src/native/mux-binary.js';
+import { etcdMissing } from '../env/store-etcd-server.js';
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 import { REPO_ROOT } from '../simulator/scenario-dirs.js';
 
 const problems = labHostProblems();
 if (!existsSync(join(REPO_ROOT, 'dist/lab/main.js'))) problems.push('dist/ is not built (run `npm run build`)');
 if (findWatchdogMuxBinary().path === undefined) problems.push('watchdog-mux is not built (run `npm run build`)');
-const requireLab = process.env.HA_REQUIRE_UNSHARE === '1';
-const skipLab = problems.length > 0 && !requireLab;
-const noEtcd = findCommand('etcd') === undefined;
-const skipEtcd = skipLab || (noEtcd && process.env.HA_REQUIRE_ETCD !== '1');
+const labMissing = requirePrerequisite('unshare', problems.length === 0, `the lab cannot run here: ${problems.join('; ')}`);
+const noEtcd = etcdMissing();
 /**
  * Fast enough for CI, slow enough that watchdog-mux gives a daemon 40
- * cluster seconds (2.7 s real) between feeds on a busy machine: at 20x the
- * device's 2 s minimum leaves only 30 (see src/lab/timing.ts).
+ * cluster seconds (2.7 s real) between feeds on a busy machine with the
+ * default profile: at 20x the device's 2 s minimum leaves only 30 (see
+ * src/lab/timing.ts). The fast profile allows 3x at most (2.5 s real).
  */
 const SCALE = 15;
 
@@ -97,19 +99,19 @@ async function nothingLeft(runDir: string): Promise<void> {
   if (left.length > 0) throw new Error(`processes of ${runDir} left behind: ${left.join(', ')}`);
 }
 
-const titled = (name: string, skipped: boolean, reason: string): string => (skipped ? `${name} (skipped: ${reason})` : name);
-const labReason = problems.join('; ');
+describe('ha-lab on the real daemons', () => {
+  if (labMissing !== undefined) return skipped(labMissing);
 
-describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
-  // The two long runs share the machine, as a CI runner would anyway.
-  (skipLab ? it.skip : it.concurrent)('dir store, kill and restart-lrm at 15x: the services recover, nothing runs twice', async ({ onTestFinished, expect }) => {
-    expect(problems, 'HA_REQUIRE_UNSHARE=1, but the lab cannot run here').toEqual([]);
-    // Seed 33 plans a restart-lrm, then a kill, inside this duration (asserted below).
-    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--time-scale', String(SCALE),
-      '--faults', 'kill,restart-lrm', '--duration', '640', '--seed', '33', '--json', '--keep'], onTestFinished);
+  // The two long runs share the machine, as a CI runner would anyway: one on
+  // each profile, both on a scaled clock with the simulated watchdog the
+  // daemons must accept there (its window measured in cluster time).
+  it.concurrent('dir store, fast profile at 3x, kill and restart-lrm: the services recover, nothing runs twice', async ({ onTestFinished, expect }) => {
+    // Seed 10 plans a restart-lrm, then a kill, inside this duration (asserted below).
+    const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'dir', '--profile', 'fast', '--time-scale', '3',
+      '--faults', 'kill,restart-lrm', '--duration', '100', '--seed', '10', '--json', '--keep'], onTestFinished);
     const { code, result } = await finished(lab);
     const dir = runDirOf(lab);
-    expect(result.seed).toBe(33);
+    expect(result).toMatchObject({ seed: 10, profile: 'fast', timeScale: 3, watchdog: true });
     const schedule = result.schedule as { faults: { kind: string }[] };
     expect(schedule.faults.map((f) => f.kind)).toEqual(['restart-lrm', 'kill']);
     const injected = result.injected as { kind: string; target?: string }[];
@@ -127,8 +129,8 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  (skipEtcd ? it.skip : it.concurrent)(titled('etcd store, a member killed and restarted at 15x', noEtcd, 'no etcd binary on PATH'), async ({ onTestFinished, expect }) => {
-    expect(findCommand('etcd'), 'HA_REQUIRE_ETCD=1, but etcd is not on PATH').toBeDefined();
+  if (noEtcd !== undefined) skipped(noEtcd);
+  else it.concurrent('etcd store, a member killed and restarted at 15x', async ({ onTestFinished, expect }) => {
     const lab = startLab(['run', '--nodes', '3', '--services', '3', '--store', 'etcd', '--time-scale', String(SCALE),
       '--faults', 'etcd-member', '--duration', '470', '--seed', '3', '--json', '--keep'], onTestFinished);
     const { code, result } = await finished(lab);
@@ -145,9 +147,11 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
     await nothingLeft(dir);
   }, 150_000);
 
-  it.skipIf(skipLab)('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
+  it('ha-lab up: Ctrl-C stops every process it started', async ({ onTestFinished }) => {
     const lab = startLab(['up', '--nodes', '2', '--services', '2', '--json'], onTestFinished);
     await until(lab, 'both nodes booted', (lines) => lines.filter((l) => l.event === 'boot').length >= 2);
+    // The run directory is reported once the cluster is up, just after the boots.
+    await until(lab, 'the run directory', (lines) => lines.some((l) => typeof l.runDir === 'string'));
     const dir = runDirOf(lab);
     expect(processesWithEnv('HA_LAB_RUN', dir).length, 'inits, muxes, daemons').toBeGreaterThanOrEqual(2 * 4);
     lab.child.kill('SIGINT');
@@ -159,7 +163,7 @@ describe(titled('ha-lab on the real daemons', skipLab, labReason), () => {
   }, 60_000);
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it.skipIf(skipLab)(`ha-lab run: ${signal} mid-run ends every process, services included`, async ({ onTestFinished }) => {
+    it(`ha-lab run: ${signal} mid-run ends every process, services included`, async ({ onTestFinished }) => {
       const run = startLab(['run', '--nodes', '2', '--services', '2', '--time-scale', '20', '--faults', 'kill', '--seed', '1', '--json'], onTestFinished);
       await until(run, 'fault phase', (lines) => lines.some((l) => l.info === 'fault phase begins'));
       const runDir = runDirOf(run);

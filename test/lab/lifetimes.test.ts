@@ -15,6 +15,7 @@ import type { Instance } from '../../src/lab/checker.js';
 import { firstChild, labHostProblems, pidNamespace } from '../../src/lab/host.js';
 import { listenForServices, scanForServices, type LifetimeSource } from '../../src/lab/lifetimes.js';
 import { REPO_ROOT } from '../simulator/scenario-dirs.js';
+import { requirePrerequisite, skipped } from '../prerequisites.js';
 
 const SERVICE = join(REPO_ROOT, 'share', 'lab', 'ha-lab-service');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,12 +94,11 @@ describe('service lifetimes over the lab socket', () => {
 });
 
 const hostProblems = labHostProblems();
-const required = process.env.HA_REQUIRE_UNSHARE === '1';
-const reason = hostProblems.join('; ');
+const noNamespaces = requirePrerequisite('unshare', hostProblems.length === 0, `the lab cannot run here: ${hostProblems.join('; ')}`);
 
-describe(`service lifetimes from /proc (--scripts)${hostProblems.length > 0 && !required ? ` (skipped: ${reason})` : ''}`, () => {
-  it.skipIf(hostProblems.length > 0 && !required)('sees what a start action leaves running in a node namespace, not the script or its helpers', async () => {
-    expect(hostProblems, 'HA_REQUIRE_UNSHARE=1 but the lab cannot run here').toEqual([]);
+describe('service lifetimes from /proc (--scripts)', () => {
+  if (noNamespaces !== undefined) return skipped(noNamespaces);
+  it('sees what a start action leaves running in a node namespace, not the script or its helpers', async () => {
     // A node namespace whose init reaps, and a "start" that daemonizes a
     // sleep and runs a helper, through the same marks the lab's wrapper sets.
     const init = spawn('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'perl', '-e', 'for (;;) { sleep 1 if wait() == -1 }'], { stdio: 'ignore' });

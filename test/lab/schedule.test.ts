@@ -1,13 +1,16 @@
 // The lab's plan: a seed gives the same schedule everywhere, planned
 // outages never overlap, and the watchdog-mux timing follows the profile
-// (on a scaled clock, with the same window relative to the lock).
+// (on a scaled clock, a window the daemons' arming check accepts: the
+// profile's, in cluster time).
 
 import { describe, expect, it } from 'vitest';
 
 import { runOptionsFrom } from '../../src/lab/main.js';
 import { parseSeed } from '../../src/lab/random.js';
 import { FAULT_KINDS, minimumDurationS, parseFaults, planSchedule, quietPhaseS, rebootDelayS, type ScheduleOptions } from '../../src/lab/schedule.js';
-import { maxTimeScale, muxArgsFor, muxWindowS, scaledMuxTiming, timingConfigText } from '../../src/lab/timing.js';
+import { fenceWindowMs } from '../../src/config/timing-profiles.js';
+import { checkArming, DEFAULT_PROFILE, timingProfile } from '../../src/env/timing.js';
+import { maxTimeScale, muxArgsFor, muxWindowS, scaledMuxTiming } from '../../src/lab/timing.js';
 
 const base: ScheduleOptions = {
   seed: 1,
@@ -79,23 +82,41 @@ describe('fault schedule', () => {
 });
 
 describe('lab timing', () => {
-  it('starts watchdog-mux with the default profile’s numbers at real time', () => {
-    expect(muxArgsFor('default')).toEqual(['--client-timeout-ms', '60000', '--tick-ms', '1000', '--timeout', '10']);
-    expect(muxWindowS('default')).toBe(71);
+  const FAST = timingProfile('fast');
+
+  it('starts watchdog-mux with the profile itself at real time', () => {
+    expect(muxArgsFor(DEFAULT_PROFILE, 1)).toEqual(['--profile', 'default']);
+    expect(muxArgsFor(FAST, 1)).toEqual(['--profile', 'fast']);
+    expect(muxWindowS(DEFAULT_PROFILE)).toBe(71);
+    expect(muxWindowS(FAST)).toBe(13.75);
   });
 
   it('shrinks the whole fence window with the time scale, the device keeping its 2 s minimum', () => {
-    const t = scaledMuxTiming('default', 10);
+    const t = scaledMuxTiming(DEFAULT_PROFILE, 10);
     expect(t).toEqual({ clientTimeoutMs: 5000, tickMs: 100, deviceTimeoutS: 2 });
     expect(t.clientTimeoutMs + t.tickMs + t.deviceTimeoutS * 1000).toBe(71_000 / 10);
-    expect(maxTimeScale('default')).toBe(20);
-    expect(() => scaledMuxTiming('default', 21)).toThrow(/at most 20/);
+    expect(muxArgsFor(DEFAULT_PROFILE, 10)).toEqual(['--client-timeout-ms', '5000', '--tick-ms', '100', '--timeout', '2']);
+    expect(maxTimeScale(DEFAULT_PROFILE)).toBe(20);
+    expect(() => scaledMuxTiming(DEFAULT_PROFILE, 21)).toThrow(/at most 20/);
+    // fast's device is already at the minimum: little room to scale
+    expect(maxTimeScale(FAST)).toBe(3);
   });
 
-  it('writes ha/timing.cfg with the scale and epoch only on a scaled clock', () => {
-    expect(timingConfigText({ profile: 'default', timeScale: 1, epochMs: 5 })).toBe('profile: default\n');
-    expect(timingConfigText({ profile: 'fast', timeScale: 20, epochMs: 1700000000000 })).toBe(
-      'profile: fast\ntime-scale: 20\nepoch: 1700000000000\n',
-    );
+  it('gives a mux that the daemons accept on the scaled clock, with the profile\'s window in cluster time at most', () => {
+    for (const profile of [DEFAULT_PROFILE, FAST]) {
+      for (let scale = 1; scale <= maxTimeScale(profile); scale++) {
+        const t = scaledMuxTiming(profile, scale);
+        const mux = { clientTimeoutMs: t.clientTimeoutMs, tickMs: t.tickMs, deviceTimeoutMs: t.deviceTimeoutS * 1000, device: 'simulated' as const };
+        const check = checkArming(profile, mux, scale);
+        expect(check.safe, `${profile.name} at ${scale}x: ${check.text}`).toBe(true);
+        if (check.safe) expect(fenceWindowMs(check.window)).toBeLessThanOrEqual(fenceWindowMs(profile));
+      }
+    }
+  });
+
+  it('refuses a scale only when a watchdog-mux would run', () => {
+    const flags = { nodes: 3, store: 'dir' as const, services: 3, timeScale: 10, profile: 'fast', json: false, keep: false, watchdog: true };
+    expect(() => runOptionsFrom(flags)).toThrow(/too fast for profile fast.*at most 3/);
+    expect(runOptionsFrom({ ...flags, watchdog: false }).profile).toBe(FAST);
   });
 });

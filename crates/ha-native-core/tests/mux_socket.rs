@@ -4,7 +4,7 @@ use ha_native_core::mux::{
     Level, Logger, MuxClient, MuxServer, MuxSettings, ServerConfig, ServerExit, StopHandle,
 };
 use ha_native_core::watchdog::{
-    DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions, Released, Watchdog,
+    DeviceKind, DeviceOp, FakeDevice, FakeDeviceLog, FakeDeviceOptions, Released, Watchdog,
 };
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -343,10 +343,10 @@ fn the_original_protocol_works_byte_for_byte() {
     let mut answer = [0u8; 64];
     let n = query.read(&mut answer).unwrap();
     let line = std::str::from_utf8(&answer[..n]).unwrap();
-    // ok <remaining> <client timeout> <tick> <device timeout>: a reader of the
-    // first version takes the first three fields and ignores the rest.
+    // ok <remaining> <client timeout> <tick> <device timeout> <device>: a
+    // reader of an earlier version takes the fields it knows and ignores the rest.
     assert!(
-        line.starts_with("ok ") && line.ends_with(" 400 20 10000\n"),
+        line.starts_with("ok ") && line.ends_with(" 400 20 10000 simulated\n"),
         "{line:?}"
     );
 }
@@ -362,7 +362,61 @@ fn the_status_reports_the_settings_that_make_the_fence_window() {
         .expect("the mux reports its tick and device timeout");
     assert_eq!(mux.tick, TICK);
     assert_eq!(mux.device_timeout, Duration::from_secs(10));
+    assert_eq!(
+        mux.device,
+        Some(DeviceKind::Simulated),
+        "a fake device says so"
+    );
     client.close(true).unwrap();
+}
+
+/// A fake device that claims to be real, as a driver would.
+struct ClaimsReal(FakeDevice);
+
+impl ha_native_core::watchdog::WatchdogDevice for ClaimsReal {
+    fn kind(&self) -> DeviceKind {
+        DeviceKind::Real
+    }
+    fn set_timeout(&mut self, seconds: u32) -> std::io::Result<u32> {
+        self.0.set_timeout(seconds)
+    }
+    fn get_timeout(&mut self) -> std::io::Result<u32> {
+        self.0.get_timeout()
+    }
+    fn get_support(&mut self) -> std::io::Result<ha_native_core::watchdog::WatchdogInfo> {
+        self.0.get_support()
+    }
+    fn keepalive(&mut self) -> std::io::Result<()> {
+        self.0.keepalive()
+    }
+    fn write_magic(&mut self) -> std::io::Result<()> {
+        self.0.write_magic()
+    }
+}
+
+#[test]
+fn the_status_says_whether_the_device_is_real() {
+    let dir = std::env::temp_dir().join(format!("ha-mux-kind-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = ServerConfig {
+        socket_path: dir.join("mux.sock"),
+        active_marker: None,
+        settings: MuxSettings::default(),
+        tick: TICK,
+        sync_journal: false,
+    };
+    let server = MuxServer::bind(config, Arc::new(|_, _: &str| {})).unwrap();
+    let stop = server.stop_handle();
+    let watchdog = Watchdog::arm(ClaimsReal(FakeDevice::new(Default::default())), 10, 1).unwrap();
+    let handle = thread::spawn(move || server.run(watchdog, &|| false));
+    let mut client = MuxClient::connect(&dir.join("mux.sock")).unwrap();
+    let mux = client.status().unwrap().mux.unwrap();
+    assert_eq!(mux.device, Some(DeviceKind::Real));
+    client.close(true).unwrap();
+    stop.stop();
+    handle.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use ha_napi::{Args, Env, Error, Exports, Result, Value};
 use ha_native_core::mux::MuxClient;
+use ha_native_core::watchdog::DeviceKind;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -78,6 +79,13 @@ fn status<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
             "deviceTimeoutMs",
             env.number(mux.device_timeout.as_secs_f64() * 1e3)?,
         )?;
+        if let Some(device) = mux.device {
+            let kind = match device {
+                DeviceKind::Real => "real",
+                DeviceKind::Simulated => "simulated",
+            };
+            env.set(o, "device", env.string(kind)?)?;
+        }
     }
     Ok(o)
 }

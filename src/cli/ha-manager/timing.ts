@@ -13,7 +13,7 @@ import { writeTimingConfig } from '../../config/timing-config.js';
 import { formatDuration } from '../../config/timing-profiles.js';
 import { PATHS } from '../../env/node/layout.js';
 import { queryMuxSettings } from '../../env/node/watchdog.js';
-import { armingProblem, describeInequality, measuredFenceWindow, timingProfile, type MuxSettings } from '../../env/timing.js';
+import { checkArming, timingProfile, type MuxSettings } from '../../env/timing.js';
 import { DEFAULT_WATCHDOG_MUX_SOCKET } from '../../native/mux-socket.js';
 import type { CliContext } from './context.js';
 
@@ -69,7 +69,12 @@ export function printTimingCheck(cli: CliContext, report: TimingReport, socket: 
   const watchdogSocket = socket ?? DEFAULT_WATCHDOG_MUX_SOCKET;
   const source = report.source === 'parameter' ? '--profile' : report.source;
   const out: string[] = [`timing profile '${report.profile}' (from ${source})`, ...describeReport(report)];
-  if (report['time-scale'] !== 1) out.push(`time-scale ${report['time-scale']} (epoch ${report.epoch}): the daemons must run with --no-watchdog`);
+  if (report['time-scale'] !== 1) {
+    out.push(
+      `time-scale ${report['time-scale']} (epoch ${report.epoch}): the daemons must run with --no-watchdog, or with a simulated ` +
+        'watchdog device (watchdog-mux --fake-device), whose fence window is checked in cluster time',
+    );
+  }
 
   let unsafe: string | undefined;
   let mux: MuxSettings | undefined;
@@ -79,11 +84,9 @@ export function printTimingCheck(cli: CliContext, report: TimingReport, socket: 
     out.push(`watchdog-mux at ${watchdogSocket}: not checked - ${errorText(err).split('\n')[0]}`);
   }
   if (mux !== undefined) {
-    const profile = timingProfile(report.profile);
-    const window = measuredFenceWindow(profile, mux);
-    unsafe = armingProblem(profile, mux, report['time-scale']);
-    const measured = typeof window === 'string' ? window : describeInequality(profile, window).text;
-    out.push(`watchdog-mux at ${watchdogSocket}: ${unsafe ?? measured}`);
+    const check = checkArming(timingProfile(report.profile), mux, report['time-scale']);
+    if (!check.safe) unsafe = check.text;
+    out.push(`watchdog-mux at ${watchdogSocket}: ${check.text}`);
   }
   cli.stdout(`${out.join('\n')}\n`);
   return unsafe;

@@ -98,6 +98,10 @@ export function storeTimingOptions(profile: TimingProfile, config: TimingConfig,
     lockTtlSeconds: realSeconds(profile.lockLifetimeMs),
     aliveTtlSeconds: realSeconds(profile.heartbeatTimeoutMs),
     timeoutMs: profile.storeTimeoutMs,
+    // A directory store's wait for exclusive access is its store call: bounded
+    // alike, so a holder stopped inside a guard (a paused daemon) cannot stall
+    // a round beyond what the timing allows for one call.
+    waitTimeoutMs: profile.storeTimeoutMs,
   };
 }
 

@@ -70,7 +70,9 @@ export interface DirectoryStoreOptions {
   /**
    * Longest wait for exclusive access (plain mode: a lock's or a file's
    * guard; pmxcfs: the cfs lock of an update). Past it `lock` answers false
-   * and `update` fails. Default 10 s, cfs_lock's default.
+   * and `update` fails. Default 10 s, cfs_lock's default; the daemons pass
+   * their timing profile's store timeout (a holder stopped inside a guard
+   * must not stall their rounds longer than one store call).
    */
   waitTimeoutMs?: number;
   /** pmxcfs mode: the local node, always online (default: `nodename` from `.members`). */

@@ -27,7 +27,7 @@ import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import { fenceWindowMs, type TimingProfile } from '../../config/timing-profiles.js';
 import { safeToFeed, type Lease } from '../../native/lease.js';
-import { armingProblem, coreTiming, DEFAULT_PROFILE, measuredFenceWindow } from '../timing.js';
+import { checkArming, coreTiming, DEFAULT_PROFILE } from '../timing.js';
 import type {
   ClusterMembership,
   ClusterServiceStats,
@@ -46,7 +46,7 @@ import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath,
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
 import { NODE_RESOURCE_TYPES } from './resource-types.js';
 import type { ClusterStore, WriteOptions } from './store.js';
-import type { WatchdogPort } from './watchdog.js';
+import { muxSettingsOf, type WatchdogPort } from './watchdog.js';
 
 const MIB = 1024 ** 2;
 /** Sizes assumed for a script service that publishes none. */
@@ -385,17 +385,15 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
         throw new Error(`refusing to arm the watchdog: its fence window cannot be measured - ${errorText(err)}`);
       }
       if (status !== undefined) {
-        // A real watchdog: the fence window is what the running mux gives, not what the profile hopes for.
-        const settings = { clientTimeoutMs: status.timeoutMs, tickMs: status.tickMs, deviceTimeoutMs: status.deviceTimeoutMs };
-        const problem = armingProblem(profile, settings, timeScale);
-        const window = measuredFenceWindow(profile, settings);
-        if (problem !== undefined || typeof window === 'string') {
+        // A watchdog-mux: the fence window is what it gives (in this clock's time), not what the profile hopes for.
+        const check = checkArming(profile, muxSettingsOf(status), timeScale);
+        if (!check.safe) {
           // Nothing depended on this connection yet: release it cleanly.
           watchdog.close(true);
-          throw new Error(`refusing to arm the watchdog: ${problem ?? String(window)}`);
+          throw new Error(`refusing to arm the watchdog: ${check.text}`);
         }
-        windowMs = fenceWindowMs(window);
-        clientTimeoutMs = window.clientTimeoutMs;
+        windowMs = fenceWindowMs(check.window);
+        clientTimeoutMs = check.window.clientTimeoutMs;
       }
       lastFeedAt = clock.monotonicMillis();
       log('info', 'watchdog active');

@@ -86,6 +86,16 @@ export function recordingWatchdog(): RecordingWatchdog {
   };
 }
 
+/** The settings a mux's status answer reports (what it leaves out stays out: an older mux). */
+export function muxSettingsOf(status: WatchdogMuxStatus): MuxSettings {
+  return {
+    clientTimeoutMs: status.timeoutMs,
+    ...(status.tickMs !== undefined ? { tickMs: status.tickMs } : {}),
+    ...(status.deviceTimeoutMs !== undefined ? { deviceTimeoutMs: status.deviceTimeoutMs } : {}),
+    ...(status.device !== undefined ? { device: status.device } : {}),
+  };
+}
+
 /**
  * Asks the watchdog-mux at `socketPath` for its settings, without becoming
  * a client it watches: connect, query, close cleanly. Throws when it cannot
@@ -94,12 +104,7 @@ export function recordingWatchdog(): RecordingWatchdog {
 export function queryMuxSettings(socketPath: string = DEFAULT_WATCHDOG_MUX_SOCKET): MuxSettings {
   const connection = connectWatchdogMux(socketPath);
   try {
-    const status = connection.status();
-    return {
-      clientTimeoutMs: status.timeoutMs,
-      ...(status.tickMs !== undefined ? { tickMs: status.tickMs } : {}),
-      ...(status.deviceTimeoutMs !== undefined ? { deviceTimeoutMs: status.deviceTimeoutMs } : {}),
-    };
+    return muxSettingsOf(connection.status());
   } finally {
     connection.close(true);
   }

@@ -9,7 +9,7 @@ mod state;
 pub use client::MuxClient;
 pub use server::{Level, Logger, MuxServer, ServeError, ServerConfig, ServerExit, StopHandle};
 pub use state::{
-    ClientId, ClientStatus, ConnectRefused, MuxEvent, MuxSettings, MuxState, MuxTiming, StopReason,
+    ClientId, ClientStatus, ConnectRefused, MuxEvent, MuxReport, MuxSettings, MuxState, StopReason,
 };
 
 use std::time::Duration;

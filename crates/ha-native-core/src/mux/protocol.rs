@@ -4,7 +4,8 @@
 //! clean close. The status query is our addition; the original mux would
 //! take it for an update and never answer.
 
-use super::state::{ClientStatus, MuxTiming};
+use super::state::{ClientStatus, MuxReport};
+use crate::watchdog::DeviceKind;
 use std::time::Duration;
 
 /// Written as the last byte before disconnecting: release me cleanly.
@@ -14,10 +15,11 @@ pub const UPDATE: u8 = 0;
 /// Asks for one status line; does not count as an update.
 pub const STATUS_QUERY: u8 = b'?';
 
-/// `ok <remaining_ms> <timeout_ms> <tick_ms> <device_timeout_ms>\n`, or
-/// `stopped ...` once the mux no longer feeds the device. The last two
-/// fields came later: a reader takes the first three and ignores the rest,
-/// so older clients read newer lines and the other way round.
+/// `ok <remaining_ms> <timeout_ms> <tick_ms> <device_timeout_ms> <device>\n`,
+/// or `stopped ...` once the mux no longer feeds the device; `<device>` is
+/// `real` or `simulated`. The fields after the first three came later, the
+/// device last: a reader takes the fields it knows and ignores the rest, so
+/// older clients read newer lines and the other way round.
 pub fn format_status(status: &ClientStatus) -> String {
     let mut line = format!(
         "{} {} {}",
@@ -31,6 +33,12 @@ pub fn format_status(status: &ClientStatus) -> String {
             mux.tick.as_millis(),
             mux.device_timeout.as_millis()
         );
+        if let Some(device) = mux.device {
+            line += match device {
+                DeviceKind::Real => " real",
+                DeviceKind::Simulated => " simulated",
+            };
+        }
     }
     line + "\n"
 }
@@ -60,13 +68,20 @@ pub fn parse_status(line: &str) -> Result<ClientStatus, String> {
         None => None,
         Some(tick) => {
             let tick = tick.parse::<u64>().map_err(|_| bad())?;
-            let device = parts
+            let device_timeout = parts
                 .next()
                 .and_then(|p| p.parse::<u64>().ok())
                 .ok_or_else(bad)?;
-            Some(MuxTiming {
+            let device = match parts.next() {
+                None => None,
+                Some("real") => Some(DeviceKind::Real),
+                Some("simulated") => Some(DeviceKind::Simulated),
+                Some(_) => return Err(bad()),
+            };
+            Some(MuxReport {
                 tick: Duration::from_millis(tick),
-                device_timeout: Duration::from_millis(device),
+                device_timeout: Duration::from_millis(device_timeout),
+                device,
             })
         }
     };
@@ -92,18 +107,48 @@ mod tests {
         };
         assert_eq!(format_status(&old), "ok 59250 60000\n");
         assert_eq!(parse_status("ok 59250 60000\n").unwrap(), old);
-        let s = ClientStatus {
-            mux: Some(MuxTiming {
+        let timing_only = ClientStatus {
+            mux: Some(MuxReport {
                 tick: Duration::from_millis(250),
                 device_timeout: Duration::from_secs(2),
+                device: None,
             }),
             ..old
         };
-        assert_eq!(format_status(&s), "ok 59250 60000 250 2000\n");
-        assert_eq!(parse_status("ok 59250 60000 250 2000\n").unwrap(), s);
+        assert_eq!(format_status(&timing_only), "ok 59250 60000 250 2000\n");
+        assert_eq!(
+            parse_status("ok 59250 60000 250 2000\n").unwrap(),
+            timing_only
+        );
+        for (kind, word) in [
+            (DeviceKind::Real, "real"),
+            (DeviceKind::Simulated, "simulated"),
+        ] {
+            let s = ClientStatus {
+                mux: Some(MuxReport {
+                    device: Some(kind),
+                    ..timing_only.mux.unwrap()
+                }),
+                ..old
+            };
+            let line = format!("ok 59250 60000 250 2000 {word}\n");
+            assert_eq!(format_status(&s), line);
+            assert_eq!(parse_status(&line).unwrap(), s);
+        }
         assert!(parse_status("ok 59250 60000 250\n").is_err());
+        assert!(parse_status("ok 59250 60000 250 2000 maybe\n").is_err());
         assert!(!parse_status("stopped 0 60000\n").unwrap().feeding);
         assert!(parse_status("hello\n").unwrap_err().contains("hello"));
         assert!(parse_status("ok 1\n").is_err());
+    }
+
+    #[test]
+    fn readers_ignore_fields_that_came_after_them() {
+        // A reader of the first version took three fields; this one takes
+        // six and must likewise ignore what a later mux may add.
+        let line = "ok 100 60000 1000 10000 simulated whatever 7\n";
+        let s = parse_status(line).unwrap();
+        assert_eq!(s.timeout, Duration::from_secs(60));
+        assert_eq!(s.mux.unwrap().device, Some(DeviceKind::Simulated));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::protocol::format_status;
 use super::state::{
-    ClientId, ClientStatus, MuxEvent, MuxSettings, MuxState, MuxTiming, StopReason,
+    ClientId, ClientStatus, MuxEvent, MuxReport, MuxSettings, MuxState, StopReason,
 };
 use crate::sys;
 use crate::watchdog::{Release, Released, Watchdog, WatchdogDevice};
@@ -83,7 +83,7 @@ struct Inner {
     streams: HashMap<ClientId, UnixStream>,
     closing: bool,
     /// Reported to status queries, known once the device is armed.
-    timing: Option<MuxTiming>,
+    report: Option<MuxReport>,
 }
 
 struct Shared {
@@ -197,7 +197,7 @@ impl MuxServer {
                 mux: MuxState::new(config.settings),
                 streams: HashMap::new(),
                 closing: false,
-                timing: None,
+                report: None,
             }),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -222,9 +222,10 @@ impl MuxServer {
     ) -> ServerExit {
         let shared = self.shared;
         // Before the first client is accepted: every status answer carries it.
-        shared.lock().timing = Some(MuxTiming {
+        shared.lock().report = Some(MuxReport {
             tick: shared.config.tick,
             device_timeout: Duration::from_secs(watchdog.timeout_secs().into()),
+            device: Some(watchdog.kind()),
         });
         let accept_shared = shared.clone();
         let listener = self.listener;
@@ -381,7 +382,7 @@ fn read_client(id: ClientId, mut stream: UnixStream, shared: Arc<Shared>) {
         let (queries, event) = inner.mux.receive(id, &buf[..n], now);
         shared.report(&inner, event.as_slice());
         let status = inner.mux.status(id, now).map(|s| ClientStatus {
-            mux: inner.timing,
+            mux: inner.report,
             ..s
         });
         drop(inner);

@@ -3,6 +3,7 @@
 //! server feeds it the bytes it reads and the ticks of its clock.
 
 use super::protocol::{MAGIC_CLOSE, STATUS_QUERY};
+use crate::watchdog::DeviceKind;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -144,16 +145,22 @@ pub struct ClientStatus {
     /// The client timeout.
     pub timeout: Duration,
     pub feeding: bool,
-    /// The mux's keep-alive interval and the device's applied timeout,
-    /// which together with the client timeout make the fence window. The
-    /// server adds them; a mux of an older version does not report them.
-    pub mux: Option<MuxTiming>,
+    /// What the mux says about itself: the server adds it; a mux of an
+    /// older version does not report it.
+    pub mux: Option<MuxReport>,
 }
 
+/// The mux's keep-alive interval and the device's applied timeout, which
+/// together with the client timeout make the fence window, and whether the
+/// device is simulated (on real time, like any device: a daemon on a scaled
+/// clock measures the window in its own time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MuxTiming {
+pub struct MuxReport {
     pub tick: Duration,
     pub device_timeout: Duration,
+    /// Absent from a mux that reports the timing but not the device kind
+    /// (the version before): a reader must take it for a real device.
+    pub device: Option<DeviceKind>,
 }
 
 struct Client {

@@ -7,7 +7,8 @@
 //! lab emulates the reset then.
 
 use super::{
-    WatchdogDevice, WatchdogInfo, WDIOF_KEEPALIVEPING, WDIOF_MAGICCLOSE, WDIOF_SETTIMEOUT,
+    DeviceKind, WatchdogDevice, WatchdogInfo, WDIOF_KEEPALIVEPING, WDIOF_MAGICCLOSE,
+    WDIOF_SETTIMEOUT,
 };
 use crate::sys::monotonic_now_ns;
 use std::fs::File;
@@ -203,6 +204,10 @@ impl FakeDevice {
 }
 
 impl WatchdogDevice for FakeDevice {
+    fn kind(&self) -> DeviceKind {
+        DeviceKind::Simulated
+    }
+
     fn set_timeout(&mut self, seconds: u32) -> io::Result<u32> {
         self.log.push(DeviceOp::SetTimeout(seconds));
         if self.options.refuse_set_timeout {

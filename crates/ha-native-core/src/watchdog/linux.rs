@@ -1,6 +1,6 @@
 //! The real device: a Linux watchdog character device driven by ioctls.
 
-use super::{WatchdogDevice, WatchdogInfo};
+use super::{DeviceKind, WatchdogDevice, WatchdogInfo};
 use crate::sys;
 use std::fs::File;
 use std::io::{self, Write};
@@ -35,6 +35,10 @@ fn seconds(value: i32, what: &str) -> io::Result<u32> {
 }
 
 impl WatchdogDevice for LinuxWatchdog {
+    fn kind(&self) -> DeviceKind {
+        DeviceKind::Real
+    }
+
     fn set_timeout(&mut self, secs: u32) -> io::Result<u32> {
         let requested = i32::try_from(secs).map_err(|_| {
             io::Error::new(

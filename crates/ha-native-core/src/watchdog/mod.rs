@@ -39,9 +39,20 @@ impl WatchdogInfo {
     }
 }
 
+/// Whether a device can reset the machine. A simulated one only tells when a
+/// real one would have; the mux reports which it feeds, so a daemon on a
+/// scaled test clock may arm against a simulated device but never a real one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    Real,
+    Simulated,
+}
+
 /// Operations of an open watchdog device. Dropping a device closes it
 /// without the magic character, which leaves the timer running.
 pub trait WatchdogDevice: Send {
+    /// Whether this device resets the machine or only simulates it.
+    fn kind(&self) -> DeviceKind;
     /// WDIOC_SETTIMEOUT; returns the timeout the driver actually applied.
     fn set_timeout(&mut self, seconds: u32) -> io::Result<u32>;
     /// WDIOC_GETTIMEOUT.
@@ -56,6 +67,9 @@ pub trait WatchdogDevice: Send {
 }
 
 impl<D: WatchdogDevice + ?Sized> WatchdogDevice for Box<D> {
+    fn kind(&self) -> DeviceKind {
+        (**self).kind()
+    }
     fn set_timeout(&mut self, seconds: u32) -> io::Result<u32> {
         (**self).set_timeout(seconds)
     }
@@ -204,6 +218,10 @@ impl<D: WatchdogDevice> Watchdog<D> {
 
     pub fn timeout_secs(&self) -> u32 {
         self.timeout_secs
+    }
+
+    pub fn kind(&self) -> DeviceKind {
+        self.device.kind()
     }
 
     pub fn release(mut self, how: Release) -> io::Result<Released> {
