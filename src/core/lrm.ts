@@ -808,9 +808,14 @@ const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
       await env.releaseHaAgentLock();
       await giveUpWatchdog(lrm);
       setState(lrm, 'wait_for_agent_lock');
-    } else if (activeServiceCount(lrm) > 0 || (await runWorkers(lrm)) > 0 || (await inactiveGuestsRunning(lrm)) > 0) {
+    } else if (
+      activeServiceCount(lrm) > 0 ||
+      (await runWorkers(lrm)) > 0 ||
+      (isMaintenanceRequested(lrm) && (await inactiveGuestsRunning(lrm)) > 0)
+    ) {
       // Keep lock and watchdog until every service has left the node (and,
-      // under the safe policy, every guest still running here has stopped).
+      // under the safe policy, while in maintenance, until every guest still
+      // running here has stopped; once it ends, going active keeps them).
       if (!(await getProtectedAgentLock(lrm))) setState(lrm, 'lost_agent_lock');
     } else if (!isMaintenanceRequested(lrm)) {
       // Empty, and maintenance is over: back to work.
@@ -901,7 +906,12 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!(await updateServiceStatus(lrm))) return false;
 
     let exit = false;
-    if (activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0 && (await inactiveGuestsRunning(lrm)) === 0) {
+    // (A node shutting down, under the migrate policy, stops what still runs here itself, moments later.)
+    if (
+      activeServiceCount(lrm) === 0 &&
+      (await runWorkers(lrm)) === 0 &&
+      (lrm.shutdownRequest || (await inactiveGuestsRunning(lrm)) === 0)
+    ) {
       // Safe: in maintenance and every active service has moved away.
       await giveUpWatchdog(lrm);
       if (lrm.shutdownRequest) exit = true;

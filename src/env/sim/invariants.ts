@@ -357,8 +357,9 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
     for (const inst of instances.values()) {
       if (inst.node !== node || !isManaged(inst)) continue;
       const why = excuseIn('fencing', inst);
+      const kind = excuseOf(inst);
       if (why !== undefined) excuse('fencing', why);
-      else violate('fencing', `${holder} took ${node}'s agent lock while ${node} runs ${inst.sid} under HA's protection`);
+      else violate('fencing', `${holder} took ${node}'s agent lock while ${node} runs ${inst.sid} ${kind !== undefined ? `(left unprotected: ${kind})` : "under HA's protection"}`);
     }
   }
 

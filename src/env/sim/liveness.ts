@@ -23,7 +23,8 @@
 // to recover whose config names another node than the manager's status,
 // after a manual migration no master saw, say: moving its config fails, the
 // error ends every manager round before it publishes anything, and nothing
-// else moves either).
+// else moves either). The core's safe policy (src/core/policy.ts) ends such
+// restarts and recoveries, so its runs get neither exemption.
 // A run that ends with an error has no liveness phase.
 
 import { DEFAULT_PROFILE } from '../timing.js';
