@@ -408,6 +408,18 @@ async function inactiveGuestsRunning(lrm: Lrm, states: ReadonlySet<string> = INA
   return running;
 }
 
+/**
+ * Safe policy, in maintenance: a guest of an inactive service still runs
+ * here, so lock and watchdog stay. Not when the node itself shuts down (the
+ * migrate shutdown policy): that stops the guest moments later, and waiting
+ * for it would hold the shutdown up.
+ */
+async function inactiveGuestsHoldMaintenance(lrm: Lrm): Promise<boolean> {
+  if (lrm.env.policy !== 'safe') return false;
+  if (lrm.shutdownRequest && (await lrm.env.isNodeShutdown()).shutdown) return false;
+  return (await inactiveGuestsRunning(lrm)) > 0;
+}
+
 /** Active services, and under the safe policy running guests of inactive ones: what needs lock and watchdog. */
 async function protectedServiceCount(lrm: Lrm, states?: ReadonlySet<string>): Promise<number> {
   const active = activeServiceCount(lrm);
@@ -906,12 +918,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!(await updateServiceStatus(lrm))) return false;
 
     let exit = false;
-    // (A node shutting down, under the migrate policy, stops what still runs here itself, moments later.)
-    if (
-      activeServiceCount(lrm) === 0 &&
-      (await runWorkers(lrm)) === 0 &&
-      (lrm.shutdownRequest || (await inactiveGuestsRunning(lrm)) === 0)
-    ) {
+    if (activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0 && !(await inactiveGuestsHoldMaintenance(lrm))) {
       // Safe: in maintenance and every active service has moved away.
       await giveUpWatchdog(lrm);
       if (lrm.shutdownRequest) exit = true;

@@ -42,8 +42,9 @@
 // so fewer excuses hold (SAFE_POLICY_EXCUSES): an LRM may still give up its
 // protection for a disarm, a freeze or a shutdown, but no guest so released
 // may then be fenced, recovered or run twice; an LRM gives up with a guest of
-// an inactive service running only while restarting (like a frozen one); and
-// no service is recovered from a node nobody fenced (`manual-move`).
+// an inactive service running only while restarting (like a frozen one) or
+// shutting its node down; and no service is recovered from a node nobody
+// fenced (`manual-move`).
 
 import type { Policy } from '../../core/policy.js';
 import type { LrmMode, NodeName, ServiceConfig, ServiceState, Sid } from '../../core/types.js';
@@ -130,8 +131,10 @@ function excuseForGiveUp(policy: Policy, giveUp: GiveUp, sid: Sid): ExceptionKin
   if (state === 'stopped' || state === 'error' || state === 'request_start') {
     // The safe LRM keeps its protection while such a guest runs, except for
     // a restart, which gives it up as for a frozen guest (the node stays
-    // unfenced until the LRM has its lock back).
-    return policy === 'reference' || giveUp.mode === 'restart' ? 'inactive' : undefined;
+    // unfenced until the LRM has its lock back), and for a node shutting
+    // down, which stops the guest itself moments later.
+    if (policy === 'reference' || giveUp.mode === 'restart') return 'inactive';
+    return giveUp.shuttingDown ? 'shutdown' : undefined;
   }
   if (giveUp.shuttingDown) return 'shutdown';
   return undefined;
