@@ -8,6 +8,8 @@
 
 export * from './core/types.js';
 export type * from './env/env.js';
+export { POLICIES, isPolicy } from './core/policy.js';
+export type { Policy } from './core/policy.js';
 
 export { createCrm, crmIteration, requestCrmShutdown } from './core/crm.js';
 export type { Crm, CrmStatus } from './core/crm.js';

@@ -41,6 +41,23 @@ describe('library API', () => {
       expect(typeof ha[name]).toBe('function');
     }
     expect(ha.typescriptScoringKernel.implementation).toBe('typescript');
+    // An embedding environment binds one of these (HaEnv.policy).
+    expect(ha.POLICIES).toEqual(['reference', 'safe']);
+  });
+
+  it('runs an in-memory scenario under the policy asked for', async () => {
+    const scenario = {
+      cmdlist: [['power node1 on', 'power node2 on', 'power node3 on'], ['restart-lrm node3', 'service vm:301 migrate node1']],
+      serviceConfig: { 'vm:301': { node: 'node3', state: 'started' }, 'vm:302': { node: 'node3', state: 'started' } },
+    };
+    const logOf = async (policy: ha.Policy): Promise<string> => {
+      const lines: string[] = [];
+      await ha.runSimulation({ ...scenario, policy }, { write: (line) => lines.push(line) });
+      return lines.join('');
+    };
+    // The reference's restart waits for good behind the migration; the safe one carries it out.
+    expect(await logOf('reference')).not.toContain("service vm:301 - end migrate to node 'node1'");
+    expect(await logOf('safe')).toContain("service vm:301 - end migrate to node 'node1'");
   });
 
   it('rejects what is not a scenario, saying how to run a folder', async () => {

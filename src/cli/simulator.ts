@@ -3,6 +3,9 @@
 //   ha-simulator run DIR          print the simulation log of one scenario
 //   ha-simulator test DIR...      compare each scenario with its log.expect
 //   ha-simulator regen DIR...     (re)write log.expect of the given scenarios
+//
+// `--policy safe` runs the core's safe behaviour (src/core/policy.ts) instead
+// of the reference's; a scenario folder may name its own in a `policy` file.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -15,6 +18,7 @@ import { ConfigError, formatIssue } from '../config/issues.js';
 import { parseRulesConfig } from '../config/rules-config.js';
 import { parseScenario, readScenarioTexts } from '../config/scenario.js';
 import { parseScenarioServiceConfig } from '../config/service-config.js';
+import { POLICIES, isPolicy, type Policy } from '../core/policy.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../core/scheduling/kernel.js';
 import type { SimObserver } from '../env/sim/observer.js';
@@ -31,6 +35,8 @@ export interface SimulateOptions {
   warn?: (msg: string) => void;
   /** Shown every step of the run (the invariant checkers). */
   observer?: SimObserver;
+  /** The core's behaviour (src/core/policy.ts); default: the scenario's `policy` file, else `reference`. */
+  policy?: Policy;
 }
 
 /**
@@ -93,6 +99,7 @@ export async function loadScenario(dir: string, warn: (msg: string) => void = de
     staticServiceStats: scenario.staticServiceStats,
     dynamicServiceStats: scenario.dynamicServiceStats,
     serviceStatus: scenario.serviceStatus,
+    ...(scenario.policy !== undefined ? { policy: scenario.policy } : {}),
   };
 }
 
@@ -188,6 +195,11 @@ function parseSeconds(value: string): number {
 
 type KernelChoice = 'auto' | 'native' | 'typescript';
 
+function parsePolicyChoice(value: string): Policy {
+  if (isPolicy(value)) return value;
+  throw new Error(`unknown policy '${value}' (expected ${POLICIES.join(' or ')})`);
+}
+
 function parseKernelChoice(value: string): KernelChoice {
   if (value === 'auto' || value === 'native' || value === 'typescript') return value;
   throw new Error(`unknown kernel '${value}' (expected auto, native or typescript)`);
@@ -203,15 +215,20 @@ export async function main(argv: readonly string[], nativeKernel?: ScoringKernel
     .description('Deterministic simulator for the HA manager, running regression scenario folders')
     .version(versionText('ha-simulator'), '-V, --version', 'print the version and where the native parts come from')
     .option('--max-loop-delay <seconds>', 'allow daemon iterations to sleep longer than the reference (300 s)', parseSeconds)
-    .option('--kernel <which>', 'scheduling kernel: auto, native or typescript', parseKernelChoice, 'auto');
+    .option('--kernel <which>', 'scheduling kernel: auto, native or typescript', parseKernelChoice, 'auto')
+    .option(
+      '--policy <name>',
+      "core behaviour where the reference's is unsafe: reference or safe (default: the scenario's policy file, else reference)",
+      parsePolicyChoice,
+    );
 
   const simOptions = (): SimulateOptions => {
-    const { maxLoopDelay, kernel: choice } = program.opts<{ maxLoopDelay?: number; kernel: KernelChoice }>();
+    const { maxLoopDelay, kernel: choice, policy } = program.opts<{ maxLoopDelay?: number; kernel: KernelChoice; policy?: Policy }>();
     if (choice === 'native' && nativeKernel === undefined) {
       throw new Error(`the native addon is not loaded: ${describeNative(loadNative())}`);
     }
     const kernel = choice === 'typescript' ? typescriptScoringKernel : (nativeKernel ?? typescriptScoringKernel);
-    return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}) };
+    return { kernel, ...(maxLoopDelay !== undefined ? { maxLoopDelay } : {}), ...(policy !== undefined ? { policy } : {}) };
   };
 
   program

@@ -1,5 +1,6 @@
 // manager_status: the master's state (node states, service states, node
-// requests, disarm), JSON in the cluster store, read by every node.
+// requests, disarm, and under the safe policy the nodes it must not fence
+// yet), JSON in the cluster store, read by every node.
 
 import {
   NODE_STATES,
@@ -136,6 +137,10 @@ export function parseManagerStatus(text: string, file = 'manager_status'): Manag
     const obj = check.object(['disarm'], root.disarm);
     const disarm = obj && readDisarm(check, obj);
     if (disarm) ms.disarm = disarm;
+  }
+  if (root.unprotected_nodes !== undefined && root.unprotected_nodes !== null) {
+    const nodes = readStringList(check, ['unprotected_nodes'], root.unprotected_nodes);
+    if (nodes !== undefined) ms.unprotected_nodes = nodes;
   }
   if (root.timestamp !== undefined && root.timestamp !== null) {
     const timestamp = check.number(['timestamp'], root.timestamp);

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { POLICIES, isPolicy, type Policy } from '../core/policy.js';
 import type { GroupsConfig, RulesConfig } from '../core/rules/types.js';
 import type { DatacenterSettings, ManagerStatus, NodeName, Sid } from '../core/types.js';
 import { parseScenarioDatacenterConfig } from './datacenter-config.js';
@@ -30,6 +31,7 @@ export const SCENARIO_FILES = [
   'rules_config',
   'groups',
   'fence.cfg',
+  'policy',
 ] as const;
 export type ScenarioFileName = (typeof SCENARIO_FILES)[number];
 
@@ -79,6 +81,8 @@ export interface Scenario {
   fence?: FenceConfig;
   /** Guests already running at the start, per node (`service_status_<node>`): sid → truth value. */
   serviceStatus?: Record<NodeName, Record<Sid, JsonValue>>;
+  /** The core behaviour the scenario is written for (`policy`; the reference's scenarios have none). */
+  policy?: Policy;
 }
 
 /** The nodes a scenario has: its hardware_status's, or the simulator's default three. */
@@ -118,6 +122,34 @@ export function parseCmdList(text: string, file = 'cmdlist'): CmdList {
   }
   check.settle();
   return rounds;
+}
+
+/**
+ * Parses a scenario's `policy` file: the name of the core behaviour its
+ * golden log was made with (src/core/policy.ts), alone on one line. Blank
+ * lines and `#` comments are allowed.
+ */
+export function parseScenarioPolicy(text: string, file = 'policy'): Policy {
+  let policy: Policy | undefined;
+  const issues: ConfigIssue[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (policy !== undefined) {
+      issues.push({ file, line: i + 1, message: `a second policy '${line}' (the file names one policy)` });
+    } else if (isPolicy(line)) {
+      policy = line;
+    } else {
+      issues.push({ file, line: i + 1, message: `unknown policy '${line}' (expected ${POLICIES.join(' or ')})` });
+    }
+  });
+  if (policy === undefined && issues.length === 0) issues.push({ file, message: `no policy named (expected ${POLICIES.join(' or ')})` });
+  if (issues.length > 0 || policy === undefined) throw new ConfigError(issues);
+  return policy;
+}
+
+export function writeScenarioPolicy(policy: Policy): string {
+  return `${policy}\n`;
 }
 
 export function writeCmdList(cmdlist: CmdList): string {
@@ -254,6 +286,7 @@ export function parseScenario(
   attempt('rules_config', (t, f) => (scenario.rules = parseRulesConfig(t, f)));
   attempt('groups', (t, f) => (scenario.groups = parseGroupsConfig(t, f)));
   attempt('fence.cfg', (t, f) => (scenario.fence = parseFenceConfig(t, f)));
+  attempt('policy', (t, f) => (scenario.policy = parseScenarioPolicy(t, f)));
 
   for (const node of Object.keys(serviceStatusTexts).sort()) {
     const file = join(dir, `service_status_${node}`);

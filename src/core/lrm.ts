@@ -88,6 +88,14 @@ export interface Lrm {
   protectedSids: readonly Sid[];
   /** The service status the results were last fully pruned against. */
   resultsPrunedFor?: Readonly<Record<Sid, Readonly<ServiceStatusEntry>>>;
+  /** The mode of the last lrm_status written successfully: what the master can know of. */
+  reportedMode?: LrmMode;
+  /**
+   * Safe policy: services whose guest a check found stopped, with the uid
+   * of their status entry then. Nothing this LRM does under that uid starts
+   * the guest, so the answer holds until the master changes the service.
+   */
+  knownStopped: Map<Sid, string>;
 }
 
 /** The LRM state machine's only setter: validates, logs `old => new`, stamps the time. */
@@ -116,6 +124,7 @@ export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAt
     serviceStatus: {},
     nodeStatus: 'unknown',
     protectedSids: [],
+    knownStopped: new Map(),
   };
   setState(lrm, 'wait_for_agent_lock');
   return lrm;
@@ -207,10 +216,11 @@ async function updateLrmStatus(lrm: Lrm): Promise<boolean> {
   const { env } = lrm;
   if (!(await env.quorate())) return false;
   const state = lrm.status.state;
+  const mode = lrm.mode;
   try {
     await env.writeLrmStatus({
       ...(state !== 'startup' ? { state } : {}),
-      mode: lrm.mode,
+      mode,
       results: lrm.results,
       timestamp: env.getTime(),
     });
@@ -218,7 +228,19 @@ async function updateLrmStatus(lrm: Lrm): Promise<boolean> {
     env.log('err', `unable to write lrm status file - ${errorText(err)}`);
     return false;
   }
+  lrm.reportedMode = mode;
   return true;
+}
+
+/**
+ * Whether the LRM may now give up its lock and watchdog while guests run,
+ * for a disarm or a restart (`mode`). The reference does at once. The safe
+ * policy first has a status saying so written, so the master can tell that
+ * this node's free lock proves nothing (manager/unprotected.ts): as long as
+ * the stored status says `active`, the LRM still holds its lock.
+ */
+function announced(lrm: Lrm, mode: 'disarm' | 'restart'): boolean {
+  return lrm.env.policy === 'reference' || lrm.reportedMode === mode;
 }
 
 /** Refreshes the service and node status from the manager, and the mode from its requests. */
@@ -337,6 +359,91 @@ function isMaintenanceRequested(lrm: Lrm): boolean {
 
 function activeServiceCount(lrm: Lrm): number {
   return nodeServices(lrm.serviceStatus, lrm.env.nodename).active;
+}
+
+/** States of services not counted as active (service-counts.ts) whose guest may still run, frozen ones aside. */
+const INACTIVE_STATES: ReadonlySet<string> = new Set(['stopped', 'error', 'request_start']);
+/**
+ * A restart gives up protection of frozen guests, and of those in the error
+ * state, which the master cannot freeze; like frozen ones they are never
+ * fenced or recovered, and the node stays unfenced until the LRM has its
+ * lock back (manager/unprotected.ts). A stopped one is frozen soon.
+ */
+const INACTIVE_STATES_ON_RESTART: ReadonlySet<string> = new Set(['stopped', 'request_start']);
+
+/**
+ * Safe policy: how many services on this node, in one of `states`, have a
+ * guest that runs (or cannot be told not to). The reference counts only
+ * active services before it gives up its lock and watchdog, so a guest whose
+ * stop failed, or one in the error state, or one added running, runs on
+ * without protection; should the node then be cut off, the master fences it
+ * at once and a later start of that service elsewhere runs it twice. The
+ * safe LRM keeps its protection while such a guest runs. Checks are remembered
+ * per status entry (knownStopped), so an idle node checks each guest once.
+ */
+async function inactiveGuestsRunning(lrm: Lrm, states: ReadonlySet<string> = INACTIVE_STATES): Promise<number> {
+  const { env } = lrm;
+  if (env.policy !== 'safe') return 0;
+  const local = nodeServices(lrm.serviceStatus, env.nodename).local;
+  const localSet = new Set(local);
+  for (const sid of lrm.knownStopped.keys()) if (!localSet.has(sid)) lrm.knownStopped.delete(sid);
+  let running = 0;
+  for (const sid of local) {
+    const sd = lrm.serviceStatus[sid];
+    if (!states.has(sd.state)) continue;
+    const uid = sd.uid ?? '';
+    if (lrm.knownStopped.get(sid) === uid) continue;
+    const { type, name } = splitSid(sid);
+    const driver = env.resourceDriver(type);
+    if (driver === undefined) continue; // nothing here can have started it
+    let runs = true;
+    try {
+      runs = await driver.checkRunning(name);
+    } catch (err) {
+      env.log('err', `unable to check whether service ${sid} runs - ${errorText(err)}`);
+    }
+    if (runs) running++;
+    else lrm.knownStopped.set(sid, uid);
+  }
+  return running;
+}
+
+/**
+ * Safe policy, in maintenance: a guest of an inactive service still runs
+ * here, so lock and watchdog stay. Not when the node itself shuts down (the
+ * migrate shutdown policy): that stops the guest moments later, and waiting
+ * for it would hold the shutdown up.
+ */
+async function inactiveGuestsHoldMaintenance(lrm: Lrm): Promise<boolean> {
+  if (lrm.env.policy !== 'safe') return false;
+  if (lrm.shutdownRequest && (await lrm.env.isNodeShutdown()).shutdown) return false;
+  return (await inactiveGuestsRunning(lrm)) > 0;
+}
+
+/** Active services, and under the safe policy running guests of inactive ones: what needs lock and watchdog. */
+async function protectedServiceCount(lrm: Lrm, states?: ReadonlySet<string>): Promise<number> {
+  const active = activeServiceCount(lrm);
+  return active > 0 ? active : inactiveGuestsRunning(lrm, states);
+}
+
+/** States of a service moving off (or onto) a node, which its LRM carries out. */
+const MOTION_STATES: ReadonlySet<string> = new Set(['migrate', 'relocate', 'request_start_balance']);
+
+/**
+ * Safe policy, restarting: queues the migrations and relocations the master
+ * ordered for this node's services. A restarting LRM runs no new commands
+ * and waits until no service needs it; the master freezes started and
+ * stopped services, but a move ordered after the restart request (a
+ * migrate command, a rebalance) is neither frozen nor ever carried out, so
+ * the reference's restart never ends and the node's services stay frozen.
+ * Carrying the move out lets the service leave, and the restart end.
+ */
+function queueMoves(lrm: Lrm): void {
+  if (lrm.env.policy !== 'safe') return;
+  for (const sid of nodeServices(lrm.serviceStatus, lrm.env.nodename).local) {
+    const sd = lrm.serviceStatus[sid];
+    if (sd.uid && MOTION_STATES.has(sd.state)) queueResourceCommand(lrm, sid, sd.uid, sd.state, sd);
+  }
 }
 
 /**
@@ -660,9 +767,8 @@ type Transition = (lrm: Lrm, fenceRequested: boolean) => Promise<void>;
 
 const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
   async wait_for_agent_lock(lrm, fenceRequested) {
-    const serviceCount = activeServiceCount(lrm);
     if (lrm.mode === 'disarm') return; // stay idle, no lock while disarmed
-    if (!fenceRequested && serviceCount > 0 && (await lrm.env.quorate())) {
+    if (!fenceRequested && (await protectedServiceCount(lrm)) > 0 && (await lrm.env.quorate())) {
       if (await getProtectedAgentLock(lrm)) setState(lrm, 'active');
     }
   },
@@ -681,11 +787,14 @@ const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
     } else if (isMaintenanceRequested(lrm)) {
       setState(lrm, 'maintenance');
     } else if (lrm.mode === 'disarm' && (await runWorkers(lrm)) === 0) {
-      env.log('info', 'HA disarm requested, releasing agent lock and watchdog');
-      // Safe: no fence request (checked first) and no worker running any more.
-      await env.releaseHaAgentLock();
-      await giveUpWatchdog(lrm);
-      setState(lrm, 'wait_for_agent_lock');
+      // Under the safe policy once the stored status says so: a round later.
+      if (announced(lrm, 'disarm')) {
+        env.log('info', 'HA disarm requested, releasing agent lock and watchdog');
+        // Safe: no fence request (checked first) and no worker running any more.
+        await env.releaseHaAgentLock();
+        await giveUpWatchdog(lrm);
+        setState(lrm, 'wait_for_agent_lock');
+      }
     } else if (!hasConfiguredServiceOnLocalNode(lrm) && (await runWorkers(lrm)) === 0) {
       lrm.activeIdleRounds++;
       if (lrm.activeIdleRounds > MAX_ACTIVE_IDLE_ROUNDS) {
@@ -711,8 +820,14 @@ const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
       await env.releaseHaAgentLock();
       await giveUpWatchdog(lrm);
       setState(lrm, 'wait_for_agent_lock');
-    } else if (activeServiceCount(lrm) > 0 || (await runWorkers(lrm)) > 0) {
-      // Keep lock and watchdog until every service has left the node.
+    } else if (
+      activeServiceCount(lrm) > 0 ||
+      (await runWorkers(lrm)) > 0 ||
+      (isMaintenanceRequested(lrm) && (await inactiveGuestsRunning(lrm)) > 0)
+    ) {
+      // Keep lock and watchdog until every service has left the node (and,
+      // under the safe policy, while in maintenance, until every guest still
+      // running here has stopped; once it ends, going active keeps them).
       if (!(await getProtectedAgentLock(lrm))) setState(lrm, 'lost_agent_lock');
     } else if (!isMaintenanceRequested(lrm)) {
       // Empty, and maintenance is over: back to work.
@@ -738,8 +853,10 @@ const WORK: Readonly<Record<LrmState, Work>> = {
       if (await updateServiceStatus(lrm)) {
         if (lrm.shutdownRequest) {
           if (lrm.mode === 'restart') {
+            queueMoves(lrm);
             const workers = await runWorkers(lrm);
-            if (activeServiceCount(lrm) === 0 && workers === 0) {
+            const count = await protectedServiceCount(lrm, INACTIVE_STATES_ON_RESTART);
+            if (count === 0 && workers === 0 && announced(lrm, 'restart')) {
               // Safe: nothing active and no worker left.
               await giveUpWatchdog(lrm);
               shutdown = true;
@@ -773,7 +890,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     const { env } = lrm;
     // The watchdog is about to fire; all that helps is getting the lock back.
     if (lrm.shutdownRequest) {
-      const serviceCount = activeServiceCount(lrm);
+      const serviceCount = await protectedServiceCount(lrm);
       if (serviceCount > 0) {
         env.log('err', `got shutdown request in state 'lost_agent_lock' - detected ${serviceCount} running services`);
         if (lrm.mode === 'restart') {
@@ -801,7 +918,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!(await updateServiceStatus(lrm))) return false;
 
     let exit = false;
-    if (activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0) {
+    if (activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0 && !(await inactiveGuestsHoldMaintenance(lrm))) {
       // Safe: in maintenance and every active service has moved away.
       await giveUpWatchdog(lrm);
       if (lrm.shutdownRequest) exit = true;

@@ -82,6 +82,14 @@ export interface ManagerStatus {
   service_status?: Record<Sid, ServiceStatusEntry>;
   node_request?: Record<NodeName, NodeRequest>;
   disarm?: DisarmStatus;
+  /**
+   * Safe policy only (src/core/manager/unprotected.ts): nodes whose LRM gave
+   * up its agent lock and watchdog on purpose while guests may run there,
+   * and has not held the lock since; the master does not fence them by
+   * taking their free lock. Sorted; absent when empty. The reference never
+   * writes it.
+   */
+  unprotected_nodes?: NodeName[];
   timestamp?: number;
 }
 

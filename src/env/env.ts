@@ -16,6 +16,7 @@ import type {
 } from '../core/types.js';
 import type { GroupsConfig, RulesConfig } from '../core/rules/types.js';
 import type { ScoringKernel } from '../core/scheduling/kernel.js';
+import type { Policy } from '../core/policy.js';
 
 /**
  * Log levels as the reference uses them. Logs print the first four letters
@@ -123,6 +124,12 @@ export type WatchdogHandle = string;
 export interface HaEnv {
   readonly nodename: NodeName;
   readonly timing: CoreTiming;
+  /**
+   * Where the reference's design is unsafe or gets stuck: follow it
+   * (`reference`, the simulator's default) or do better (`safe`, the real
+   * daemons). See src/core/policy.ts.
+   */
+  readonly policy: Policy;
 
   /** Seconds, monotonic within a run. */
   getTime(): number;

@@ -52,6 +52,20 @@ describe('the programs', () => {
     expect(code).toBe(1);
   });
 
+  it('ha-simulator runs a scenario with its policy file, or with the policy --policy names', async () => {
+    const safe = join(ROOT, 'test', 'scenarios', 'safe-disarm-cut-off-node-not-fenced');
+    const own = await run('ha-simulator', ['run', safe]);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toBe(readFileSync(join(safe, 'log.expect'), 'utf8'));
+    // The reference's way: node3 is fenced by its free lock while vm:301 still runs there.
+    const reference = await run('ha-simulator', ['--policy', 'reference', 'run', safe]);
+    expect(reference.stdout).toContain("fencing: acknowledged - got agent lock for node 'node3'");
+    expect((await run('ha-simulator', ['--policy', 'safe', 'test', SCENARIO])).stdout).toBe('1 passed, 0 failed\n');
+    const bad = await run('ha-simulator', ['--policy', 'safer', 'run', SCENARIO]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("unknown policy 'safer' (expected reference or safe)");
+  });
+
   it('a daemon whose output is no terminal logs JSON lines', async () => {
     const store = mkdtempSync(join(tmpdir(), 'ha-logformat-'));
     try {

@@ -78,6 +78,7 @@ describe('manager_status', () => {
     },
     node_request: { node2: { maintenance: 1 }, node3: {} },
     disarm: { mode: 'freeze', state: 'disarming' },
+    unprotected_nodes: ['node2', 'node3'],
     timestamp: 1200,
   };
 
@@ -98,7 +99,8 @@ describe('manager_status', () => {
     "vm:2": { "state": "started" },
     "vm:3": { "state": "started", "node": "n", "cmd": ["migrate"] }
   },
-  "disarm": { "mode": "freeze", "state": "off" }
+  "disarm": { "mode": "freeze", "state": "off" },
+  "unprotected_nodes": ["node1", 2]
 }`;
     expect(issuesOf(() => parseManagerStatus(text, 'manager_status'))).toEqual([
       "manager_status line 2, field 'node_status.node1': value 'up' is not one of online, maintenance, unknown, fence, gone",
@@ -106,6 +108,7 @@ describe('manager_status', () => {
       "manager_status line 5, field 'service_status.vm:2.node': expected a string, got nothing",
       'manager_status line 6, field \'service_status.vm:3.cmd\': value ["migrate"] is not a queued command (expected ["migrate" | "relocate", node] or ["stop", timeout])',
       "manager_status line 8, field 'disarm.state': value 'off' is not one of disarming, disarmed",
+      "manager_status line 9, field 'unprotected_nodes': expected a list of node names, got an array",
     ]);
   });
 });

@@ -9,10 +9,12 @@ import {
   parseDynamicServiceStats,
   parseHardwareStatus,
   parseScenario,
+  parseScenarioPolicy,
   parseStaticServiceStats,
   readScenario,
   writeCmdList,
   writeHardwareStatus,
+  writeScenarioPolicy,
   writeServiceStats,
   type HardwareStatus,
 } from '../../src/config/scenario.js';
@@ -32,6 +34,24 @@ describe('scenario files', () => {
     expect(parseStaticServiceStats(writeServiceStats(stats))).toEqual(stats);
     const dynamic = { 'vm:101': { cpu: 1.5, mem: 1073741824 } };
     expect(parseDynamicServiceStats(writeServiceStats(dynamic))).toEqual(dynamic);
+  });
+
+  it('round-trips the policy file and names file and line of what it cannot read', () => {
+    for (const policy of ['reference', 'safe'] as const) expect(parseScenarioPolicy(writeScenarioPolicy(policy))).toBe(policy);
+    expect(parseScenarioPolicy('# the fixes of src/core/policy.ts\n\nsafe\n')).toBe('safe');
+    const issues = (text: string): string[] => {
+      try {
+        parseScenarioPolicy(text, 't/policy');
+      } catch (err) {
+        if (err instanceof ConfigError) return err.issues.map(formatIssue);
+        throw err;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(issues('safer\n')).toEqual(["t/policy line 1: unknown policy 'safer' (expected reference or safe)"]);
+    expect(issues('safe\nreference\n')).toEqual(["t/policy line 2: a second policy 'reference' (the file names one policy)"]);
+    expect(issues('\n# nothing\n')).toEqual(['t/policy: no policy named (expected reference or safe)']);
+    expect(parseScenario('t', { cmdlist: '[]', policy: 'safe\n' }).policy).toBe('safe');
   });
 
   it('reads the simulator\'s cfs flags the way Perl wrote them', () => {

@@ -167,6 +167,8 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
   const env: HaEnv = {
     nodename: NODE,
     timing,
+    // As the daemons bind it.
+    policy: 'safe',
     getTime: () => Math.floor(clock.now / 1000),
     log: () => undefined,
     sendNotification: unused('sendNotification'),

@@ -140,6 +140,57 @@ describe('online invariant checkers', () => {
     expect(h.checker.report().exceptions).toMatchObject({ 'fencing/disarm': 1, 'single-runner/disarm': 1 });
   });
 
+  it('under the safe policy, excuse the disarm release but not a fence, recovery or second runner of its guest', () => {
+    for (const policy of ['reference', 'safe'] as const) {
+      const hw = cluster();
+      const h = harness(hw, { policy });
+      const wd = running(hw, h);
+      h.setLrm('node1', 'disarm');
+      hw.lock(agentLock('node1'), 'node1', hw.time, 120, true, () => undefined);
+      hw.watchdogClose(wd);
+      h.lrm('node1');
+      expect(h.checker.report().violations, policy).toEqual([]);
+      expect(h.checker.report().exceptions, policy).toEqual({ 'protection/disarm': 1 });
+      // node2's master fences node1 by its free lock and recovers vm:101, whose guest node1 still runs.
+      h.setCrm('node2', 'master');
+      takeLock(hw, 'ha_manager_lock', 'node2');
+      takeLock(hw, agentLock('node1'), 'node2');
+      h.crm('node2');
+      hw.changeServiceLocation('vm:101', 'node1', 'node2');
+      hw.writeManagerStatus({ service_status: { 'vm:101': { node: 'node2', state: 'started', uid: 'u2' } } });
+      h.crm('node2');
+      takeLock(hw, agentLock('node2'), 'node2');
+      hw.watchdogOpen('node2', 'lrm');
+      hw.setRunning('node2', 'vm:101', true);
+      h.lrm('node2');
+      if (policy === 'reference') {
+        expect(h.checks()).toEqual([]);
+        expect(h.checker.report().exceptions).toMatchObject({ 'fencing/disarm': 2, 'single-runner/disarm': 1 });
+      } else {
+        expect(h.checks()).toEqual(['fencing', 'fencing', 'single-runner']);
+      }
+    }
+  });
+
+  it('excuse an LRM leaving a stopped service’s guest running for maintenance only under the reference policy', () => {
+    for (const [policy, mode, expected] of [
+      ['reference', 'maintenance', []],
+      ['safe', 'maintenance', ['protection']],
+      ['safe', 'restart', []],
+    ] as const) {
+      const hw = cluster('stopped');
+      // The stop failed: the manager counts the service stopped, its guest runs on.
+      hw.writeManagerStatus({ service_status: { 'vm:101': { node: 'node1', state: 'stopped', uid: 'u2' } } });
+      const h = harness(hw, { policy });
+      const wd = running(hw, h);
+      h.setLrm('node1', mode);
+      hw.lock(agentLock('node1'), 'node1', hw.time, 120, true, () => undefined);
+      hw.watchdogClose(wd);
+      h.lrm('node1');
+      expect(h.checks(), `${policy}, ${mode}`).toEqual(expected);
+    }
+  });
+
   it('do not vouch for a guest HA did not start, even under a lock left from before a power cycle', () => {
     const hw = cluster();
     const h = harness(hw);
@@ -242,6 +293,27 @@ describe('online invariant checkers', () => {
     h.checker.end(h.obs);
     expect(h.checker.report().violations).toEqual([]);
     expect(h.checker.report().liveness).toMatchObject({ applicable: true, services: 0, excepted: { error: 1 } });
+  });
+
+  it('exempt the services of a restarting LRM from liveness only under the reference policy', () => {
+    for (const [policy, expected] of [
+      ['reference', []],
+      ['safe', ['liveness']],
+    ] as const) {
+      // Requested stopped, its guest runs on behind an LRM restart that never ends.
+      const hw = cluster('stopped');
+      const h = harness(hw, { policy, liveness: { fromRound: 0 } });
+      const wd = running(hw, h);
+      h.setLrm('node1', 'restart');
+      h.step({ kind: 'round', index: 0 });
+      for (let waited = 0; waited <= LIVENESS_BOUND; waited += 30) {
+        hw.time += 30;
+        takeLock(hw, agentLock('node1'), 'node1');
+        hw.watchdogUpdate(wd);
+        h.lrm('node1');
+      }
+      expect(h.checks(), policy).toEqual(expected);
+    }
   });
 
   it('settle a stopped service once it runs nowhere, and report the time it took', () => {

@@ -57,16 +57,17 @@ export function scenarioFor({ kind, seed }, bases = []) {
 
 /**
  * Runs one seed with the checkers. `sim` holds `simulateDir` and
- * `createInvariantChecker`; `work` is a scratch folder. Returns the
+ * `createInvariantChecker`; `work` is a scratch folder; `policy` the core
+ * behaviour to run and hold the run to (`reference` or `safe`). Returns the
  * checkers' report and the log.
  */
-export async function checkSeed(spec, sim, work, bases = []) {
+export async function checkSeed(spec, sim, work, bases = [], policy = 'reference') {
   const { files, liveness } = scenarioFor(spec, bases);
-  const dir = join(work, seedLabel(spec).replace(':', '-'));
+  const dir = join(work, `${policy}-${seedLabel(spec).replace(':', '-')}`);
   writeScenario(dir, files);
-  const checker = sim.createInvariantChecker(liveness !== undefined ? { liveness } : {});
+  const checker = sim.createInvariantChecker({ policy, ...(liveness !== undefined ? { liveness } : {}) });
   // Warnings about oddly written files are expected; they are not the point here.
-  const log = await sim.simulateDir(dir, { warn: () => undefined, observer: checker });
+  const log = await sim.simulateDir(dir, { warn: () => undefined, observer: checker, policy });
   return { spec, report: checker.report(), log };
 }
 

@@ -157,6 +157,17 @@ export async function updateCrmCommands(env: HaEnv, m: Manager): Promise<void> {
           for (const sid of Object.keys(ss).sort()) {
             const cd = services[sid];
             if (cd === undefined || cd.node === ss[sid].node) continue;
+            const waiting = ss[sid].state === 'fence' || ss[sid].state === 'recovery';
+            if (waiting && env.policy === 'safe') {
+              // The reference moves it too, and then fences the new node (an
+              // innocent one) or recovers the service from it although nobody
+              // fenced it, while the guest the admin moved there may run: a
+              // double run. It stays on its failed node until that is fenced;
+              // the recovery then finds the config gone and lets the service
+              // go on where it is (services.ts, stepRecovery).
+              env.log('info', `service '${sid}': node changed to '${cd.node}' while disarmed, but it waits in '${ss[sid].state}' on '${ss[sid].node}' - leaving it there, its recovery follows the config`);
+              continue;
+            }
             env.log('info', `service '${sid}': updating node '${ss[sid].node}' => '${cd.node}' (changed while disarmed)`);
             ss[sid].node = cd.node;
           }

@@ -6,6 +6,7 @@ import type { HaEnv } from '../../env/env.js';
 import { listOnlineNodes } from '../node-status.js';
 import type { DisarmStatus, ReportedLrmMode, NodeName, ServiceStatusEntry, Sid } from '../types.js';
 import { flushMasterStatus, type Manager } from './state.js';
+import { markAllUnprotected } from './unprotected.js';
 
 /** Status fields kept while disarmed; the rest is runtime data to start afresh on re-arm. */
 const KEPT_WHILE_DISARMED: ReadonlySet<string> = new Set(['state', 'node', 'uid', 'maintenance_node']);
@@ -37,6 +38,8 @@ export async function handleDisarm(
   lrmModes: Readonly<Record<NodeName, ReportedLrmMode>>,
 ): Promise<Set<Sid> | undefined> {
   const { ss, ns } = m;
+  // Safe policy: from now on any LRM may release its lock with guests running.
+  markAllUnprotected(env, m);
   const mode: string = disarm.mode;
   if (mode !== 'freeze' && mode !== 'ignore') {
     env.log('err', `unknown disarm-mode '${mode}', ignoring`);

@@ -15,7 +15,16 @@ import {
 import { createBasicUsage, type OnlineNodeUsage } from '../placement/usage.js';
 import { createDynamicUsage, createStaticUsage } from '../placement/usage-scheduled.js';
 import { compileRules, migrateGroupsToResources, migrateGroupsToRules, transformRules } from '../rules/index.js';
-import { SERVICE_STATES, type ReportedLrmMode, type LrmResult, type NodeName, type ServiceConfig, type ServiceState, type Sid } from '../types.js';
+import {
+  SERVICE_STATES,
+  type ReportedLrmMode,
+  type LrmResult,
+  type LrmStatus,
+  type NodeName,
+  type ServiceConfig,
+  type ServiceState,
+  type Sid,
+} from '../types.js';
 import { handleDisarm } from './disarm.js';
 import { loadBalance } from './balance.js';
 import { updateCrmCommands } from './commands.js';
@@ -23,22 +32,25 @@ import { errorText } from '../errors.js';
 import { tryPersistentGroupMigration } from './group-migration.js';
 import { FREEZABLE_ON_RESTART, SERVICE_STEPS, type StepContext } from './services.js';
 import { changeServiceState, flushMasterStatus, sortedSids, updateCrsSchedulerMode, type Manager } from './state.js';
+import { updateUnprotectedNodes } from './unprotected.js';
 
-/** Reads every known node's LRM status: all results by uid, and each node's mode. */
+/** Reads every known node's LRM status: all results by uid, each node's mode, and the statuses. */
 async function readLrmStatus(
   env: HaEnv,
   m: Manager,
-): Promise<{ results: Map<string, LrmResult>; modes: Record<NodeName, ReportedLrmMode> }> {
+): Promise<{ results: Map<string, LrmResult>; modes: Record<NodeName, ReportedLrmMode>; statuses: Map<NodeName, Readonly<LrmStatus>> }> {
   const results = new Map<string, LrmResult>();
   const modes: Record<NodeName, ReportedLrmMode> = {};
+  const statuses = new Map<NodeName, Readonly<LrmStatus>>();
   for (const node of listNodes(m.ns)) {
     const status = await env.readLrmStatus(node);
+    statuses.set(node, status);
     modes[node] = status.mode || 'active';
     for (const [uid, result] of Object.entries(status.results ?? {})) {
       if (!results.has(uid)) results.set(uid, result);
     }
   }
-  return { results, modes };
+  return { results, modes, statuses };
 }
 
 /**
@@ -122,7 +134,7 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
 
   const membership = await env.getNodeInfo();
   const nodeListChanged = hasNodeListChanged(ns, membership);
-  const { results: lrmResults, modes: lrmModes } = await readLrmStatus(env, m);
+  const { results: lrmResults, modes: lrmModes, statuses: lrmStatuses } = await readLrmStatus(env, m);
 
   updateNodeStatus(env, ns, membership, lrmModes);
 
@@ -130,6 +142,9 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
     env.log('info', 'master seems offline');
     return;
   }
+
+  // Safe policy: before this round's commands, so a re-arm counts from the next round.
+  updateUnprotectedNodes(env, m, lrmStatuses, lrmModes);
 
   await updateCrsSchedulerMode(env, m);
   await tryPersistentGroupMigration(env, m);
@@ -193,8 +208,17 @@ export async function manage(env: HaEnv, m: Manager): Promise<void> {
       const lastState = sd.state;
 
       // Most steps are synchronous; only wait for those that did I/O.
-      const pending: unknown = SERVICE_STEPS[lastState](ctx, sid, cd, sd, lrmResult, sc);
-      if (pending instanceof Promise) await pending;
+      try {
+        const pending: unknown = SERVICE_STEPS[lastState](ctx, sid, cd, sd, lrmResult, sc);
+        if (pending instanceof Promise) await pending;
+      } catch (err) {
+        // The reference lets one service's failure (a recovery whose config
+        // moved away, say) end the round before anything is published, every
+        // round: nothing else in the cluster moves any more. The safe policy
+        // logs it, leaves that service as it is and goes on with the others.
+        if (env.policy !== 'safe') throw err;
+        env.log('err', `service '${sid}': ${lastState} step failed, leaving it as it is this round - ${errorText(err)}`);
+      }
 
       if (lrmModes[sd.node] === 'restart' && FREEZABLE_ON_RESTART.has(sd.state)) {
         changeServiceState(env, m, sid, 'freeze');

@@ -23,6 +23,7 @@ import {
 import { leadingNumber } from '../format.js';
 import { splitSid } from '../sid.js';
 import { changeServiceState, usageOf, type Manager } from './state.js';
+import { awaitsAgentLock } from './unprotected.js';
 
 /** A service's config as one round of the manager sees it (a private copy). */
 export type RoundServiceConfig = ServiceConfig;
@@ -58,6 +59,15 @@ function requestedRunState(cd: RoundServiceConfig): 'started' | 'request_stop' {
   return cd.state === 'started' ? 'started' : 'request_stop';
 }
 
+/**
+ * Whether a service on `node` must now be fenced: its node has been away for
+ * the fence delay. Under the safe policy not while the node's LRM may have
+ * left guests running without its lock (unprotected.ts).
+ */
+function fenceDue(ctx: StepContext, node: NodeName): boolean {
+  return isNodeOfflineDelayed(ctx.env, ctx.m.ns, node) && !awaitsAgentLock(ctx.env, ctx.m, node);
+}
+
 function selectNode(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, preference: NodePreference): NodeName | undefined {
   const { m } = ctx;
   if (m.compiledRules === undefined) throw new Error('rules not compiled yet');
@@ -75,7 +85,7 @@ function stepRequestStop(ctx: StepContext, sid: Sid, _cd: RoundServiceConfig, sd
     }
     return;
   }
-  if (isNodeOfflineDelayed(env, m.ns, sd.node)) changeServiceState(env, m, sid, 'fence');
+  if (fenceDue(ctx, sd.node)) changeServiceState(env, m, sid, 'fence');
 }
 
 /** migrate, relocate and request_start_balance: wait for the LRM to move the service. */
@@ -99,7 +109,7 @@ function stepMoving(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: Serv
       return;
     }
   }
-  if (isNodeOfflineDelayed(env, m.ns, sd.node)) changeServiceState(env, m, sid, 'fence');
+  if (fenceDue(ctx, sd.node)) changeServiceState(env, m, sid, 'fence');
 }
 
 /**
@@ -157,7 +167,7 @@ function stepStopped(ctx: StepContext, sid: Sid, cd: RoundServiceConfig, sd: Ser
   // Disabled: the LRM keeps stopping it even without a master; nothing to decide.
   if (cd.state === 'disabled') return;
 
-  if (isNodeOfflineDelayed(env, m.ns, sd.node) && nodeState(ns, sd.node) !== 'maintenance') {
+  if (isNodeOfflineDelayed(env, m.ns, sd.node) && nodeState(ns, sd.node) !== 'maintenance' && !awaitsAgentLock(env, m, sd.node)) {
     changeServiceState(env, m, sid, 'fence');
     return;
   }
@@ -209,7 +219,7 @@ function stepStarted(
   const ns = m.ns;
 
   if (!isNodeOnline(ns, sd.node)) {
-    if (isNodeOfflineDelayed(env, ns, sd.node)) changeServiceState(env, m, sid, 'fence');
+    if (fenceDue(ctx, sd.node)) changeServiceState(env, m, sid, 'fence');
     if (nodeState(ns, sd.node) !== 'maintenance') return;
     // Remember where to return once the node leaves maintenance.
     sd.maintenance_node = sd.node;
@@ -344,6 +354,21 @@ async function stepRecovery(
 ): Promise<void> {
   const { env, m } = ctx;
   const fencedNode = sd.node;
+
+  if (env.policy === 'safe' && cd.node !== undefined && cd.node !== fencedNode) {
+    // The config left the fenced node while the service waited: a migration
+    // finished as its source failed, or an admin moved it by hand. The guest
+    // lives where the config is now, a node nobody fenced, so there is
+    // nothing to recover: "recovering" it from there would start a second
+    // copy, and stealing the config from the fenced node fails (the
+    // reference's error then ends every manager round). It goes on in its
+    // requested state on its config's node, which is fenced in turn if it
+    // is away too.
+    env.log('info', `service '${sid}': config moved from fenced node '${fencedNode}' to '${cd.node}', continuing there instead of recovering it`);
+    changeServiceState(env, m, sid, requestedRunState(cd), { node: cd.node });
+    return;
+  }
+
   const recoveryNode = selectNode(ctx, sid, cd, 'best-score');
 
   if (recoveryNode !== undefined) {

@@ -37,6 +37,8 @@ export interface MasterStatus {
   master_node: NodeName;
   node_request?: Record<NodeName, NodeRequest>;
   disarm?: DisarmStatus;
+  /** Safe policy only: nodes not to be fenced yet (unprotected.ts). */
+  unprotected_nodes?: NodeName[];
 }
 
 export interface Manager {
@@ -60,6 +62,8 @@ export interface Manager {
   allLrmsDisarmed: boolean;
   /** The sids of `ss`, sorted; dropped whenever services are added or removed. */
   sortedSids?: Sid[];
+  /** Marked nodes a fence was held back for this term, so that is logged once (unprotected.ts). */
+  heldBackFences: Set<NodeName>;
 }
 
 /** The managed services in sid order (the order every pass over them runs in). */
@@ -73,8 +77,9 @@ const INITIAL_GROUP_MIGRATION_DELAY = 3;
 
 /**
  * Takes over the persistent parts of the previous master's status: node
- * states, service states, node requests (so maintenance survives a failover)
- * and the disarm state. Everything else is recomputed.
+ * states, service states, node requests (so maintenance survives a failover),
+ * the disarm state and the nodes not to fence yet. Everything else is
+ * recomputed.
  */
 export async function createManager(env: HaEnv): Promise<Manager> {
   const old: Readonly<ManagerStatus> = await env.readManagerStatus();
@@ -83,6 +88,7 @@ export async function createManager(env: HaEnv): Promise<Manager> {
   const ms: MasterStatus = { master_node: env.nodename };
   if (copy.node_request !== undefined) ms.node_request = copy.node_request;
   if (copy.disarm !== undefined) ms.disarm = copy.disarm;
+  if (copy.unprotected_nodes !== undefined) ms.unprotected_nodes = copy.unprotected_nodes;
   const manager: Manager = {
     ms,
     ns: createNodeStatus(copy.node_status ?? {}),
@@ -98,6 +104,7 @@ export async function createManager(env: HaEnv): Promise<Manager> {
     sustainedImbalanceRound: 0,
     groupMigrationRound: INITIAL_GROUP_MIGRATION_DELAY,
     allLrmsDisarmed: false,
+    heldBackFences: new Set(),
   };
   await updateCrsSchedulerMode(env, manager);
   return manager;

@@ -236,6 +236,8 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     nodename: node,
     daemon,
     timing: coreTiming(profile),
+    // Real nodes: where the reference's design is unsafe, do better (src/core/policy.ts).
+    policy: 'safe',
     getTime: () => clock.seconds(),
     log,
     sendNotification(notification) {

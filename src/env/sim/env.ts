@@ -4,6 +4,7 @@
 // make reads and writes fail while a node's cfs is switched off.
 
 import type { GroupsConfig, RulesConfig } from '../../core/rules/types.js';
+import type { Policy } from '../../core/policy.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName } from '../../core/types.js';
 import type {
   ClusterMembership,
@@ -27,6 +28,8 @@ const TIMING = coreTiming(DEFAULT_PROFILE);
 export interface SimEnvOptions {
   /** A loop iteration whose sleeps add up to more ends the simulation (reference: 300). */
   maxLoopDelay: number;
+  /** The core's behaviour where the reference's is unsafe (src/core/policy.ts). */
+  policy: Policy;
 }
 
 export interface SimEnv extends HaEnv {
@@ -79,6 +82,7 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     nodename,
     daemon,
     timing: TIMING,
+    policy: options.policy,
     getTime: () => curTime,
     log,
     sendNotification(notification: FenceNotification) {

@@ -37,7 +37,16 @@
 //   was disarmed, takes the config's node on re-arm and is then "recovered"
 //   from that node, which nobody fenced. The simulated guest never ran there
 //   (see `ghost`); a real one, moved by the admin, could.
+//
+// Under the safe policy (src/core/policy.ts) the core closes the unsafe ones,
+// so fewer excuses hold (SAFE_POLICY_EXCUSES): an LRM may still give up its
+// protection for a disarm, a freeze or a shutdown, but no guest so released
+// may then be fenced, recovered or run twice; an LRM gives up with a guest of
+// an inactive service running only while restarting (like a frozen one) or
+// shutting its node down; and no service is recovered from a node nobody
+// fenced (`manual-move`).
 
+import type { Policy } from '../../core/policy.js';
 import type { LrmMode, NodeName, ServiceConfig, ServiceState, Sid } from '../../core/types.js';
 import { LOCK_TIMEOUT } from './env.js';
 import { WATCHDOG_TIMEOUT, type ClusterLock, type SimHardware } from './hardware.js';
@@ -77,6 +86,8 @@ export interface InvariantChecker extends SimObserver {
 }
 
 export interface InvariantOptions {
+  /** The core behaviour the run uses (default `reference`): the safe one is held to more. */
+  policy?: Policy;
   /** Runs the liveness phase from this cmdlist round on (see liveness.ts). */
   liveness?: LivenessOptions;
   /** Stop collecting after this many violations (the first one is what matters). */
@@ -112,14 +123,32 @@ interface GiveUp {
   states: ReadonlyMap<Sid, ServiceState>;
 }
 
-/** Why the reference lets an LRM give up protection with this service's guest still running, if it does. */
-function excuseForGiveUp(giveUp: GiveUp, sid: Sid): ExceptionKind | undefined {
+/** Why the policy lets an LRM give up protection with this service's guest still running, if it does. */
+function excuseForGiveUp(policy: Policy, giveUp: GiveUp, sid: Sid): ExceptionKind | undefined {
   if (giveUp.mode === 'disarm') return 'disarm';
   const state = giveUp.states.get(sid);
   if (state === 'freeze') return 'freeze';
-  if (state === 'stopped' || state === 'error' || state === 'request_start') return 'inactive';
+  if (state === 'stopped' || state === 'error' || state === 'request_start') {
+    // The safe LRM keeps its protection while such a guest runs, except for
+    // a restart, which gives it up as for a frozen guest (the node stays
+    // unfenced until the LRM has its lock back), and for a node shutting
+    // down, which stops the guest itself moments later.
+    if (policy === 'reference' || giveUp.mode === 'restart') return 'inactive';
+    return giveUp.shuttingDown ? 'shutdown' : undefined;
+  }
   if (giveUp.shuttingDown) return 'shutdown';
   return undefined;
+}
+
+/** Checks that excuse fewer exceptions under the safe policy, and the kinds they no longer excuse. */
+const SAFE_POLICY_EXCUSES: Partial<Record<CheckName, ReadonlySet<ExceptionKind>>> = {
+  'single-runner': new Set(['disarm', 'freeze', 'inactive']),
+  fencing: new Set(['disarm', 'freeze', 'inactive', 'manual-move']),
+};
+
+/** Whether `check` excuses an exception of `kind` under `policy`. */
+function excuses(policy: Policy, check: CheckName, kind: ExceptionKind): boolean {
+  return policy === 'reference' || SAFE_POLICY_EXCUSES[check]?.has(kind) !== true;
 }
 
 const key = (node: NodeName, sid: Sid): string => `${node} ${sid}`;
@@ -139,6 +168,7 @@ function readConfigOrUndefined(hw: SimHardware): Readonly<Record<Sid, Readonly<S
 }
 
 export function createInvariantChecker(options: InvariantOptions = {}): InvariantChecker {
+  const policy = options.policy ?? 'reference';
   const maxViolations = options.maxViolations ?? 20;
   const violations: Violation[] = [];
   const exceptions: Record<string, number> = {};
@@ -171,7 +201,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
   };
   const liveness =
     options.liveness !== undefined
-      ? createLivenessCheck(options.liveness, {
+      ? createLivenessCheck({ policy, ...options.liveness }, {
           violation: (message) => violate('liveness', message),
           exception: (kind) => excuse('liveness', kind),
         })
@@ -198,6 +228,12 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
   const isManaged = (inst: Instance): boolean => {
     const cd = config[inst.sid];
     return cd !== undefined && cd.node === inst.node && cd.state !== 'ignored';
+  };
+
+  /** The documented exception `check` excuses this instance by under the policy, if any. */
+  const excuseIn = (check: CheckName, inst: Instance): ExceptionKind | undefined => {
+    const kind = excuseOf(inst);
+    return kind !== undefined && excuses(policy, check, kind) ? kind : undefined;
   };
 
   /** Excused instances: HA does not vouch for them, for a documented reason. */
@@ -302,7 +338,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
     const fencedAt = track(from).lastForeignHold;
     const ranAt = lastProtected.get(key(from, sid));
     const unfenced = fencedAt === undefined || (ranAt !== undefined && fencedAt < ranAt);
-    if (unfenced && movedByHand.get(sid) === from && left === undefined) {
+    if (unfenced && movedByHand.get(sid) === from && left === undefined && excuses(policy, 'fencing', 'manual-move')) {
       excuse('fencing', 'manual-move');
     } else if (fencedAt === undefined) {
       violate('fencing', `${crmNode} recovered ${sid} from ${from} to ${to}, but nobody ever took ${from}'s agent lock`);
@@ -310,7 +346,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
       violate('fencing', `${crmNode} recovered ${sid} from ${from} to ${to} with the last fence of ${from} at ${fencedAt}, before ${sid} last ran there protected at ${ranAt}`);
     }
     if (left === undefined) return;
-    const excuse_ = excuseOf(left);
+    const excuse_ = excuseIn('fencing', left);
     if (excuse_ !== undefined) excuse('fencing', excuse_);
     else violate('fencing', `${crmNode} recovered ${sid} from ${from} to ${to} while ${from} still runs it (${left.status})`);
   }
@@ -323,9 +359,10 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
     if (lrmWatchdogArmed(node)) violate('fencing', `${holder} took ${node}'s agent lock while ${node}'s LRM watchdog is armed`);
     for (const inst of instances.values()) {
       if (inst.node !== node || !isManaged(inst)) continue;
-      const why = excuseOf(inst);
+      const why = excuseIn('fencing', inst);
+      const kind = excuseOf(inst);
       if (why !== undefined) excuse('fencing', why);
-      else violate('fencing', `${holder} took ${node}'s agent lock while ${node} runs ${inst.sid} under HA's protection`);
+      else violate('fencing', `${holder} took ${node}'s agent lock while ${node} runs ${inst.sid} ${kind !== undefined ? `(left unprotected: ${kind})` : "under HA's protection"}`);
     }
   }
 
@@ -372,7 +409,7 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
       }
       if (inst.status === 'claimed') {
         const giveUp = track(inst.node).giveUp;
-        const kind = giveUp !== undefined ? excuseForGiveUp(giveUp, inst.sid) : undefined;
+        const kind = giveUp !== undefined ? excuseForGiveUp(policy, giveUp, inst.sid) : undefined;
         if (kind !== undefined) {
           inst.status = 'released';
           inst.releasedBy = kind;
@@ -402,12 +439,12 @@ export function createInvariantChecker(options: InvariantOptions = {}): Invarian
       const episode = `${sid} ${list.map((i) => i.node).sort().join(',')}`;
       if (doubleRuns.has(episode)) continue;
       doubleRuns.add(episode);
-      const vouched = list.filter((i) => excuseOf(i) === undefined);
+      const vouched = list.filter((i) => excuseIn('single-runner', i) === undefined);
       if (vouched.length >= 2) {
-        violate('single-runner', `${sid} runs on ${list.map((i) => `${i.node} (${i.status})`).join(' and ')}`);
+        violate('single-runner', `${sid} runs on ${list.map((i) => `${i.node} (${i.releasedBy ?? i.status})`).join(' and ')}`);
       } else {
         for (const inst of list) {
-          const why = excuseOf(inst);
+          const why = excuseIn('single-runner', inst);
           if (why !== undefined) excuse('single-runner', why);
         }
       }

@@ -23,10 +23,12 @@
 // to recover whose config names another node than the manager's status,
 // after a manual migration no master saw, say: moving its config fails, the
 // error ends every manager round before it publishes anything, and nothing
-// else moves either).
+// else moves either). The core's safe policy (src/core/policy.ts) ends such
+// restarts and recoveries, so its runs get neither exemption.
 // A run that ends with an error has no liveness phase.
 
 import { DEFAULT_PROFILE } from '../timing.js';
+import type { Policy } from '../../core/policy.js';
 import type { NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import { LOCK_TIMEOUT } from './env.js';
 import type { SimObservation } from './observer.js';
@@ -55,6 +57,8 @@ export const LIVENESS_BOUND = LOCK_TIMEOUT + LOOP_SECONDS + FENCE_DELAY + 5 * LO
 export interface LivenessOptions {
   /** The cmdlist round (0-based) after which no fault is left. */
   fromRound: number;
+  /** The core behaviour the run uses (default `reference`); the safe one gets no stuck-restart or wedged-recovery exemption. */
+  policy?: Policy;
   /** Seconds after that round began by which every service must have settled (default LIVENESS_BOUND). */
   boundSeconds?: number;
 }
@@ -116,9 +120,9 @@ function wedgedRecovery(obs: SimObservation, config: Readonly<Record<Sid, Readon
   });
 }
 
-/** Why the reference promises nothing about this service's liveness, if it does not. */
-function exemption(obs: SimObservation, sid: Sid, cd: Readonly<ServiceConfig>, wedged: boolean): LivenessExemption | undefined {
-  if (wedged) return 'wedged-recovery';
+/** Why the policy promises nothing about this service's liveness, if it does not. */
+function exemption(policy: Policy, obs: SimObservation, sid: Sid, cd: Readonly<ServiceConfig>, wedged: boolean): LivenessExemption | undefined {
+  if (wedged && policy === 'reference') return 'wedged-recovery';
   if (cd.state === 'ignored') return 'ignored';
   const state = obs.hw.readManagerStatus().service_status?.[sid]?.state;
   if (state === 'error') return 'error';
@@ -128,7 +132,7 @@ function exemption(obs: SimObservation, sid: Sid, cd: Readonly<ServiceConfig>, w
     if (spec.startFailures > 0 || spec.migrateFailures > 0 || spec.cannotStop || !spec.exists) return 'failing-fa';
   }
   const lrm = obs.daemons(cd.node).lrm;
-  if (lrm?.mode === 'restart') return 'stuck-restart';
+  if (lrm?.mode === 'restart' && policy === 'reference') return 'stuck-restart';
   if (lrm === undefined && obs.hw.hw[cd.node]?.power === 'on') return 'no-lrm';
   return undefined;
 }
@@ -157,6 +161,7 @@ function describe(sid: Sid, cd: Readonly<ServiceConfig>, instances: readonly Liv
 
 export function createLivenessCheck(options: LivenessOptions, reporter: LivenessReporter): LivenessCheck {
   const bound = options.boundSeconds ?? LIVENESS_BOUND;
+  const policy = options.policy ?? 'reference';
   let start: number | undefined;
   const settledAt = new Map<Sid, number>();
   const lastSettled = new Map<Sid, number>();
@@ -194,7 +199,7 @@ export function createLivenessCheck(options: LivenessOptions, reporter: Liveness
       const stuck = wedged(obs);
       for (const sid of Object.keys(config)) {
         const cd = config[sid];
-        if (exemption(obs, sid, cd, stuck) !== undefined) continue;
+        if (exemption(policy, obs, sid, cd, stuck) !== undefined) continue;
         if (settle(sid, cd)) {
           if (!settledAt.has(sid)) settledAt.set(sid, obs.hw.time);
           lastSettled.set(sid, obs.hw.time);
@@ -216,7 +221,7 @@ export function createLivenessCheck(options: LivenessOptions, reporter: Liveness
       const stuck = wedged(obs);
       for (const sid of Object.keys(config)) {
         const cd = config[sid];
-        const why = exemption(obs, sid, cd, stuck);
+        const why = exemption(policy, obs, sid, cd, stuck);
         if (why !== undefined) {
           excepted[why] = (excepted[why] ?? 0) + 1;
           continue;

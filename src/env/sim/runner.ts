@@ -10,6 +10,7 @@ import { createLrm, lrmIteration, requestLrmShutdown, type Lrm, type LrmProcessS
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import { typescriptScoringKernel } from '../../core/scheduling/kernel.js';
 import { leadingNumber } from '../../core/format.js';
+import type { Policy } from '../../core/policy.js';
 import type { NodeName } from '../../core/types.js';
 import { createSimEnv, type SimEnv } from './env.js';
 import { SimError, SimHardware } from './hardware.js';
@@ -32,6 +33,11 @@ export interface SimulationOptions {
   allowManyNodes?: boolean;
   /** Shown every step of the run (invariant checkers); it only reads. */
   observer?: SimObserver;
+  /**
+   * The core's behaviour where the reference's is unsafe (src/core/policy.ts);
+   * overrides the scenario's own. Default: the scenario's, else `reference`.
+   */
+  policy?: Policy;
 }
 
 interface NodeDaemons {
@@ -329,7 +335,7 @@ async function runNode(sim: Simulation, node: NodeName, firstLoop: boolean, skip
   observe(sim, { kind: 'turn-end', node });
 }
 
-async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<SimulationOptions, 'write' | 'kernel' | 'observer'>>): Promise<void> {
+async function run(sim: Simulation, cmdlist: string[][], options: Required<Omit<SimulationOptions, 'write' | 'kernel' | 'observer' | 'policy'>>): Promise<void> {
   const { hw } = sim;
   const rounds = cmdlist.map((round) => [...round]);
   let lastCommandTime = 0;
@@ -411,7 +417,7 @@ export async function runSimulation(scenario: SimScenario, options: SimulationOp
     throw new TypeError('runSimulation needs options.write, a function that receives each log line');
   }
   const hw = new SimHardware(scenario, { kernel: options.kernel ?? typescriptScoringKernel, write: options.write });
-  const envOptions = { maxLoopDelay: options.maxLoopDelay ?? 300 };
+  const envOptions = { maxLoopDelay: options.maxLoopDelay ?? 300, policy: options.policy ?? scenario.policy ?? 'reference' };
   const sim: Simulation = {
     hw,
     daemons: {},

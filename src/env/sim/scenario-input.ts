@@ -2,6 +2,7 @@
 // and decoded. The CLI reads a folder into this shape; tests and benchmarks
 // may build one directly.
 
+import { isPolicy, type Policy } from '../../core/policy.js';
 import type { ManagerStatus, NodeName, Sid } from '../../core/types.js';
 
 export type PowerState = 'on' | 'off';
@@ -38,6 +39,11 @@ export interface SimScenario {
   dynamicServiceStats?: Record<Sid, { cpu?: number; mem?: number }>;
   /** Initial running services per node (service_status_<node>). */
   serviceStatus?: Record<NodeName, Record<Sid, unknown>>;
+  /**
+   * The core behaviour the scenario is written for (its `policy` file); the
+   * reference's scenarios have none and run `reference`.
+   */
+  policy?: Policy;
 }
 
 function describeValue(value: unknown): string {
@@ -77,6 +83,9 @@ export function assertSimScenario(value: unknown): asserts value is SimScenario 
     if (field !== undefined && (typeof field !== 'object' || field === null || Array.isArray(field))) {
       throw new TypeError(`scenario.${key} must be an object when given, got ${describeValue(field)}`);
     }
+  }
+  if (scenario.policy !== undefined && !(typeof scenario.policy === 'string' && isPolicy(scenario.policy))) {
+    throw new TypeError(`scenario.policy must be 'reference' or 'safe' when given, got ${describeValue(scenario.policy)}`);
   }
   for (const key of ['label', 'rulesConfig', 'groups'] as const) {
     if (scenario[key] !== undefined && typeof scenario[key] !== 'string') {
