@@ -86,6 +86,23 @@ describe('node environment', () => {
     expect(logs).toContain("err: lost lock 'ha_manager_lock");
   });
 
+  it('treats a renewal that the store calls a new grant as a lapsed lease, never as an unbroken hold', async () => {
+    const { env, store, clock, logs } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(false);
+    // The store's clock runs past the lease while this daemon's monotonic
+    // clock does not (another node could have held the lock in between).
+    clock.stepWall(121);
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(true);
+    expect(logs).toContain("crit: lock 'ha_manager_lock' was lost since its last renewal and granted anew - treating it as a lapsed lease");
+    await expect(env.writeManagerStatus({ master_node: 'node1' })).rejects.toThrow(/^lock lost:/);
+    // Renewed without a break since: a lease again.
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(false);
+    expect(await store.acquireLock('ha_manager_lock', 'node1')).toBe('renewed');
+  });
+
   it("conditions the master's writes on the manager lock: a deposed master cannot overwrite its successor", async () => {
     const { env, store, clock, logs } = setup('crm');
     expect(await env.getHaManagerLock()).toBe(true);

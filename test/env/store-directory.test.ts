@@ -59,6 +59,29 @@ describe.concurrent('directory store, plain mode', () => {
     }
   };
 
+  it("changes the grant (fencing token) on every new grant: a stalled process is refused once a same-named one took the lock anew", async () => {
+    await withStore(async (store, root, clock) => {
+      const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
+      const restarted = await openDirectoryStore(root, { clock: clock.now });
+      expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      const grant = async (): Promise<string> => fs.readFile(join(root, 'priv/lock/ha_manager_lock/lease'), 'utf8');
+      const first = await grant();
+      expect(first).toMatch(/^grant: [0-9a-f]{16}\n/);
+      expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('renewed');
+      expect(await grant()).toBe(first);
+      await store.write('ha/manager_status', 'old', A);
+      // Adopted by a new process of the same name while the lease runs: a new grant too.
+      expect(await restarted.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      expect(await grant()).not.toBe(first);
+      await restarted.write('ha/manager_status', 'new', A);
+      await expect(store.write('ha/manager_status', 'stale', A)).rejects.toThrow(/^lock lost: 'a' no longer holds 'ha_manager_lock' \(taken again since/);
+      // The stalled process neither renews nor releases the new grant.
+      expect(await store.unlock('ha_manager_lock', 'a')).toBe(false);
+      expect(await store.read('ha/manager_status')).toBe('new');
+      expect(await restarted.unlock('ha_manager_lock', 'a')).toBe(true);
+    });
+  });
+
   it('opens in plain mode, refusing a missing root or a file', async () => {
     await withStore(async (store, root) => {
       expect(store.mode).toBe('plain');

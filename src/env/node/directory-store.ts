@@ -152,6 +152,7 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
       return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, () => rewrite(files, normal, change));
     },
     lock: locks.lock,
+    acquireLock: locks.acquireLock,
     unlock: locks.unlock,
     async withDomainLock(domain, holder, body, domainOptions) {
       const notePath = cfsHolderNotePath(lockName(domain));
@@ -227,6 +228,7 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
       );
     },
     lock: locks.lock,
+    acquireLock: locks.acquireLock,
     unlock: locks.unlock,
     async withDomainLock(domain, holder, body, domainOptions) {
       const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;

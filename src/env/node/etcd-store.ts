@@ -40,7 +40,7 @@ import { DEFAULT_PROFILE } from '../timing.js';
 import { withEtcdDomainLock } from './etcd-domain-lock.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
 import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
-import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type StoreFence } from './store.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -223,7 +223,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     return [...names].sort();
   };
 
-  return {
+  const store: EtcdStore = {
     endpoints,
     prefix,
     description,
@@ -362,10 +362,17 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     // applied makes the retry's renewal succeed again, a take that was
     // applied makes the retry renew it.
     async lock(name, holder) {
+      return (await store.acquireLock(name, holder)) !== 'refused';
+    },
+
+    // `renewed` only when the lease this store held was refreshed and the
+    // key still has the token this store got: a key that had gone with its
+    // lease and was created anew is a new grant, however soon.
+    async acquireLock(name, holder): Promise<LockOutcome> {
       const key = lockKey(name);
       const id = lockId(name, holderName(holder));
       try {
-        return await call(`lock '${name}'`, async ({ kv, client }) => {
+        return await call(`lock '${name}'`, async ({ kv, client }): Promise<LockOutcome> => {
           const held = heldLocks.get(id);
           const refreshed = held !== undefined && (await keepLeaseAlive(client, held.leaseId));
           const leaseId = refreshed ? held.leaseId : await grantLease(client, lockTtl);
@@ -379,16 +386,16 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
             heldLocks.set(id, { leaseId, token: now.create_revision });
             // The key moved off an expired lease, or off a lost reply's: the old one holds nothing.
             if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
-            return true;
+            return refreshed && held.token === now.create_revision ? 'renewed' : 'granted';
           }
           // The key is someone else's: a lease of ours has nothing to keep.
           heldLocks.delete(id);
           dropLease(client, leaseId);
           if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
-          return false;
+          return 'refused';
         });
       } catch {
-        return false;
+        return 'refused';
       }
     },
 
@@ -464,4 +471,5 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       cluster.close();
     },
   };
+  return store;
 }
