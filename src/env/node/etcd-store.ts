@@ -37,7 +37,9 @@ import { type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Na
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
+import { writeRunningTiming } from '../../config/timing-config.js';
 import { withEtcdDomainLock } from './etcd-domain-lock.js';
+import { runningTimingPath } from './layout.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
 import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
 import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence } from './store.js';
@@ -67,6 +69,10 @@ export interface EtcdStoreOptions {
    * in the directory store).
    */
   aliveTtlSeconds?: number;
+  /** The timing profile the opener runs, announced with each node's first heartbeat (runningTimingPath). */
+  profileName?: string;
+  /** Its lock lifetime on the cluster's clock, for that announcement (default: lockTtlSeconds). */
+  lockLifetimeMs?: number;
 }
 
 export interface EtcdStore extends ClusterStore {
@@ -141,6 +147,8 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const heldLocks = new Map<string, HeldLock>();
   /** The lease of each node's liveness key. */
   const aliveLeases = new Map<NodeName, string>();
+  /** The nodes whose running timing this store announced. */
+  const announced = new Set<NodeName>();
   let knownMembers: NodeName[] = [];
 
   let markLease: { id: string; freshUntil: number } | undefined;
@@ -452,6 +460,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           .else(beat)
           .commit();
       });
+      if (options.profileName !== undefined && !announced.has(node)) {
+        const running = writeRunningTiming({ profile: options.profileName, lockLifetimeMs: options.lockLifetimeMs ?? lockTtl * 1000 });
+        await call(`announce the timing of '${node}'`, ({ kv }) => kv.put(filePath(runningTimingPath(node))).value(running).exec());
+        announced.add(node);
+      }
     },
 
     async refresh() {

@@ -11,6 +11,11 @@
 // tell: two processes racing for an expired lock are served one after the
 // other, and the second finds the lease renewed by the first.
 //
+// The `lease` file also records the holder's lock lifetime (and profile
+// name): every process judges a lease by the longer of its own lifetime
+// and the holder's, so a node on another timing profile never takes a lock
+// its holder still counts as held.
+//
 // Every grant — a take of a free lock, a takeover, a re-take by a holder
 // whose own lease had run out — writes a new random grant id to the file
 // `lease` beside `holder` (the directory store's fencing token); a renewal
@@ -55,6 +60,8 @@ export interface LeaseLocksOptions {
   /** Longest wait for a lock's guard before answering false. */
   guardTimeoutMs: number;
   durable: boolean;
+  /** The timing profile this store's holders run, recorded in the lock (for people and `timing set`). */
+  profileName?: string;
 }
 
 interface LockState {
@@ -63,6 +70,8 @@ interface LockState {
   renewedAtMs: number;
   /** The grant id (fencing token); undefined for a lock written without one. */
   grant: string | undefined;
+  /** The lock lifetime its holder runs on, as recorded; undefined for a lock written without it. */
+  lifetimeMs: number | undefined;
 }
 
 /** The `lease` file: `key: value` lines. */
@@ -96,7 +105,8 @@ async function inspect(dir: string): Promise<LockState | undefined> {
   if (!stat.isDirectory()) throw new Error(`lock '${dir}' is not a directory`);
   const holder = (await readOptional(join(dir, 'holder')))?.trim() || undefined;
   const lease = parseLease((await readOptional(join(dir, 'lease'))) ?? '');
-  return { holder, renewedAtMs: stat.mtimeMs, grant: lease.get('grant') };
+  const lifetime = Number(lease.get('lifetime-ms'));
+  return { holder, renewedAtMs: stat.mtimeMs, grant: lease.get('grant'), lifetimeMs: Number.isFinite(lifetime) && lifetime > 0 ? lifetime : undefined };
 }
 
 export function createLeaseLocks(root: string, options: LeaseLocksOptions): LeaseLocks {
@@ -107,7 +117,12 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
   /** The grant each holder of this store got, by lock and holder. */
   const grants = new Map<string, string>();
   const grantId = (name: string, holder: NodeName): string => `${name}\0${holder}`;
-  const expired = (state: LockState, now: number): boolean => now - state.renewedAtMs > lifetimeMs;
+  // The holder's lifetime, when it recorded one and it is longer: a node on
+  // a shorter profile (an older timing.cfg, a node not restarted yet) must
+  // not take a lock its holder still counts as held, and its watchdog as armed.
+  const expired = (state: LockState, now: number): boolean => now - state.renewedAtMs > Math.max(lifetimeMs, state.lifetimeMs ?? 0);
+  const leaseText = (grant: string): string =>
+    `grant: ${grant}\nlifetime-ms: ${lifetimeMs}\n${options.profileName !== undefined ? `profile: ${options.profileName}\n` : ''}`;
 
   const acquireLock = async (name: string, holder: NodeName): Promise<LockOutcome> => {
     const dir = lockDir(name);
@@ -130,7 +145,7 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
           grants.delete(id);
           const grant = randomBytes(8).toString('hex');
           if (state?.holder !== holder) await writeAtomically(join(dir, 'holder'), `${holder}\n`, options.durable);
-          await writeAtomically(join(dir, 'lease'), `grant: ${grant}\n`, options.durable);
+          await writeAtomically(join(dir, 'lease'), leaseText(grant), options.durable);
           grants.set(id, grant);
         }
         // Last: writing the files moved the mtime to the real time.
@@ -173,12 +188,13 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
     async whileHeld(fence, what, change) {
       const dir = lockDir(fence.lock);
       holderName(fence.holder);
+      // The grant as the change starts, as etcd takes its token: a re-take while it waits for the guard fails it.
+      const mine = grants.get(grantId(fence.lock, fence.holder));
       return withGuard(guardDir(fence.lock), { timeoutMs: options.guardTimeoutMs, what: `lock '${fence.lock}'` }, async () => {
         const state = await inspect(dir);
         if (state === undefined) throw new LockLostError(fence, what, 'the lock is free');
         if (state.holder !== fence.holder) throw new LockLostError(fence, what, `'${state.holder ?? '(nobody readable)'}' holds it`);
         if (expired(state, options.clock())) throw new LockLostError(fence, what, 'its lease expired');
-        const mine = grants.get(grantId(fence.lock, fence.holder));
         if (mine === undefined) throw new LockLostError(fence, what, 'not held through this store');
         if (state.grant !== mine) throw new LockLostError(fence, what, `taken again since (grant ${mine}, now ${state.grant ?? 'none'})`);
         return change();
