@@ -294,7 +294,12 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
       const marks = changeMarks();
       let unsure = false;
+      // One deadline for every attempt of the move, however often the source changes under it.
+      const deadline = Date.now() + timeoutMs;
       for (let n = 0; ; n++) {
+        if (n > 0 && Date.now() >= deadline) {
+          throw new Error(`${where}: ${what} failed - the source kept changing for ${timeoutMs} ms (${n} attempts)`);
+        }
         const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
           unsure ||= mayHaveApplied;
           if (unsure && (await marks.applied(kv)) !== undefined) return 'moved';
@@ -313,7 +318,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
             throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
           }
           return (await kv.get(target).exists()) ? 'target exists' : 'retry';
-        });
+        }, { deadline });
         if (outcome === 'moved') return;
         if (outcome !== 'retry') throw new Error(`${where}: ${what} failed - ${outcome}`);
       }
@@ -357,7 +362,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
             throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
           }
           return { done: false, next };
-        });
+        }, { deadline });
         if (outcome.done) return outcome.next;
         if (Date.now() >= deadline) {
           throw new Error(`${where}: ${what} failed - still changed concurrently after ${attempt + 1} attempts in ${updateTimeoutMs} ms`);
@@ -380,7 +385,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const key = lockKey(name);
       const id = lockId(name, holderName(holder));
       try {
-        return await call(`lock '${name}'`, async ({ kv, client }): Promise<LockOutcome> => {
+        return await call(`lock '${name}'`, async ({ kv, client, current }): Promise<LockOutcome> => {
           const held = heldLocks.get(id);
           const refreshed = held !== undefined && (await keepLeaseAlive(client, held.leaseId));
           const leaseId = refreshed ? held.leaseId : await grantLease(client, lockTtl);
@@ -390,6 +395,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           let txn = await kv.if(key, 'Value', '==', holder).then(put(), kv.get(key)).commit();
           if (!txn.succeeded) txn = await kv.if(key, 'Create', '==', 0).then(put(), kv.get(key)).commit();
           const now = txn.succeeded ? rangeResult(txn, 1) : undefined;
+          // An attempt that answered too late: the call has moved on (or ended), and
+          // what it remembers is another attempt's or a later call's. A key it put
+          // meanwhile stays on its lease until the next renewal moves it back.
+          if (!current()) return 'refused';
           if (now !== undefined) {
             heldLocks.set(id, { leaseId, token: now.create_revision });
             // The key moved off an expired lease, or off a lost reply's: the old one holds nothing.
@@ -407,15 +416,22 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       }
     },
 
+    // Only the grant this store holds is released: the key must still have
+    // its fencing token, so an unlock that comes late (a retried attempt, a
+    // stalled process) cannot delete a lock granted anew since, even to a
+    // process of the same name. A lock not held through this store is not
+    // this store's to release.
     async unlock(name, holder) {
       const key = lockKey(name);
       const id = lockId(name, holderName(holder));
+      const held = heldLocks.get(id);
+      if (held === undefined) return false;
+      heldLocks.delete(id);
       try {
         return await call(`unlock '${name}'`, async ({ kv, client }) => {
-          const txn = await kv.if(key, 'Value', '==', holder).then(kv.delete().key(key)).commit();
-          const held = heldLocks.get(id);
-          heldLocks.delete(id);
-          if (held !== undefined) dropLease(client, held.leaseId);
+          const txn = await kv.if(key, 'Value', '==', holder).and(key, 'Create', '==', held.token).then(kv.delete().key(key)).commit();
+          // The lease holds no key of ours now: deleted, or moved to another grant's.
+          dropLease(client, held.leaseId);
           return txn.succeeded;
         });
       } catch {
