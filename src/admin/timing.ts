@@ -4,11 +4,17 @@
 // set` and `check-timings` print these results; checking this node's
 // watchdog-mux stays in the CLI, being about the node it runs on.
 
-import { DEFAULT_TIMING_CONFIG, parseTimingConfig, writeTimingConfig, type TimingConfig } from '../config/timing-config.js';
+import {
+  DEFAULT_TIMING_CONFIG,
+  parseRunningTiming,
+  parseTimingConfig,
+  writeTimingConfig,
+  type TimingConfig,
+} from '../config/timing-config.js';
 import { fenceWindowMs, profileDurations } from '../config/timing-profiles.js';
 import { errorText } from '../core/errors.js';
 import { readTimingConfig, storeTimingProblem } from '../env/node/cluster-timing.js';
-import { PATHS } from '../env/node/layout.js';
+import { PATHS, runningTimingPath } from '../env/node/layout.js';
 import {
   describeInequality,
   outageWithoutFenceMs,
@@ -96,7 +102,38 @@ function currentTiming(ctx: AdminContext, text: string | undefined): TimingConfi
   }
 }
 
+/**
+ * The live nodes (online in the store's membership) whose daemons announced
+ * a profile other than `profile`, as `node1 (default)`. A node whose
+ * daemons announced nothing (none started yet, or a version that does not
+ * announce) is not counted: its profile cannot be told.
+ */
+async function nodesOnOtherProfile(ctx: AdminContext, profile: string): Promise<string[]> {
+  const membership = await ctx.store.membership();
+  const found: string[] = [];
+  for (const [node, { online }] of Object.entries(membership.nodes).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!online) continue;
+    const text = await ctx.store.read(runningTimingPath(node));
+    const running = text === undefined ? undefined : parseRunningTiming(text);
+    if (running !== undefined && running.profile !== profile) found.push(`${node} (${running.profile})`);
+  }
+  return found;
+}
+
 export async function updateTiming(ctx: AdminContext, params: Infer<ParamsOf<'timing.update'>>): Promise<TimingReport> {
+  // Daemons on different profiles judge the same locks by different
+  // lifetimes: one on a shorter lifetime could take a lock whose holder's
+  // watchdog has not fired yet. A profile change therefore waits until no
+  // daemon runs the old one; there is no override.
+  if (params.profile !== undefined) {
+    const others = await nodesOnOtherProfile(ctx, params.profile);
+    if (others.length > 0) {
+      throw refused(
+        `refusing to set timing profile '${params.profile}': HA daemons are running with another profile on ${others.join(', ')}. ` +
+          `Stop ha-crm and ha-lrm on every node, wait until their nodes show offline (the heartbeat timeout), set the profile, then start them again`,
+      );
+    }
+  }
   let written = DEFAULT_TIMING_CONFIG;
   await ctx.store.update(PATHS.timing, (text) => {
     const current = currentTiming(ctx, text);

@@ -75,6 +75,7 @@ function lazyStore(
     rename: async (from, to) => (await get()).rename(from, to),
     update: async (path, change) => (await get()).update(path, change),
     lock: async (name, holder) => (await get()).lock(name, holder),
+    acquireLock: async (name, holder) => (await get()).acquireLock(name, holder),
     unlock: async (name, holder) => (await get()).unlock(name, holder),
     withDomainLock: async (domain, holder, body, options) => (await get()).withDomainLock(domain, holder, body, options),
     membership: async () => (await get()).membership(),

@@ -89,3 +89,28 @@ export function writeTimingConfig(config: TimingConfig): string {
   if (config.timeScale !== 1 && config.epochMs !== undefined) text += `epoch: ${config.epochMs}\n`;
   return text;
 }
+
+/**
+ * nodes/<node>/ha-timing: the timing profile a node's daemons run, which
+ * their store announces with its first heartbeat, so `timing set` can tell
+ * whether a change would leave live daemons on another profile:
+ *
+ *   profile: default
+ *   lock-lifetime-ms: 120000
+ */
+export interface RunningTiming {
+  readonly profile: string;
+  readonly lockLifetimeMs: number;
+}
+
+export function writeRunningTiming(running: RunningTiming): string {
+  return `profile: ${running.profile}\nlock-lifetime-ms: ${running.lockLifetimeMs}\n`;
+}
+
+/** Undefined when the text is no such record (then the node's profile is unknown). */
+export function parseRunningTiming(text: string): RunningTiming | undefined {
+  const profile = /^profile: (\S+)$/m.exec(text)?.[1];
+  const lifetime = /^lock-lifetime-ms: (\d+)$/m.exec(text)?.[1];
+  if (profile === undefined || lifetime === undefined) return undefined;
+  return { profile, lockLifetimeMs: Number(lifetime) };
+}

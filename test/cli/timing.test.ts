@@ -41,6 +41,21 @@ describe('ha-manager timing set', () => {
     expect(epoch).toBeLessThanOrEqual(Date.now());
   });
 
+  it('refuses a profile change while daemons run another profile, naming their nodes, and allows it once they are gone', async () => {
+    const h = createHarness();
+    await h.write('nodes/node1/ha-timing', 'profile: default\nlock-lifetime-ms: 120000\n');
+    await h.write('nodes/node2/ha-timing', 'profile: fast\nlock-lifetime-ms: 16000\n');
+    const result = await h.run('timing', 'set', '--profile', 'fast');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("refusing to set timing profile 'fast': HA daemons are running with another profile on node1 (default).");
+    expect(await h.read(PATHS.timing)).toBeUndefined();
+    // The same profile they run, or the daemons on the other profile offline: allowed.
+    expect((await h.run('timing', 'set', '--profile', 'default', '--time-scale', '1')).code).not.toBe(0); // node2 runs fast
+    h.store.setMembership({ nodes: { node1: { online: false }, node2: { online: true }, node3: { online: true } }, quorate: true });
+    expect((await h.run('timing', 'set', '--profile', 'fast')).code).toBe(0);
+    expect(await h.read(PATHS.timing)).toBe('profile: fast\n');
+  });
+
   it('refuses an unknown profile as a usage error', async () => {
     const h = createHarness();
     expect(await h.run('timing', 'set', '--profile', 'slow')).toEqual({

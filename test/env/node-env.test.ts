@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 
+import { createCrm, crmIteration } from '../../src/core/crm.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LogLevel } from '../../src/env/env.js';
 import { createClock, type Clock } from '../../src/env/node/clock.js';
@@ -84,6 +85,39 @@ describe('node environment', () => {
     expect(await store.lock('ha_manager_lock', 'node2')).toBe(true);
     expect(await env.getHaManagerLock()).toBe(false);
     expect(logs).toContain("err: lost lock 'ha_manager_lock");
+  });
+
+  it('treats a renewal that the store calls a new grant as a lapsed lease, never as an unbroken hold', async () => {
+    const { env, store, clock, logs } = setup('crm');
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(false);
+    // The store's clock runs past the lease while this daemon's monotonic
+    // clock does not (another node could have held the lock in between).
+    clock.stepWall(121);
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(true);
+    expect(logs).toContain("crit: lock 'ha_manager_lock' was lost since its last renewal and granted anew - treating it as a lapsed lease");
+    await expect(env.writeManagerStatus({ master_node: 'node1' })).rejects.toThrow(/^lock lost:/);
+    // Renewed without a break since: a lease again.
+    expect(await env.getHaManagerLock()).toBe(true);
+    expect(env.leaseLapsed()).toBe(false);
+    expect(await store.acquireLock('ha_manager_lock', 'node1')).toBe('renewed');
+  });
+
+  it('makes a master whose renewal the store calls a new grant leave the master state', async () => {
+    const { env, store, clock, logs } = setup('crm');
+    await store.write('ha/resources.cfg', 'vm: 100\n\tstate started\n'); // a master with nothing to manage would go idle
+    await store.write('nodes/node1/qemu-server/100.conf', '');
+    await store.write('ha/manager_status', '{}');
+    const crm = await createCrm(env);
+    for (let i = 0; i < 10 && crm.status.state !== 'master'; i++) await crmIteration(crm);
+    expect(crm.status.state).toBe('master');
+    await crmIteration(crm);
+    expect(crm.status.state).toBe('master');
+    clock.stepWall(121); // the store's lease runs out; this daemon's monotonic clock does not notice
+    await crmIteration(crm);
+    expect(crm.status.state).not.toBe('master');
+    expect(logs).toContain("crit: lock 'ha_manager_lock' was lost since its last renewal and granted anew - treating it as a lapsed lease");
   });
 
   it("conditions the master's writes on the manager lock: a deposed master cannot overwrite its successor", async () => {

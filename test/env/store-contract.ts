@@ -178,6 +178,24 @@ export function storeContract(name: string, features: ContractFeatures, setup: (
       });
     });
 
+    describe('lock outcomes', () => {
+      test('tells a renewal of an unbroken hold from a new grant, also when the holder re-takes its own lapsed lock', async (store, subject) => {
+        expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+        expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('renewed');
+        expect(await store.acquireLock('ha_manager_lock', 'b')).toBe('refused');
+        // 'a' stalls past its lease; nobody takes the lock meanwhile: still a lapse.
+        await subject.expireLocks();
+        expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+        expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('renewed');
+        // Lapsed again; 'b' holds it for a while and releases it; 'a' comes back.
+        await subject.expireLocks();
+        const other = subject.peer ?? store;
+        expect(await other.acquireLock('ha_manager_lock', 'b')).toBe('granted');
+        expect(await other.unlock('ha_manager_lock', 'b')).toBe(true);
+        expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      });
+    });
+
     describe('fenced changes', () => {
       const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
       const B = { fence: { lock: 'ha_manager_lock', holder: 'b' } };

@@ -59,6 +59,53 @@ describe.concurrent('directory store, plain mode', () => {
     }
   };
 
+  it("changes the grant (fencing token) on every new grant: a stalled process is refused once a same-named one took the lock anew", async () => {
+    await withStore(async (store, root, clock) => {
+      const A = { fence: { lock: 'ha_manager_lock', holder: 'a' } };
+      const restarted = await openDirectoryStore(root, { clock: clock.now });
+      expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      const grant = async (): Promise<string> => fs.readFile(join(root, 'priv/lock/ha_manager_lock/lease'), 'utf8');
+      const first = await grant();
+      expect(first).toMatch(/^grant: [0-9a-f]{16}\n/);
+      expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('renewed');
+      expect(await grant()).toBe(first);
+      await store.write('ha/manager_status', 'old', A);
+      // Adopted by a new process of the same name while the lease runs: a new grant too.
+      expect(await restarted.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      expect(await grant()).not.toBe(first);
+      await restarted.write('ha/manager_status', 'new', A);
+      await expect(store.write('ha/manager_status', 'stale', A)).rejects.toThrow(/^lock lost: 'a' no longer holds 'ha_manager_lock' \(taken again since/);
+      // The stalled process neither renews nor releases the new grant.
+      expect(await store.unlock('ha_manager_lock', 'a')).toBe(false);
+      expect(await store.read('ha/manager_status')).toBe('new');
+      expect(await restarted.unlock('ha_manager_lock', 'a')).toBe(true);
+    });
+  });
+
+  it("judges a lease by its holder's recorded lifetime when that is longer: a node on a shorter profile cannot take a lock early", async () => {
+    await withStore(async (holderStore, root, clock) => {
+      const fastStore = await openDirectoryStore(root, { clock: clock.now, lockLifetimeMs: 16_000, profileName: 'fast' });
+      expect(await holderStore.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+      expect(await fs.readFile(join(root, 'priv/lock/ha_manager_lock/lease'), 'utf8')).toMatch(/\nlifetime-ms: 120000\nprofile: default\n$/);
+      clock.advance(20_000); // past the fast lifetime, well within the holder's
+      expect(await fastStore.acquireLock('ha_manager_lock', 'b')).toBe('refused');
+      clock.advance(LIFETIME_MS - 20_000 + 1);
+      expect(await fastStore.acquireLock('ha_manager_lock', 'b')).toBe('granted');
+      // The other way round, a node on the longer lifetime waits for its own.
+      clock.advance(17_000);
+      expect(await holderStore.acquireLock('ha_manager_lock', 'a')).toBe('refused');
+      clock.advance(LIFETIME_MS);
+      expect(await holderStore.acquireLock('ha_manager_lock', 'a')).toBe('granted');
+    }, { profileName: 'default' });
+  });
+
+  it('announces the profile its daemons run with the first heartbeat', async () => {
+    await withStore(async (store) => {
+      await store.heartbeat('n1');
+      expect(await store.read('nodes/n1/ha-timing')).toBe('profile: fast\nlock-lifetime-ms: 16000\n');
+    }, { profileName: 'fast', lockLifetimeMs: 16_000 });
+  });
+
   it('opens in plain mode, refusing a missing root or a file', async () => {
     await withStore(async (store, root) => {
       expect(store.mode).toBe('plain');

@@ -214,6 +214,31 @@ describe('etcd store', () => {
       await fresh.close();
     });
 
+    it("releases only its own grant: a late unlock by a stalled process leaves the same-named holder's new grant alone", async () => {
+      const prefix = nextPrefix();
+      const stalled = open({ prefix });
+      const fresh = open({ prefix });
+      const agent = { fence: { lock: 'ha_agent_a_lock', holder: 'a' } };
+      try {
+        expect(await stalled.acquireLock('ha_agent_a_lock', 'a')).toBe('granted');
+        expect(await stalled.acquireLock('ha_agent_a_lock', 'a')).toBe('renewed');
+        await sleep(LOCK_TTL * 1000 + 1_000);
+        expect(await fresh.acquireLock('ha_agent_a_lock', 'a')).toBe('granted');
+        expect(await stalled.unlock('ha_agent_a_lock', 'a')).toBe(false);
+        // Still the fresh process's grant: renewed, and its fenced writes pass.
+        expect(await fresh.acquireLock('ha_agent_a_lock', 'a')).toBe('renewed');
+        await fresh.write('nodes/a/lrm_status', 'fresh', agent);
+        // A lock this store never held is not its to release either.
+        const bystander = open({ prefix });
+        expect(await bystander.unlock('ha_agent_a_lock', 'a')).toBe(false);
+        await bystander.close();
+        expect(await fresh.unlock('ha_agent_a_lock', 'a')).toBe(true);
+      } finally {
+        await stalled.close();
+        await fresh.close();
+      }
+    });
+
     it('refuses, in another process, a paused master that was deposed: the new master keeps its manager_status', async () => {
       const prefix = nextPrefix();
       const spec = `etcd:${cluster.urls.join(',')}?prefix=${prefix}`;

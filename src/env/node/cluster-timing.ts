@@ -94,6 +94,7 @@ export function storeTimingOptions(profile: TimingProfile, config: TimingConfig,
   return {
     clock: clock.millis,
     lockLifetimeMs: profile.lockLifetimeMs,
+    profileName: profile.name,
     heartbeatTimeoutMs: profile.heartbeatTimeoutMs,
     lockTtlSeconds: realSeconds(profile.lockLifetimeMs),
     aliveTtlSeconds: realSeconds(profile.heartbeatTimeoutMs),

@@ -17,7 +17,7 @@ import type { NodeName, NodeState } from '../../core/types.js';
 import type { HaEnv } from '../env.js';
 import type { WorkerPool } from '../../native/worker-pool-api.js';
 import { daemonMetricsPath } from './layout.js';
-import type { ClusterStore } from './store.js';
+import type { ClusterStore, LockOutcome } from './store.js';
 
 /** Real milliseconds between two writes of a daemon's metrics file. */
 export const PUBLISH_INTERVAL_MS = 5000;
@@ -81,8 +81,16 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
     if (ok) held.add(name);
     else held.delete(name);
   };
+  /** From the store's own answer: a renewal, a new grant (after a loss, when this daemon held it), or a refusal. */
+  const lockOutcome = (name: string, outcome: LockOutcome): void => {
+    if (outcome === 'renewed') metrics.locks.renewed++;
+    else if (outcome === 'granted') metrics.locks.acquired++;
+    if (outcome !== 'renewed' && held.has(name)) metrics.locks.lost++;
+    if (outcome === 'refused') held.delete(name);
+    else held.add(name);
+  };
   const target = options.store;
-  // Only lock and unlock change; every other call goes to the store as it is.
+  // Only lock, acquireLock and unlock change; every other call goes to the store as it is.
   const store = new Proxy(target, {
     get(object, prop) {
       if (prop === 'lock') {
@@ -93,6 +101,18 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
             return ok;
           } catch (err) {
             lockResult(name, false);
+            throw err;
+          }
+        };
+      }
+      if (prop === 'acquireLock') {
+        return async (name: string, ...rest: unknown[]) => {
+          try {
+            const outcome = await (object.acquireLock as (name: string, ...args: unknown[]) => Promise<LockOutcome>)(name, ...rest);
+            lockOutcome(name, outcome);
+            return outcome;
+          } catch (err) {
+            lockOutcome(name, 'refused');
             throw err;
           }
         };

@@ -33,7 +33,9 @@ import {
   type DomainFiles,
   type WriteOptions,
 } from './store.js';
+import { writeRunningTiming } from '../../config/timing-config.js';
 import { parseHolderNote, writeHolderNote } from './holder-note.js';
+import { runningTimingPath } from './layout.js';
 import { createRootFiles, type RootFiles } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { DEFAULT_PROFILE } from '../timing.js';
@@ -67,6 +69,13 @@ export interface DirectoryStoreOptions {
    * `default` profile's lock lifetime). pmxcfs fixes its own.
    */
   lockLifetimeMs?: number;
+  /**
+   * Plain mode and etcd: the name of the timing profile the opener runs.
+   * Recorded with every lock it is granted (beside its lifetime), and
+   * announced with its first heartbeat (runningTimingPath), so other nodes
+   * and `timing set` can tell which profile a holder runs.
+   */
+  profileName?: string;
   /**
    * Longest wait for exclusive access (plain mode: a lock's or a file's
    * guard; pmxcfs: the cfs lock of an update). Past it `lock` answers false
@@ -152,6 +161,7 @@ function openPmxcfs(root: string, options: DirectoryStoreOptions): DirectoryStor
       return withCfsLock(root, cfsLockIdFor(normal), cfs, lockOptions, () => rewrite(files, normal, change));
     },
     lock: locks.lock,
+    acquireLock: locks.acquireLock,
     unlock: locks.unlock,
     async withDomainLock(domain, holder, body, domainOptions) {
       const notePath = cfsHolderNotePath(lockName(domain));
@@ -193,7 +203,15 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_PROFILE.heartbeatTimeoutMs;
   const lifetimeMs = options.lockLifetimeMs ?? DEFAULT_PROFILE.lockLifetimeMs;
   const files = createRootFiles(root, { durable: true, noReplace: 'link' });
-  const locks = createLeaseLocks(root, { clock, lifetimeMs, guardTimeoutMs: waitTimeoutMs, durable: true });
+  const locks = createLeaseLocks(root, {
+    clock,
+    lifetimeMs,
+    guardTimeoutMs: waitTimeoutMs,
+    durable: true,
+    ...(options.profileName !== undefined ? { profileName: options.profileName } : {}),
+  });
+  /** The nodes whose running timing this store announced. */
+  const announced = new Set<NodeName>();
 
   /** Runs `change` as is, or under the fence's lock guard once the fence is checked. */
   const fenced = <T>(options: WriteOptions | undefined, what: string, change: () => Promise<T>): Promise<T> =>
@@ -227,6 +245,7 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
       );
     },
     lock: locks.lock,
+    acquireLock: locks.acquireLock,
     unlock: locks.unlock,
     async withDomainLock(domain, holder, body, domainOptions) {
       const timeoutMs = domainOptions?.timeoutMs ?? DOMAIN_LOCK_TIMEOUT_MS;
@@ -237,6 +256,10 @@ function openPlain(root: string, options: DirectoryStoreOptions): DirectoryStore
     membership: async () => readHeartbeatMembership(root, clock(), heartbeatTimeoutMs),
     async heartbeat(node) {
       await files.write(heartbeatPath(node), `${clock()}\n`);
+      if (options.profileName !== undefined && !announced.has(node)) {
+        await files.write(runningTimingPath(node), writeRunningTiming({ profile: options.profileName, lockLifetimeMs: lifetimeMs }));
+        announced.add(node);
+      }
     },
     async refresh() {
       return fs.stat(root).then(

@@ -45,7 +45,7 @@ import { guestStaticStats } from './guest-config.js';
 import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
 import { NODE_RESOURCE_TYPES } from './resource-types.js';
-import type { ClusterStore, WriteOptions } from './store.js';
+import type { ClusterStore, LockOutcome, WriteOptions } from './store.js';
 import { muxSettingsOf, type WatchdogPort } from './watchdog.js';
 
 const MIB = 1024 ** 2;
@@ -132,6 +132,12 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
    * successful renewal; kept when a renewal fails, so a lapse can be told.
    */
   let lease: Lease | undefined;
+  /**
+   * The store found that lease broken at the last renewal: the lock had been
+   * lost and was granted anew (LockOutcome 'granted' to a holder). A lapse,
+   * however short the gap looked from here, until the next renewal.
+   */
+  let leaseBroken = false;
   /** Monotonic time of the last feed (or of arming, which starts the mux's expiry). */
   let lastFeedAt: number | undefined;
   let watchdogWarned = false;
@@ -140,6 +146,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
   const leaseLapsed = (): boolean => {
     if (lease === undefined) return false;
+    if (leaseBroken) return true;
     const now = clock.monotonicMillis();
     if (now >= lease.renewedAtMs + lease.lifetimeMs) return true;
     return watchdog.armed && lastFeedAt !== undefined && now - lastFeedAt > clientTimeoutMs;
@@ -198,30 +205,40 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   /** Takes or renews a lock, logging when it is gained or lost (as the reference does). */
   const takeLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
     const requestedAt = clock.monotonicMillis();
-    let got = false;
+    let outcome: LockOutcome = 'refused';
     let problem = '';
     try {
-      got = await store.lock(name, node);
+      outcome = await store.acquireLock(name, node);
     } catch (err) {
       problem = errorText(err);
     }
+    const got = outcome !== 'refused';
     const had = heldLocks.get(name) ?? false;
+    // Held, renewed, and the store says it is a new grant: lost in between.
+    const broken = had && outcome === 'granted';
     heldLocks.set(name, got);
-    if (got !== had) {
+    if (broken) {
+      log('crit', `lock '${name}' was lost since its last renewal and granted anew - treating it as a lapsed lease`);
+    } else if (got !== had) {
       if (got) log('info', `successfully acquired lock '${name}'`);
       else log('err', `lost lock '${name}${problem ? ` - ${problem}` : ''}`);
     }
-    if (protectsWatchdog) {
+    if (protectsWatchdog && got) {
       // The lease counts from the request, not the reply: a slow store only
-      // shortens the time left, never lengthens it.
-      if (got) lease = { acquiredAtMs: lease?.acquiredAtMs ?? requestedAt, renewedAtMs: requestedAt, lifetimeMs: lockLifetimeMs };
+      // shortens the time left, never lengthens it. A broken one is over:
+      // leaseLapsed says so until the next renewal.
+      lease = { acquiredAtMs: (broken ? undefined : lease?.acquiredAtMs) ?? requestedAt, renewedAtMs: requestedAt, lifetimeMs: lockLifetimeMs };
+      leaseBroken = broken;
     }
     return got;
   };
 
   const releaseLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
     heldLocks.delete(name);
-    if (protectsWatchdog) lease = undefined;
+    if (protectsWatchdog) {
+      lease = undefined;
+      leaseBroken = false;
+    }
     return store.unlock(name, node);
   };
 
@@ -423,6 +440,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       watchdog.close(true);
       // Protection ends here: whatever the lock does next is a new lease.
       lease = undefined;
+      leaseBroken = false;
       lastFeedAt = undefined;
       log('info', 'watchdog closed (disabled)');
     },

@@ -27,6 +27,13 @@
 //   that means for it: re-taking or renewing a lock, writing a whole file and
 //   the fence checks are safe to repeat; update, rename and remove write a
 //   marker in the same transaction and look for it (etcd-store.ts).
+// - An attempt cut short, or still running when its call has ended, is no
+//   longer current (`EtcdAttempt.current`): whatever it learns late must not
+//   change the store's own state (held locks and their leases), which the
+//   call that moved on, or a later call, has set.
+// - A store operation made of several calls (a rename or an update retried
+//   against concurrent writers) passes one deadline to all of them, so the
+//   whole operation ends within it.
 
 import { Etcd3, isRecoverableError, type Namespace } from 'etcd3';
 import { noop } from 'cockatiel';
@@ -51,13 +58,25 @@ export interface EtcdAttempt {
   client: Etcd3;
   /** True when an earlier attempt of this call failed after its request may have reached etcd. */
   mayHaveApplied: boolean;
+  /**
+   * Whether this attempt's answer can still be the call's: false once it was
+   * cut short (another attempt took over) or the call has ended. An attempt
+   * cut short keeps running unanswered; what it learns then is stale, and it
+   * must not change what the store remembers (held locks, leases).
+   */
+  current(): boolean;
+}
+
+export interface CallOptions {
+  /** An earlier end (Date.now() milliseconds) than the call's own budget: one deadline for a store operation made of several calls. */
+  deadline?: number;
 }
 
 export interface EtcdEndpoints {
   /** `etcd <url>,<url>...`, for messages. */
   readonly where: string;
   /** Runs `body` on a live member, moving to others on failure (see the top of this file). */
-  call<T>(what: string, body: (attempt: EtcdAttempt) => Promise<T>): Promise<T>;
+  call<T>(what: string, body: (attempt: EtcdAttempt) => Promise<T>, options?: CallOptions): Promise<T>;
   close(): void;
 }
 
@@ -132,9 +151,14 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
   return {
     where,
 
-    async call(what, body) {
+    async call(what, body, callOptions) {
       if (closed) throw new Error(`${where}: ${what} failed - the store is closed`);
-      const deadline = Date.now() + timeoutMs;
+      const budget = Date.now() + timeoutMs;
+      const deadline = Math.min(budget, callOptions?.deadline ?? budget);
+      const budgetMs = Math.max(0, deadline - Date.now());
+      if (budgetMs <= 0) throw new Error(`${where}: ${what} failed - no time left of the operation's ${timeoutMs} ms`);
+      /** The one attempt whose answer can still be the call's; none once the call has ended. */
+      let live: object | undefined;
       let mayHaveApplied = false;
       const unreachable = new Set<Member>();
       const errors: string[] = [];
@@ -148,20 +172,33 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
           const alternative = members.some((m) => m !== member && m.restingUntil <= now);
           const limit = alternative ? Math.min(left, attemptTimeoutMs) : left;
           let timer: NodeJS.Timeout | undefined;
-          const attempt = body({ kv: member.kv, client: member.client, mayHaveApplied });
+          const token = {};
+          live = token;
+          let attempt: ReturnType<typeof body>;
+          try {
+            attempt = body({ kv: member.kv, client: member.client, mayHaveApplied, current: () => live === token && !closed });
+          } catch (err) {
+            attempt = Promise.reject(err);
+          }
           attempt.catch(() => undefined); // a late failure after the timeout goes nowhere
           try {
             const result = await Promise.race([
               attempt,
               new Promise<never>((_, reject) => {
-                timer = setTimeout(() => reject(new AttemptTimeout(`no answer within ${limit} ms`)), limit);
+                timer = setTimeout(() => {
+                  live = undefined;
+                  reject(new AttemptTimeout(`no answer within ${limit} ms`));
+                }, limit);
               }),
             ]);
+            live = undefined;
             preferred = members.indexOf(member);
             member.restingUntil = 0;
             unreachable.delete(member);
             return result;
           } catch (err) {
+            // Whatever this attempt still does, its answer is no longer wanted.
+            live = undefined;
             const failure = classify(err);
             if (failure === 'final') {
               if (err instanceof LockLostError) throw err;
@@ -183,7 +220,7 @@ export function createEtcdEndpoints(options: EtcdEndpointsOptions): EtcdEndpoint
         await sleep(Math.min(ROUND_PAUSE_MS, Math.max(0, deadline - Date.now())));
       }
       const last = errors.length === 0 ? 'no attempt' : errors.slice(-members.length).join('; ');
-      throw new Error(`${where}: ${what} failed - ${closed ? 'the store is closed' : `no answer within ${timeoutMs} ms (${last})`}`);
+      throw new Error(`${where}: ${what} failed - ${closed ? 'the store is closed' : `no answer within ${budgetMs} ms (${last})`}`);
     },
 
     close() {

@@ -37,10 +37,12 @@ import { type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Na
 import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
+import { writeRunningTiming } from '../../config/timing-config.js';
 import { withEtcdDomainLock } from './etcd-domain-lock.js';
+import { runningTimingPath } from './layout.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
 import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
-import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type StoreFence } from './store.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -67,6 +69,10 @@ export interface EtcdStoreOptions {
    * in the directory store).
    */
   aliveTtlSeconds?: number;
+  /** The timing profile the opener runs, announced with each node's first heartbeat (runningTimingPath). */
+  profileName?: string;
+  /** Its lock lifetime on the cluster's clock, for that announcement (default: lockTtlSeconds). */
+  lockLifetimeMs?: number;
 }
 
 export interface EtcdStore extends ClusterStore {
@@ -141,6 +147,8 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const heldLocks = new Map<string, HeldLock>();
   /** The lease of each node's liveness key. */
   const aliveLeases = new Map<NodeName, string>();
+  /** The nodes whose running timing this store announced. */
+  const announced = new Set<NodeName>();
   let knownMembers: NodeName[] = [];
 
   let markLease: { id: string; freshUntil: number } | undefined;
@@ -223,7 +231,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     return [...names].sort();
   };
 
-  return {
+  const store: EtcdStore = {
     endpoints,
     prefix,
     description,
@@ -286,7 +294,12 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const fenceToken = fence === undefined ? undefined : { fence, token: tokenFor(fence, what) };
       const marks = changeMarks();
       let unsure = false;
+      // One deadline for every attempt of the move, however often the source changes under it.
+      const deadline = Date.now() + timeoutMs;
       for (let n = 0; ; n++) {
+        if (n > 0 && Date.now() >= deadline) {
+          throw new Error(`${where}: ${what} failed - the source kept changing for ${timeoutMs} ms (${n} attempts)`);
+        }
         const outcome = await call(what, async ({ kv, client, mayHaveApplied }) => {
           unsure ||= mayHaveApplied;
           if (unsure && (await marks.applied(kv)) !== undefined) return 'moved';
@@ -305,7 +318,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
             throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
           }
           return (await kv.get(target).exists()) ? 'target exists' : 'retry';
-        });
+        }, { deadline });
         if (outcome === 'moved') return;
         if (outcome !== 'retry') throw new Error(`${where}: ${what} failed - ${outcome}`);
       }
@@ -349,7 +362,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
             throw new LockLostError(fenceToken.fence, what, lostBecause(rangeResult(txn, 0), fenceToken.fence, fenceToken.token));
           }
           return { done: false, next };
-        });
+        }, { deadline });
         if (outcome.done) return outcome.next;
         if (Date.now() >= deadline) {
           throw new Error(`${where}: ${what} failed - still changed concurrently after ${attempt + 1} attempts in ${updateTimeoutMs} ms`);
@@ -362,10 +375,17 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     // applied makes the retry's renewal succeed again, a take that was
     // applied makes the retry renew it.
     async lock(name, holder) {
+      return (await store.acquireLock(name, holder)) !== 'refused';
+    },
+
+    // `renewed` only when the lease this store held was refreshed and the
+    // key still has the token this store got: a key that had gone with its
+    // lease and was created anew is a new grant, however soon.
+    async acquireLock(name, holder): Promise<LockOutcome> {
       const key = lockKey(name);
       const id = lockId(name, holderName(holder));
       try {
-        return await call(`lock '${name}'`, async ({ kv, client }) => {
+        return await call(`lock '${name}'`, async ({ kv, client, current }): Promise<LockOutcome> => {
           const held = heldLocks.get(id);
           const refreshed = held !== undefined && (await keepLeaseAlive(client, held.leaseId));
           const leaseId = refreshed ? held.leaseId : await grantLease(client, lockTtl);
@@ -375,32 +395,43 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           let txn = await kv.if(key, 'Value', '==', holder).then(put(), kv.get(key)).commit();
           if (!txn.succeeded) txn = await kv.if(key, 'Create', '==', 0).then(put(), kv.get(key)).commit();
           const now = txn.succeeded ? rangeResult(txn, 1) : undefined;
+          // An attempt that answered too late: the call has moved on (or ended), and
+          // what it remembers is another attempt's or a later call's. A key it put
+          // meanwhile stays on its lease until the next renewal moves it back.
+          if (!current()) return 'refused';
           if (now !== undefined) {
             heldLocks.set(id, { leaseId, token: now.create_revision });
             // The key moved off an expired lease, or off a lost reply's: the old one holds nothing.
             if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
-            return true;
+            return refreshed && held.token === now.create_revision ? 'renewed' : 'granted';
           }
           // The key is someone else's: a lease of ours has nothing to keep.
           heldLocks.delete(id);
           dropLease(client, leaseId);
           if (held !== undefined && held.leaseId !== leaseId) dropLease(client, held.leaseId);
-          return false;
+          return 'refused';
         });
       } catch {
-        return false;
+        return 'refused';
       }
     },
 
+    // Only the grant this store holds is released: the key must still have
+    // its fencing token, so an unlock that comes late (a retried attempt, a
+    // stalled process) cannot delete a lock granted anew since, even to a
+    // process of the same name. A lock not held through this store is not
+    // this store's to release.
     async unlock(name, holder) {
       const key = lockKey(name);
       const id = lockId(name, holderName(holder));
+      const held = heldLocks.get(id);
+      if (held === undefined) return false;
+      heldLocks.delete(id);
       try {
         return await call(`unlock '${name}'`, async ({ kv, client }) => {
-          const txn = await kv.if(key, 'Value', '==', holder).then(kv.delete().key(key)).commit();
-          const held = heldLocks.get(id);
-          heldLocks.delete(id);
-          if (held !== undefined) dropLease(client, held.leaseId);
+          const txn = await kv.if(key, 'Value', '==', holder).and(key, 'Create', '==', held.token).then(kv.delete().key(key)).commit();
+          // The lease holds no key of ours now: deleted, or moved to another grant's.
+          dropLease(client, held.leaseId);
           return txn.succeeded;
         });
       } catch {
@@ -445,6 +476,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           .else(beat)
           .commit();
       });
+      if (options.profileName !== undefined && !announced.has(node)) {
+        const running = writeRunningTiming({ profile: options.profileName, lockLifetimeMs: options.lockLifetimeMs ?? lockTtl * 1000 });
+        await call(`announce the timing of '${node}'`, ({ kv }) => kv.put(filePath(runningTimingPath(node))).value(running).exec());
+        announced.add(node);
+      }
     },
 
     async refresh() {
@@ -464,4 +500,5 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       cluster.close();
     },
   };
+  return store;
 }

@@ -33,6 +33,11 @@ export function daemonMetricsPath(node: NodeName, daemon: 'crm' | 'lrm'): string
   return `nodes/${node}/ha-metrics-${daemon}`;
 }
 
+/** The timing profile a node's daemons run (RunningTiming), written by their store with its first heartbeat. */
+export function runningTimingPath(node: NodeName): string {
+  return `nodes/${node}/ha-timing`;
+}
+
 export const MANAGER_LOCK = 'ha_manager_lock';
 
 export function agentLock(node: NodeName): string {

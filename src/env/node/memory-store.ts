@@ -12,6 +12,7 @@ import {
   type ClusterStore,
   type DomainFiles,
   type LockHolder,
+  type LockOutcome,
   type WriteOptions,
 } from './store.js';
 import { domainFilePath, domainOf, lockName } from './store-paths.js';
@@ -72,6 +73,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (expired(held.renewedAt)) throw new LockLostError(fence, what, 'its lease expired');
   };
   const domains = new Map<string, DomainQueue>();
+
+  const acquireLock = (name: string, holder: NodeName): LockOutcome => {
+    const held = locks.get(name);
+    const live = held !== undefined && !expired(held.renewedAt);
+    if (live && held.holder !== holder) return 'refused';
+    locks.set(name, { holder, renewedAt: clock() });
+    // Renewed only while the holder's own lease still ran: past it, anyone could have held the lock between.
+    return live && held.holder === holder ? 'renewed' : 'granted';
+  };
 
   const inDomain = async <T>(domain: string, holder: LockHolder, timeoutMs: number, body: () => Promise<T>): Promise<T> => {
     let queue = domains.get(lockName(domain));
@@ -170,10 +180,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return domain === undefined ? apply() : inDomain(domain, UPDATE_HOLDER, DOMAIN_LOCK_TIMEOUT_MS, apply);
     },
     async lock(name, holder) {
-      const held = locks.get(name);
-      if (held !== undefined && held.holder !== holder && !expired(held.renewedAt)) return false;
-      locks.set(name, { holder, renewedAt: clock() });
-      return true;
+      return acquireLock(name, holder) !== 'refused';
+    },
+    async acquireLock(name, holder) {
+      return acquireLock(name, holder);
     },
     async unlock(name, holder) {
       const held = locks.get(name);

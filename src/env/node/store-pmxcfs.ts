@@ -20,6 +20,7 @@ import type { NodeName } from '../../core/types.js';
 import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import { errnoCode } from './store-files.js';
+import type { LockOutcome } from './store.js';
 import { filePath, holderName, lockName } from './store-paths.js';
 
 export const CFS_LOCK_DIR = 'priv/lock';
@@ -68,6 +69,8 @@ const lastLockStatus = new Map<string, { lockTimeSec: number; gotLock: boolean }
 
 export interface CfsLocks {
   lock(name: string, holder: NodeName): Promise<boolean>;
+  /** A renewal (pmxcfs let us touch our own lock) is `renewed`; a lock made anew is `granted`. */
+  acquireLock(name: string, holder: NodeName): Promise<LockOutcome>;
   unlock(name: string, holder: NodeName): Promise<boolean>;
 }
 
@@ -75,13 +78,13 @@ export function createCfsLocks(root: string, clock: () => number, cfs: CfsLockFs
   const lockDir = join(root, CFS_LOCK_DIR);
   const key = (name: string, holder: NodeName): string => `${root}\0${name}\0${holder}`;
 
-  return {
-    async lock(name, holder) {
+  const acquireLock = async (name: string, holder: NodeName): Promise<LockOutcome> => {
       const path = join(lockDir, lockName(name));
       const id = key(name, holderName(holder));
       const last = lastLockStatus.get(id) ?? { lockTimeSec: 0, gotLock: false };
       const now = Math.floor(clock() / 1000);
       let got = false;
+      let renewed = false;
       try {
         await cfs.mkdir(lockDir).catch(() => undefined);
         if (!(await cfs.isDirectory(lockDir))) throw new Error(`can't create '${lockDir}' (pmxcfs not mounted?)`);
@@ -91,6 +94,7 @@ export function createCfsLocks(root: string, clock: () => number, cfs: CfsLockFs
           // retaken until the lifetime since our last success has passed.
           await cfs.utimes(path, 0, now);
           got = true;
+          renewed = true;
         } else {
           try {
             await cfs.mkdir(path);
@@ -104,7 +108,13 @@ export function createCfsLocks(root: string, clock: () => number, cfs: CfsLockFs
         got = false;
       }
       lastLockStatus.set(id, { lockTimeSec: got ? now : last.lockTimeSec, gotLock: got });
-      return got;
+      return !got ? 'refused' : renewed ? 'renewed' : 'granted';
+  };
+
+  return {
+    acquireLock,
+    async lock(name, holder) {
+      return (await acquireLock(name, holder)) !== 'refused';
     },
 
     async unlock(name, holder) {

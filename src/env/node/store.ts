@@ -101,6 +101,17 @@ export interface DomainLockOptions {
   timeoutMs?: number;
 }
 
+/**
+ * What a lock call came to. `renewed`: the holder's hold goes on unbroken
+ * (the same grant, the same fencing token). `granted`: a new grant — the
+ * lock was free, or taken over after its lease ran out, including this
+ * holder's own lease: a holder that renews and gets `granted` lost the lock
+ * in between (another node may have held it meanwhile), and must act as if
+ * its lease had lapsed, never as if it had held the lock throughout.
+ * `refused`: someone else holds it, or the store cannot tell.
+ */
+export type LockOutcome = 'renewed' | 'granted' | 'refused';
+
 export interface ClusterStore {
   /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
   readonly description: string;
@@ -146,6 +157,11 @@ export interface ClusterStore {
    * without certainty: the fencing guarantee rests on it).
    */
   lock(name: string, holder: NodeName): Promise<boolean>;
+  /**
+   * `lock`, telling a renewal of an unbroken hold from a new grant (see
+   * LockOutcome). `lock(...)` is `(await acquireLock(...)) !== 'refused'`.
+   */
+  acquireLock(name: string, holder: NodeName): Promise<LockOutcome>;
   /** Releases the lock if `holder` has it; false otherwise. */
   unlock(name: string, holder: NodeName): Promise<boolean>;
 
