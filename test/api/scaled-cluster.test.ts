@@ -42,9 +42,20 @@ describe('ha-api on a scaled cluster', () => {
 
   it("judges the daemons' timestamps and heartbeats on the cluster's clock from ha/timing.cfg", async () => {
     expect(cluster.logs()).toMatch(/ha-api: listening on http:\/\/\S+, cluster store directory \S+, timing profile 'default' at time-scale 20/);
+    let entries: StatusEntry[] = [];
+    // writes need quorum, which the directory store derives from heartbeats
+    // that a loaded machine may deliver late at time-scale 20
+    await until(
+      'the cluster to be quorate',
+      async () => {
+        entries = (await get('status/current')) as StatusEntry[];
+        return entries.find((entry) => entry.type === 'quorum')?.quorate === 1;
+      },
+      40_000,
+      () => `${JSON.stringify(entries, null, 1)}\n${cluster.logs()}`,
+    );
     // a master is elected once there is something to manage
     await call('POST', 'resources', { sid: 'exec:web', node: 'node1' });
-    let entries: StatusEntry[] = [];
     await until(
       'the master and every LRM to be shown active',
       async () => {
