@@ -87,15 +87,24 @@ export interface FenceNotification {
  * A resource type's operations on this node (vm, ct, ...). Bound to the
  * environment that handed it out, so it logs and sleeps through it.
  */
+/**
+ * What a status check found. `unknown`: it could not tell (the check failed,
+ * timed out, answered with a code it does not document, its agent was not
+ * reachable). The resource may run; it is never taken for `stopped`.
+ */
+export type RunState = 'running' | 'stopped' | 'unknown';
+
 export interface ResourceDriver {
-  checkRunning(name: string): Promise<boolean>;
+  runState(name: string): Promise<RunState>;
   start(name: string): Promise<void>;
   shutdown(name: string, timeout?: string): Promise<void>;
   /**
    * Stops the resource at once, without a graceful shutdown: what a node
    * reset would do to it. Used by an LRM that finds itself fenced.
+   * Resolves to what a status check found afterwards (run at once, as the
+   * stop): only `stopped` confirms it.
    */
-  hardStop(name: string): Promise<void>;
+  hardStop(name: string): Promise<RunState>;
   /** Moves the resource to `target`; resolves true when it left this node. */
   migrate(name: string, target: NodeName, online: boolean): Promise<boolean>;
   /** Removes the first of `locks` found on the resource; returns it. */
@@ -172,7 +181,14 @@ export interface HaEnv {
 
   watchdogOpen(): Promise<WatchdogHandle>;
   watchdogUpdate(handle: WatchdogHandle): Promise<void>;
+  /** Disarms the watchdog (a magic close): only when nothing here needs fencing protection any more. */
   watchdogClose(handle: WatchdogHandle): Promise<void>;
+  /**
+   * Lets go of the watchdog without disarming it, as a daemon whose lease
+   * lapsed must: it should have been reset, so a real watchdog still fires
+   * (watchdog-mux stops feeding its device). The handle is invalid after.
+   */
+  watchdogAbandon(handle: WatchdogHandle): Promise<void>;
   /**
    * Whether the lease of the lock this daemon's watchdog protects (the LRM's
    * own agent lock, the CRM's manager lock) has run out since its last

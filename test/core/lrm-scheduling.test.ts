@@ -143,10 +143,10 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     }
   };
   const driver: ResourceDriver = {
-    checkRunning: (name) =>
+    runState: (name) =>
       op(CHECK_MS, () => {
         h.checks++;
-        return running.has(`exec:${name}`);
+        return running.has(`exec:${name}`) ? 'running' : 'stopped';
       }),
     start: (name) =>
       op(START_MS, () => {
@@ -156,7 +156,11 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
         starts.set(sid, (starts.get(sid) ?? 0) + 1);
       }),
     shutdown: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
-    hardStop: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
+    hardStop: (name) =>
+      op(START_MS, () => {
+        running.delete(`exec:${name}`);
+        return 'stopped';
+      }),
     migrate: async () => false,
     removeLocks: async () => undefined,
   };
@@ -208,6 +212,7 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     watchdogOpen: async () => 'wd',
     watchdogUpdate: async () => undefined,
     watchdogClose: async () => undefined,
+    watchdogAbandon: async () => undefined,
     leaseLapsed: () => false,
     getMaxWorkers: () => MAX_WORKERS,
     resourceDriver: (type) => (type === 'exec' ? driver : undefined),

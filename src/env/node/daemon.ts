@@ -161,7 +161,8 @@ async function publishFigures(
     for (const sid of stalest.slice(0, FIGURES_PROBES_PER_PUBLICATION)) {
       const cd = services[sid];
       const driver = drivers[cd.type];
-      const running = await driver.checkRunning(cd.name);
+      // A status that cannot tell counts as running: the figures must not hide a guest.
+      const running = (await driver.runState(cd.name)) !== 'stopped';
       const usage = running ? await driver.usage?.(cd.name) : undefined;
       probed.set(sid, { figures: { running, ...(usage !== undefined ? { usage } : {}) }, probedAt: clock.millis() });
     }

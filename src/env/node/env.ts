@@ -426,6 +426,13 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       lastFeedAt = undefined;
       log('info', 'watchdog closed (disabled)');
     },
+    async watchdogAbandon() {
+      // No magic close: this node should have been reset, so a real mux stops feeding and the device fires.
+      watchdog.close(false);
+      lease = undefined;
+      lastFeedAt = undefined;
+      log('crit', 'watchdog closed without disarming it - a real watchdog resets this node');
+    },
 
     getMaxWorkers: () => maxWorkers,
     resourceDriver: (type) => (Object.hasOwn(options.drivers, type) ? options.drivers[type] : undefined),

@@ -210,6 +210,10 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       hw.watchdogClose(handle);
       if (handle === watchdogHandle) watchdogHandle = undefined;
     },
+    async watchdogAbandon(handle) {
+      // Left open and never fed again: it fires at its expiry, resetting the node.
+      if (handle === watchdogHandle) watchdogHandle = undefined;
+    },
     endProcess() {
       renewedAt = undefined;
       watchdogHandle = undefined;
