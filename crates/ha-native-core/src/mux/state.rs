@@ -498,7 +498,10 @@ mod tests {
         let (_, event) = s.receive(id, b"\0", ms(t0, 1200));
         assert!(matches!(
             event,
-            Some(MuxEvent::FeedingStopped(StopReason::Expired { pid: Some(5), .. }))
+            Some(MuxEvent::FeedingStopped(StopReason::Expired {
+                pid: Some(5),
+                ..
+            }))
         ));
         assert!(!s.tick(ms(t0, 1201)).0, "a late update must not revive it");
         assert_eq!(s.status(id, ms(t0, 1201)).map(|st| st.feeding), Some(false));
@@ -514,7 +517,10 @@ mod tests {
         let events = s.disconnect(id, ms(t0, 1500));
         assert!(!events.contains(&MuxEvent::ClientReleased { id, pid: Some(6) }));
         assert!(!s.tick(ms(t0, 1501)).0);
-        assert!(s.needs_watchdog(), "the pending reset keeps the watchdog armed");
+        assert!(
+            s.needs_watchdog(),
+            "the pending reset keeps the watchdog armed"
+        );
     }
 
     #[test]
@@ -540,7 +546,10 @@ mod tests {
         assert_eq!(
             s.disconnect(a, ms(t0, 1500)),
             vec![
-                MuxEvent::ClientReleased { id: a, pid: Some(1) },
+                MuxEvent::ClientReleased {
+                    id: a,
+                    pid: Some(1)
+                },
                 MuxEvent::AllClientsClosed
             ]
         );
