@@ -259,7 +259,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
     const { env } = crm;
     const manager = crm.manager;
     if (manager === undefined) throw new Error('no manager');
-    const start = env.getTime();
+    const start = env.roundStart();
     let shutdown = false;
     try {
       if (crm.shutdownRequested) {
@@ -290,7 +290,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
       env.log('err', `got unexpected error - ${errorText(err)}`);
     }
     if (shutdown) return false;
-    await env.sleepUntil(start + env.timing.crmRound);
+    await env.sleepUntilRoundEnd(start, env.timing.crmRound);
     return true;
   },
 };

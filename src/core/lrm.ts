@@ -896,7 +896,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   },
   async active(lrm) {
     const { env } = lrm;
-    const start = env.getTime();
+    const round = env.roundStart();
     let shutdown = false;
     try {
       if (await updateServiceStatus(lrm)) {
@@ -932,7 +932,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + env.timing.lrmRound);
+    await env.sleepUntilRoundEnd(round, env.timing.lrmRound);
     return true;
   },
   async lost_agent_lock(lrm) {
@@ -962,7 +962,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   },
   async maintenance(lrm) {
     const { env } = lrm;
-    const start = env.getTime();
+    const round = env.roundStart();
     // The reference ends the daemon when the status cannot be read here.
     if (!(await updateServiceStatus(lrm))) return false;
 
@@ -977,7 +977,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!exit) await manageResources(lrm);
     await updateLrmStatus(lrm);
     if (exit) return false;
-    await env.sleepUntil(start + Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
+    await env.sleepUntilRoundEnd(round, Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
     return true;
   },
 };

@@ -127,6 +127,9 @@ export interface CoreTiming {
   readonly fenceDelay: number;
 }
 
+/** When a round started, from HaEnv.roundStart (opaque to the core). */
+export type RoundMark = number & { readonly __roundMark: unique symbol };
+
 /** An opaque watchdog client handle. */
 export type WatchdogHandle = string;
 
@@ -145,7 +148,14 @@ export interface HaEnv {
   log(level: LogLevel, msg: string): void;
   sendNotification(notification: FenceNotification): void;
   sleep(seconds: number): Promise<void>;
-  sleepUntil(time: number): Promise<void>;
+  /**
+   * Marks the start of a round, for sleepUntilRoundEnd. Opaque: the
+   * simulator's is its time, a real node's its monotonic clock, so a
+   * stepped wall clock neither stretches nor skips a round.
+   */
+  roundStart(): RoundMark;
+  /** Sleeps until `seconds` after `start` (no sleep if that has passed). */
+  sleepUntilRoundEnd(start: RoundMark, seconds: number): Promise<void>;
   loopStartHook(): void;
   loopEndHook(): void;
 

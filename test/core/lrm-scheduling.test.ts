@@ -14,7 +14,7 @@ import { createLrm, lrmIteration, type Lrm } from '../../src/core/lrm.js';
 import { createWorkerSchedule, recheckSeconds, recordConfirmation, startOrder, type Worker } from '../../src/core/lrm-workers.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LrmStatus, ManagerStatus, ServiceConfig, ServiceStatusEntry, Sid } from '../../src/core/types.js';
-import type { CoreTiming, HaEnv, ResourceDriver } from '../../src/env/env.js';
+import type { CoreTiming, HaEnv, ResourceDriver, RoundMark } from '../../src/env/env.js';
 
 const NODE = 'node1';
 const MAX_WORKERS = 4;
@@ -177,7 +177,8 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     log: () => undefined,
     sendNotification: unused('sendNotification'),
     sleep: (seconds) => clock.sleepMs(seconds * 1000),
-    sleepUntil: (time) => clock.sleepMs(time * 1000 - clock.now),
+    roundStart: () => clock.now as RoundMark,
+    sleepUntilRoundEnd: (start, seconds) => clock.sleepMs(start + seconds * 1000 - clock.now),
     loopStartHook: () => undefined,
     loopEndHook: () => undefined,
     readManagerStatus: async () => managerStatus,

@@ -240,6 +240,27 @@ describe('node environment', () => {
     expect(env.getMaxWorkers()).toBe(7);
   });
 
+  it('times rounds on the monotonic clock, to the millisecond', async () => {
+    const { env, clock } = setup('lrm');
+    const start = env.roundStart();
+    clock.advance(0.3);
+    // NTP steps the wall clock back an hour, then forward two: the round still ends 1 s after its start.
+    clock.stepWall(-3600);
+    let before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(start, 1);
+    expect(clock.monotonicMillis() - before).toBe(700);
+    const next = env.roundStart();
+    clock.stepWall(7200);
+    before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(next, 1);
+    expect(clock.monotonicMillis() - before).toBe(1000);
+    // A round that overran does not sleep.
+    clock.advance(2);
+    before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(next, 1);
+    expect(clock.monotonicMillis() - before).toBe(0);
+  });
+
   it('tells a lapsed lease: past its lifetime, or no feed within the client timeout', async () => {
     const { env, clock } = setup('lrm');
     expect(env.leaseLapsed()).toBe(false); // nothing held

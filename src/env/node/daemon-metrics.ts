@@ -170,7 +170,7 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
     wrapEnv(env) {
       return Object.assign(Object.create(env) as typeof env, {
         sleep: timedSleep(env.sleep.bind(env)),
-        sleepUntil: timedSleep(env.sleepUntil.bind(env)),
+        sleepUntilRoundEnd: timedSleep(env.sleepUntilRoundEnd.bind(env)),
       });
     },
     async crmIteration(crm, run) {

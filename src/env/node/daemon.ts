@@ -247,8 +247,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await requestLrmShutdown(lrm);
       }
       if (halted || !(await metrics.lrmIteration(lrm, () => lrmIteration(lrm))) || halted) break;
-      if (publishing === undefined && clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
-        lastPublished = clock.seconds();
+      // On the monotonic clock: a stepped wall clock must not stop (or rush) publishing.
+      if (publishing === undefined && clock.monotonicMillis() - lastPublished >= FIGURES_INTERVAL * 1000) {
+        lastPublished = clock.monotonicMillis();
         publishing = publishFigures(env, store, clock, drivers, probed)
           .catch((err: unknown) => log('warning', `publishing node figures failed - ${errorText(err)}`))
           .finally(() => {

@@ -35,6 +35,7 @@ import type {
   HaEnv,
   LogLevel,
   NodeUsageStats,
+  RoundMark,
   ServiceConfigChange,
   ServiceConfigSnapshot,
   ServiceUsage,
@@ -245,9 +246,13 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       options.notify?.(notification);
     },
     sleep: (seconds) => clock.sleep(seconds),
-    async sleepUntil(time) {
-      const left = time - clock.seconds();
-      if (left > 0) await clock.sleep(left);
+    // Rounds run on the monotonic clock (scaled like the cluster's), to the
+    // millisecond: a stepped wall clock must not stretch or skip one, and a
+    // 1 s round must not be rounded to whole wall-clock seconds.
+    roundStart: () => clock.monotonicMillis() as RoundMark,
+    async sleepUntilRoundEnd(start, seconds) {
+      const leftMs = start + seconds * 1000 - clock.monotonicMillis();
+      if (leftMs > 0) await clock.sleep(leftMs / 1000);
     },
     loopStartHook() {
       loopStart = clock.seconds();

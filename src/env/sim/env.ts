@@ -12,6 +12,7 @@ import type {
   HaEnv,
   LogLevel,
   ResourceDriver,
+  RoundMark,
   ServiceConfigChange,
   ServiceConfigSnapshot,
 } from '../env.js';
@@ -92,7 +93,9 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     async sleep(seconds) {
       loopDelay += seconds;
     },
-    async sleepUntil(time) {
+    roundStart: () => env.getTime() as RoundMark,
+    async sleepUntilRoundEnd(start, seconds) {
+      const time = start + seconds;
       const now = curTime + loopDelay;
       if (now >= time) return;
       loopDelay += time - now;
