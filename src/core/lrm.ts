@@ -588,8 +588,14 @@ async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<num
     // Taken before reaping: a worker finishing meanwhile resolves it.
     const woken = schedule.wakeup.promise;
     await reapFinishedWorkers(lrm);
-    while (next < order.length && schedule.running < maxWorkers) startWorker(lrm, order[next++], services);
-    if (schedule.running === 0 || timeUp) break;
+    // Right before each start, not once per round: a worker started on a
+    // lapsed lease would act for a node that may have been fenced.
+    let lapsed = false;
+    while (next < order.length && schedule.running < maxWorkers && !(lapsed = protectionLapsed(lrm))) {
+      startWorker(lrm, order[next++], services);
+    }
+    if (lapsed) env.log('crit', 'agent lock lease lapsed - not starting further workers');
+    if (schedule.running === 0 || timeUp || lapsed) break;
     await Promise.race([woken, deadline]);
   }
   return lrm.workers.size;

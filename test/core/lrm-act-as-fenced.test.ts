@@ -35,11 +35,12 @@ function manualClock(): Clock & { advance(seconds: number): void } {
   };
 }
 
-async function setup() {
+async function setup(extra: { name: string; onStatus: () => void } | undefined = undefined) {
   const clock = manualClock();
   const store = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2'] });
   await store.write('ha/resources.cfg', 'exec: web\n\tstate started\n');
   await store.write('nodes/node1/ha-resources/exec:web', '');
+  await store.write('datacenter.cfg', 'max_workers: 1\n');
   await store.write(
     'ha/manager_status',
     JSON.stringify({
@@ -49,11 +50,15 @@ async function setup() {
       timestamp: clock.seconds(),
     }),
   );
-  const fake = { running: true, afterHardStop: 'stopped' as RunState, hardStops: 0 };
+  const fake = { running: true, afterHardStop: 'stopped' as RunState, hardStops: 0, starts: [] as string[] };
   const exec: NodeResourceDriver = {
-    runState: async () => (fake.running ? 'running' : 'stopped'),
-    start: async () => {
-      fake.running = true;
+    runState: async (name) => {
+      if (name === extra?.name) extra.onStatus();
+      return name === 'web' && fake.running ? 'running' : 'stopped';
+    },
+    start: async (name) => {
+      fake.starts.push(name);
+      if (name === 'web') fake.running = true;
     },
     shutdown: async () => {
       fake.running = false;
@@ -84,7 +89,7 @@ async function setup() {
   for (let i = 0; i < 3 && lrm.status.state !== 'active'; i++) await lrmIteration(lrm);
   expect(lrm.status.state).toBe('active');
   expect(watchdog.events[0]).toBe('open');
-  return { clock, store, fake, watchdog, logs, lrm };
+  return { clock, store, fake, watchdog, logs, lrm, env };
 }
 
 describe('LRM acting as fenced', () => {
@@ -131,6 +136,44 @@ describe('LRM acting as fenced', () => {
     await lrmIteration(lrm);
     expect(lrm.status.state).toBe('active');
     expect(lrm.unconfirmedStops.size).toBe(0);
+  });
+});
+
+describe('LRM workers and a lapsed lease', () => {
+  it('checks the lease right before starting each worker', async () => {
+    let stall = false;
+    const { clock, store, fake, logs, lrm } = await setup({
+      name: 'a',
+      onStatus: () => {
+        // The first worker stalls past the lock lifetime (synchronously, as a paused process would).
+        if (stall) clock.advance(130);
+        stall = false;
+      },
+    });
+    await store.write('ha/resources.cfg', 'exec: a\n\tstate started\n\nexec: b\n\tstate started\n\nexec: web\n\tstate started\n');
+    // Room for both: only the lease check can keep b from starting.
+    await store.write('datacenter.cfg', 'max_workers: 2\n');
+    await store.write('nodes/node1/ha-resources/exec:a', '');
+    await store.write('nodes/node1/ha-resources/exec:b', '');
+    await store.write(
+      'ha/manager_status',
+      JSON.stringify({
+        master_node: 'node2',
+        node_status: { node1: 'online', node2: 'online' },
+        service_status: {
+          'exec:a': { node: 'node1', state: 'started', uid: 'ua' },
+          'exec:b': { node: 'node1', state: 'started', uid: 'ub' },
+          'exec:web': { node: 'node1', state: 'started', uid: 'u1' },
+        },
+        timestamp: clock.seconds(),
+      }),
+    );
+    stall = true;
+    fake.starts.length = 0;
+    await lrmIteration(lrm);
+    // a started (then stalled); b was not started on the lapsed lease.
+    expect(fake.starts).toEqual(['a']);
+    expect(logs).toContain('crit: agent lock lease lapsed - not starting further workers');
   });
 });
 
