@@ -52,6 +52,10 @@ async function setState(crm: Crm, state: CrmState): Promise<void> {
   if (old === state) return;
   crm.env.log('info', `status change ${old} => ${state}`);
   crm.status = { state, stateChangeTime: crm.env.getTime() };
+  // Whether the stack is disarmed is learnt anew by the next master term
+  // (from the manager status, as it takes the lock): a stale flag would make
+  // a master of an armed stack skip its watchdog.
+  if (state !== 'master') crm.disarmed = false;
   // A manager lives exactly as long as the master state.
   crm.manager = state === 'master' ? await createManager(crm.env) : undefined;
 }
