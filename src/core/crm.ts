@@ -98,7 +98,9 @@ async function getProtectedManagerLock(crm: Crm): Promise<boolean> {
           env.log('info', 'taking over as disarmed master, skipping watchdog');
           crm.disarmed = true;
         } else {
+          // A lease too old to arm on counts as no lock: a later round renews it.
           crm.watchdog = await env.watchdogOpen();
+          if (crm.watchdog === undefined) return false;
         }
       }
       return true;

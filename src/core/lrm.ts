@@ -288,7 +288,9 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
       if (lrm.watchdog !== undefined) {
         await env.watchdogUpdate(lrm.watchdog);
       } else {
+        // A lease too old to arm on counts as no lock: a later round renews it.
         lrm.watchdog = await env.watchdogOpen();
+        if (lrm.watchdog === undefined) return false;
       }
       lrm.protectedSids = nodeServices(lrm.serviceStatus, env.nodename).local;
       return true;

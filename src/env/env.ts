@@ -189,7 +189,13 @@ export interface HaEnv {
   clusterStateUpdate(): Promise<boolean>;
   isNodeShutdown(): Promise<{ shutdown: boolean; reboot: boolean }>;
 
-  watchdogOpen(): Promise<WatchdogHandle>;
+  /**
+   * Arms the watchdog for the lock just taken. Undefined when that lock's
+   * lease is already too close to expiry to be fed (a slow renewal): armed
+   * now, the watchdog could fire only after the lease ran out. The caller
+   * counts the lock as not taken and tries again (a new renewal, a new lease).
+   */
+  watchdogOpen(): Promise<WatchdogHandle | undefined>;
   watchdogUpdate(handle: WatchdogHandle): Promise<void>;
   /** Disarms the watchdog (a magic close): only when nothing here needs fencing protection any more. */
   watchdogClose(handle: WatchdogHandle): Promise<void>;

@@ -12,7 +12,7 @@ import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 import { recordingWatchdog } from '../../src/env/node/watchdog.js';
 
-function manualClock(): Clock {
+function manualClock(): Clock & { advance(seconds: number): void } {
   let now = 1_000_000;
   let mono = 5_000;
   return {
@@ -20,6 +20,10 @@ function manualClock(): Clock {
     seconds: () => Math.floor(now / 1000),
     monotonicMillis: () => mono,
     sleep: async (seconds) => {
+      now += seconds * 1000;
+      mono += seconds * 1000;
+    },
+    advance(seconds) {
       now += seconds * 1000;
       mono += seconds * 1000;
     },
@@ -76,5 +80,43 @@ describe('a CRM master of a disarmed stack', () => {
     // Protected from the first master round on.
     expect(watchdog.armed).toBe(true);
     expect(watchdog.events[0]).toBe('open');
+  });
+});
+
+describe('a CRM taking the manager lock slowly', () => {
+  it('does not become master on a lease too old to arm its watchdog on, and does on the next one', async () => {
+    const clock = manualClock();
+    const store = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2'] });
+    await store.write('ha/resources.cfg', 'exec: web\n\tstate stopped\n');
+    await store.write('nodes/node1/ha-resources/exec:web', '');
+    await store.write('ha/manager_status', managerStatus(clock.seconds(), false));
+    const lock = store.lock.bind(store);
+    let slow = true;
+    store.lock = async (name, holder) => {
+      const got = await lock(name, holder);
+      // 45 s: past the feed deadline of a 120 s lease with a 76 s fence window.
+      if (slow) clock.advance(45);
+      slow = false;
+      return got;
+    };
+    const watchdog = recordingWatchdog();
+    const env = createNodeEnv({
+      node: 'node1',
+      daemon: 'crm',
+      store,
+      clock,
+      log: () => {},
+      watchdog,
+      drivers: {},
+      scoringKernel: typescriptScoringKernel,
+      isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
+    });
+    const crm = await createCrm(env);
+    await crmIteration(crm);
+    expect(crm.status.state).toBe('slave');
+    expect(watchdog.events).toEqual(['open', 'close clean']);
+    for (let i = 0; i < 3 && crm.status.state !== 'master'; i++) await crmIteration(crm);
+    expect(crm.status.state).toBe('master');
+    expect(watchdog.armed).toBe(true);
   });
 });

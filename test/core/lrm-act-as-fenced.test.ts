@@ -139,6 +139,28 @@ describe('LRM acting as fenced', () => {
   });
 });
 
+describe('LRM arming on a slow lock renewal', () => {
+  it('counts a lease too old to arm on as no lock, and arms on the next one', async () => {
+    const { clock, store, watchdog, lrm } = await setup();
+    clock.advance(130);
+    // The renewal after acting as fenced takes 45 s: its lease is past the feed deadline when it returns.
+    const lock = store.lock.bind(store);
+    let slow = true;
+    store.lock = async (name, holder) => {
+      const got = await lock(name, holder);
+      if (slow) clock.advance(45);
+      slow = false;
+      return got;
+    };
+    await lrmIteration(lrm);
+    expect(lrm.status.state).toBe('wait_for_agent_lock');
+    expect(watchdog.events.slice(watchdog.events.indexOf('close unclean'))).toEqual(['close unclean', 'open', 'close clean']);
+    await lrmIteration(lrm);
+    expect(lrm.status.state).toBe('active');
+    expect(watchdog.armed).toBe(true);
+  });
+});
+
 describe('LRM workers and a lapsed lease', () => {
   it('checks the lease right before starting each worker', async () => {
     let stall = false;

@@ -402,6 +402,13 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
         windowMs = fenceWindowMs(check.window);
         clientTimeoutMs = check.window.clientTimeoutMs;
       }
+      if (lease === undefined || !safeToFeed(lease, clock.monotonicMillis(), windowMs)) {
+        // Armed now, the watchdog could fire only after the lease ran out.
+        // Nothing depended on this connection yet: release it cleanly.
+        watchdog.close(true);
+        log('err', 'not arming the watchdog - the lock lease is already too close to expiry, trying again with a new lease');
+        return undefined;
+      }
       lastFeedAt = clock.monotonicMillis();
       log('info', 'watchdog active');
       return `${source}:watchdog`;
