@@ -25,6 +25,7 @@ function context(answers: Record<string, number>) {
     store: createMemoryStore(),
     run: answer('queued'),
     runNow: answer('now'),
+    migrateTimeoutMs: 3_600_000,
     log: (level, msg) => logs.push(`${level}: ${msg}`),
   };
   return { ctx, calls, logs };
@@ -100,6 +101,7 @@ describe('status: running, stopped or unknown', () => {
       store: createMemoryStore(),
       run: async () => ({ ...exit(0), exitCode: null, ...outcome }),
       runNow: async () => exit(0),
+      migrateTimeoutMs: 3_600_000,
       log: (level, msg) => logs.push(`${level}: ${msg}`),
     });
     expect(await execDriver(fail({ timedOut: true, signal: 'SIGTERM' }), '/s').runState('web')).toBe('unknown');

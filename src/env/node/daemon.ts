@@ -11,11 +11,12 @@ import { errorText } from '../../core/errors.js';
 import { createLrm, lrmIteration, requestLrmShutdown } from '../../core/lrm.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { TimingProfile } from '../../config/timing-profiles.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import type { NodeName, Sid } from '../../core/types.js';
 import { createWorkerPool, type WorkerPool } from '../../native/worker-pool.js';
 import type { Clock } from './clock.js';
 import { daemonMetricsHook } from './daemon-metrics.js';
-import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
+import { execDriver, migrateTimeoutMs, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
 import { agentLock, MANAGER_LOCK, nodeStatsPath, nodeVersionPath } from './layout.js';
 import { measureHost, writeNodeFigures, type GuestFigures } from './node-figures.js';
@@ -189,6 +190,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     store,
     run: commandRunner(metrics.pool, node, 'cmd'),
     runNow: commandRunner(urgentPool, node, 'now'),
+    migrateTimeoutMs: migrateTimeoutMs(options.profile ?? DEFAULT_PROFILE, options.timeScale ?? 1),
     log,
     writeOptions: { fence },
   };

@@ -18,6 +18,7 @@
 // Every command is a child process with arguments (never a shell), run
 // through the worker pool with a timeout.
 
+import type { TimingProfile } from '../../config/timing-profiles.js';
 import type { NodeName, Sid } from '../../core/types.js';
 import type { LogLevel, ResourceDriver, RunState, ServiceUsage } from '../env.js';
 import { removeGuestLock } from './guest-config.js';
@@ -42,6 +43,8 @@ export interface DriverContext {
    * guest's locks); see StoreFence.
    */
   writeOptions?: WriteOptions;
+  /** Real milliseconds a guest migration may take (migrateTimeoutMs). */
+  migrateTimeoutMs: number;
   run(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
   /** Runs at once, not behind queued commands: for hard stops. */
   runNow(command: string, args: readonly string[], timeoutMs: number): Promise<CommandOutcome>;
@@ -59,6 +62,20 @@ const START_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_STOP_TIMEOUT = 60;
 /** A hard stop that takes longer than this has failed. */
 const HARD_STOP_TIMEOUT_MS = 10_000;
+/** LRM rounds a guest migration may take, and its floor (cluster time). */
+const MIGRATE_TIMEOUT_ROUNDS = 360;
+const MIGRATE_TIMEOUT_FLOOR_MS = 30 * 60_000;
+
+/**
+ * How long (real milliseconds) a guest migration may take before it is
+ * killed and reported failed: 360 LRM rounds, at least 30 minutes, in the
+ * cluster's time (`default`: 1 h; `fast`: 30 min; both divided by the time
+ * scale). Long enough for a large guest's live migration; bounded so that a
+ * hung agent cannot hold a worker, and the service in `migrate`, forever.
+ */
+export function migrateTimeoutMs(profile: TimingProfile, timeScale = 1): number {
+  return Math.round(Math.max(MIGRATE_TIMEOUT_FLOOR_MS, MIGRATE_TIMEOUT_ROUNDS * profile.lrmRoundMs) / timeScale);
+}
 
 /** Script names stay inside the scripts directory. */
 const SCRIPT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -195,7 +212,17 @@ export function pveGuestDriver(ctx: DriverContext, type: 'vm' | 'ct', agent: str
       // Containers cannot migrate live: they are stopped first either way.
       if ((type === 'ct' || !online) && (await runState(name)) !== 'stopped') await shutdown(name);
       const before = guestConfigPath(ctx.node, `${type}:${name}`);
-      const outcome = await agentRun('migrate', name, [target, online ? '1' : '0'], 0);
+      const outcome = await agentRun('migrate', name, [target, online ? '1' : '0'], ctx.migrateTimeoutMs);
+      if (outcome.timedOut) {
+        // Killed part way: a failure whatever it got done. Where the guest
+        // stands is logged; the master decides from the failure.
+        const state = await runState(name);
+        ctx.log(
+          'err',
+          `migration of ${type}:${name} to ${target} timed out after ${Math.round(ctx.migrateTimeoutMs / 1000)} s and was killed - failed; status here afterwards: ${state}`,
+        );
+        return false;
+      }
       if (outcome.exitCode !== 0) ctx.log('warning', `migration of ${type}:${name} failed - ${describe(outcome)}`);
       // moved when its config left this node
       return (await ctx.store.read(before)) === undefined;
