@@ -311,16 +311,31 @@ function protectionLapsed(lrm: Lrm): boolean {
  * What the reset would have done. The agent lock's lease ran out, or the
  * watchdog would have fired, while this LRM held it (a paused process, a
  * node without a watchdog): the master may have fenced this node and
- * started its services elsewhere. So every service that may run here is
- * stopped at once, hard, and the LRM starts over in wait_for_agent_lock,
- * which takes the lock anew only for services the master still assigns here.
+ * started its services elsewhere. So running workers are aborted (a reset
+ * kills them too), every service that may run here is stopped at once,
+ * hard, and the LRM starts over in wait_for_agent_lock, which takes the lock
+ * anew only for services the master still assigns here.
  */
 async function actAsFenced(lrm: Lrm): Promise<void> {
   const { env } = lrm;
-  const sids = [...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local])].sort();
+  // Started and not finished (a finished one waits to be reaped with its result).
+  const running = [...lrm.workers.values()].filter((worker) => worker.started !== undefined && worker.outcome === undefined);
+  const sids = [
+    ...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local, ...running.map((w) => w.sid)]),
+  ].sort();
   env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
-  // Queued commands were meant for the lapsed lease; running ones cannot be called back.
-  for (const [sid, worker] of lrm.workers) if (!worker.started) lrm.workers.delete(sid);
+  // First the workers, so that none goes on acting (a `start` in flight)
+  // while or after its service is hard stopped.
+  if (running.length > 0) {
+    env.log('crit', `aborting ${running.length} running worker(s): ${running.map((w) => w.sid).sort().join(', ')}`);
+    await env.abortWorkerCommands(Promise.all(running.map((w) => w.settled)).then(() => undefined));
+  }
+  // Queued and aborted commands were meant for the lapsed lease: no
+  // results, the master re-issues them. Ones that finished before are reaped as usual.
+  const aborted = new Set(running);
+  for (const [sid, worker] of lrm.workers) if (worker.started === undefined || aborted.has(worker)) lrm.workers.delete(sid);
+  lrm.schedule.finished = lrm.schedule.finished.filter((worker) => !aborted.has(worker));
+  lrm.schedule.running -= running.length;
   const stopped = await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
   for (const [i, sid] of sids.entries()) if (!stopped[i]) lrm.unconfirmedStops.add(sid);
   if (lrm.unconfirmedStops.size > 0) {
@@ -614,7 +629,7 @@ function startWorker(lrm: Lrm, worker: Worker, services: Readonly<Record<Sid, Re
     schedule.wakeup = wakeup();
     finished.wake();
   };
-  void execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params).then(
+  worker.settled = execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params).then(
     (code) => finish({ kind: 'exited', code: code & 0xff }),
     (err: unknown) => {
       env.log('err', errorText(err));

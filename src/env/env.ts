@@ -217,6 +217,15 @@ export interface HaEnv {
 
   /** 0 runs resource commands inline, one after another (the simulator). */
   getMaxWorkers(): number;
+  /**
+   * Aborts every resource command of the LRM's workers, queued or running
+   * (process group: SIGTERM, then SIGKILL after a short grace; not the hard
+   * stops, which run apart), and refuses their further commands — each
+   * reports aborted at once — until `settled` (the aborted workers have
+   * finished) resolves; resolves then. For an LRM acting as fenced. The
+   * simulator runs its workers inline: none runs when it acts as fenced.
+   */
+  abortWorkerCommands(settled: Promise<void>): Promise<void>;
   resourceDriver(type: string): ResourceDriver | undefined;
 
   getDatacenterSettings(): Promise<DatacenterSettings>;

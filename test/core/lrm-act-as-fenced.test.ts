@@ -35,7 +35,16 @@ function manualClock(): Clock & { advance(seconds: number): void } {
   };
 }
 
-async function setup(extra: { name: string; onStatus: () => void } | undefined = undefined) {
+interface SetupOptions {
+  name: string;
+  onStatus: () => void;
+  /** Starts of these services hang until the test ends them (a `start` in flight). */
+  hangingStarts?: Map<string, () => void>;
+  abortWorkerCommands?: (settled: Promise<void>) => Promise<void>;
+  events?: string[];
+}
+
+async function setup(extra: SetupOptions | undefined = undefined) {
   const clock = manualClock();
   const store = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2'] });
   await store.write('ha/resources.cfg', 'exec: web\n\tstate started\n');
@@ -58,12 +67,18 @@ async function setup(extra: { name: string; onStatus: () => void } | undefined =
     },
     start: async (name) => {
       fake.starts.push(name);
+      extra?.events?.push(`start ${name}`);
+      if (extra?.hangingStarts?.has(name)) {
+        await new Promise<void>((resolve) => extra.hangingStarts?.set(name, resolve));
+        extra.events?.push(`start ${name} ended`);
+      }
       if (name === 'web') fake.running = true;
     },
     shutdown: async () => {
       fake.running = false;
     },
-    hardStop: async () => {
+    hardStop: async (name) => {
+      extra?.events?.push(`hard stop ${name}`);
       fake.hardStops++;
       if (fake.afterHardStop === 'stopped') fake.running = false;
       return fake.afterHardStop;
@@ -83,6 +98,7 @@ async function setup(extra: { name: string; onStatus: () => void } | undefined =
     drivers: { exec },
     scoringKernel: typescriptScoringKernel,
     isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
+    ...(extra?.abortWorkerCommands !== undefined ? { abortWorkerCommands: extra.abortWorkerCommands } : {}),
   });
   const lrm = createLrm(env);
   // The service is queued and started inline-free (max_workers 4): run rounds until active and fed.
@@ -196,6 +212,52 @@ describe('LRM workers and a lapsed lease', () => {
     // a started (then stalled); b was not started on the lapsed lease.
     expect(fake.starts).toEqual(['a']);
     expect(logs).toContain('crit: agent lock lease lapsed - not starting further workers');
+  });
+});
+
+describe('LRM workers running when it acts as fenced', () => {
+  it('aborts them first, then hard stops their services with the rest, and reports no result for them', async () => {
+    const events: string[] = [];
+    const hangingStarts = new Map<string, () => void>([['a', () => {}]]);
+    const { clock, store, lrm } = await setup({
+      name: '',
+      onStatus: () => {},
+      hangingStarts,
+      events,
+      abortWorkerCommands: async (settled) => {
+        events.push('abort');
+        // What killing its process does: the hanging start returns.
+        hangingStarts.get('a')?.();
+        await settled;
+        events.push('aborted workers settled');
+      },
+    });
+    await store.write('ha/resources.cfg', 'exec: a\n\tstate started\n\nexec: web\n\tstate started\n');
+    await store.write('nodes/node1/ha-resources/exec:a', '');
+    await store.write(
+      'ha/manager_status',
+      JSON.stringify({
+        master_node: 'node2',
+        node_status: { node1: 'online', node2: 'online' },
+        service_status: {
+          'exec:a': { node: 'node1', state: 'started', uid: 'ua' },
+          'exec:web': { node: 'node1', state: 'started', uid: 'u1' },
+        },
+        timestamp: clock.seconds(),
+      }),
+    );
+    await lrmIteration(lrm);
+    // The start of a is in flight when the round ends.
+    expect(events).toEqual(['start a']);
+    expect(lrm.workers.get('exec:a')?.started).toBeDefined();
+    clock.advance(130);
+    await lrmIteration(lrm);
+    const fenced = events.indexOf('abort');
+    expect(fenced).toBeGreaterThan(0);
+    expect(events.slice(fenced, fenced + 3)).toEqual(['abort', 'start a ended', 'aborted workers settled']);
+    expect(events.slice(fenced + 3).filter((e) => e.startsWith('hard stop')).sort()).toEqual(['hard stop a', 'hard stop web']);
+    // Its result was for the lapsed lease.
+    expect(lrm.results.ua).toBeUndefined();
   });
 });
 

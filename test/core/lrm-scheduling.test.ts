@@ -216,6 +216,7 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     watchdogAbandon: async () => undefined,
     leaseLapsed: () => false,
     getMaxWorkers: () => MAX_WORKERS,
+    abortWorkerCommands: unused('abortWorkerCommands'),
     resourceDriver: (type) => (type === 'exec' ? driver : undefined),
     getDatacenterSettings: async () => ({ ha: {}, crs: {} }),
     getServiceStats: unused('getServiceStats'),

@@ -10,7 +10,7 @@ import type { CommandOutcome, DriverContext } from '../../src/env/node/drivers.j
 import { execDriver, pveGuestDriver } from '../../src/env/node/drivers.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 
-const exit = (exitCode: number): CommandOutcome => ({ exitCode, signal: null, timedOut: false, stdout: '', stderr: '', spawnError: null });
+const exit = (exitCode: number): CommandOutcome => ({ exitCode, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: null });
 
 /** A context whose commands answer from `answers` (by action), recording every call and which runner it used. */
 function context(answers: Record<string, number>) {

@@ -10,7 +10,7 @@ import { migrateTimeoutMs, pveGuestDriver } from '../../src/env/node/drivers.js'
 import { guestConfigPath } from '../../src/env/node/layout.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 
-const exit = (exitCode: number): CommandOutcome => ({ exitCode, signal: null, timedOut: false, stdout: '', stderr: '', spawnError: null });
+const exit = (exitCode: number): CommandOutcome => ({ exitCode, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: null });
 
 function context(migrate: CommandOutcome, moveConfig: boolean) {
   const calls: string[] = [];

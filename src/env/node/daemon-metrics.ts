@@ -123,6 +123,8 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
       return innerPool.queuedCount;
     },
     close: () => innerPool.close(),
+    abort: (uid, graceMs) => innerPool.abort(uid, graceMs),
+    abortAll: (graceMs) => innerPool.abortAll(graceMs),
     async run(request) {
       const submitted = performance.now();
       const result = await innerPool.run(request);

@@ -29,6 +29,8 @@ export interface CommandOutcome {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Ended (or never started) by an abort: the LRM acting as fenced. */
+  aborted: boolean;
   stderr: string;
   stdout: string;
   spawnError: string | null;
@@ -82,6 +84,7 @@ const SCRIPT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function describe(outcome: CommandOutcome): string {
   if (outcome.spawnError !== null) return outcome.spawnError;
+  if (outcome.aborted) return outcome.signal !== null ? `aborted (${outcome.signal})` : 'aborted before it started';
   if (outcome.timedOut) return 'timed out';
   if (outcome.signal !== null) return `killed by ${outcome.signal}`;
   const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');

@@ -78,6 +78,8 @@ export interface NodeEnvOptions {
   profile?: TimingProfile;
   /** The cluster's time scale (default 1); a real watchdog refuses to arm on a scaled clock. */
   timeScale?: number;
+  /** HaEnv.abortWorkerCommands: the daemon's, over its worker pool (workerCommandRunners); without it, only waits. */
+  abortWorkerCommands?: (settled: Promise<void>) => Promise<void>;
 }
 
 export interface NodeEnv extends HaEnv {
@@ -447,6 +449,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
 
     getMaxWorkers: () => maxWorkers,
+    abortWorkerCommands: options.abortWorkerCommands ?? ((settled) => settled),
     resourceDriver: (type) => (Object.hasOwn(options.drivers, type) ? options.drivers[type] : undefined),
 
     async getDatacenterSettings(): Promise<DatacenterSettings> {

@@ -228,6 +228,8 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
 
     // No forking in the simulator: commands run inline, one after another.
     getMaxWorkers: () => 0,
+    // Workers run inline here: none is running to abort.
+    abortWorkerCommands: (settled) => settled,
     resourceDriver(type) {
       if (!drivers.has(type)) drivers.set(type, simResourceDriver(hw, env, type));
       return drivers.get(type);
