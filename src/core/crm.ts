@@ -52,6 +52,10 @@ async function setState(crm: Crm, state: CrmState): Promise<void> {
   if (old === state) return;
   crm.env.log('info', `status change ${old} => ${state}`);
   crm.status = { state, stateChangeTime: crm.env.getTime() };
+  // Whether the stack is disarmed is learnt anew by the next master term
+  // (from the manager status, as it takes the lock): a stale flag would make
+  // a master of an armed stack skip its watchdog.
+  if (state !== 'master') crm.disarmed = false;
   // A manager lives exactly as long as the master state.
   crm.manager = state === 'master' ? await createManager(crm.env) : undefined;
 }
@@ -94,7 +98,9 @@ async function getProtectedManagerLock(crm: Crm): Promise<boolean> {
           env.log('info', 'taking over as disarmed master, skipping watchdog');
           crm.disarmed = true;
         } else {
+          // A lease too old to arm on counts as no lock: a later round renews it.
           crm.watchdog = await env.watchdogOpen();
+          if (crm.watchdog === undefined) return false;
         }
       }
       return true;
@@ -259,7 +265,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
     const { env } = crm;
     const manager = crm.manager;
     if (manager === undefined) throw new Error('no manager');
-    const start = env.getTime();
+    const start = env.roundStart();
     let shutdown = false;
     try {
       if (crm.shutdownRequested) {
@@ -290,7 +296,7 @@ const WORK: Readonly<Record<CrmState, Work>> = {
       env.log('err', `got unexpected error - ${errorText(err)}`);
     }
     if (shutdown) return false;
-    await env.sleepUntil(start + env.timing.crmRound);
+    await env.sleepUntilRoundEnd(start, env.timing.crmRound);
     return true;
   },
 };

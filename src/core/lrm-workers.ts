@@ -45,6 +45,8 @@ export interface Worker {
   queued: number;
   /** When, and under which LRM status, it started in the background (max_workers > 0); unset while it waits. */
   started?: { at: number; during: object };
+  /** Resolves when a started worker has finished (its outcome is set). */
+  settled?: Promise<void>;
   outcome?: WorkerOutcome;
 }
 

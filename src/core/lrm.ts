@@ -11,7 +11,7 @@
 //   active --(maintenance mode)--> maintenance --(mode cleared, lock)--> active
 //   active --(idle for long / disarmed)--> wait_for_agent_lock
 
-import type { HaEnv, WatchdogHandle } from '../env/env.js';
+import type { HaEnv, RunState, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
 import {
   createWorkerSchedule,
@@ -51,6 +51,8 @@ const WORKER_POLL_SECONDS = 8;
 const WORKER_SHARE_OF_ROUND = 0.8;
 /** Seconds a restarting LRM without its lock waits for the watchdog before giving up. */
 const LOST_LOCK_RESTART_GIVE_UP = 90;
+/** Hard stops of one service in a row (the drivers escalate within each) before it counts as not stopped. */
+const HARD_STOP_ATTEMPTS = 3;
 
 export interface LrmStatusState {
   state: LrmState | 'startup';
@@ -96,6 +98,11 @@ export interface Lrm {
    * the guest, so the answer holds until the master changes the service.
    */
   knownStopped: Map<Sid, string>;
+  /**
+   * Services a hard stop (actAsFenced) could not confirm stopped: they may
+   * still run, so the LRM takes no agent lock until each is confirmed.
+   */
+  unconfirmedStops: Set<Sid>;
 }
 
 /** The LRM state machine's only setter: validates, logs `old => new`, stamps the time. */
@@ -125,6 +132,7 @@ export function createLrm(env: HaEnv, process: LrmProcessState = { wroteStatusAt
     nodeStatus: 'unknown',
     protectedSids: [],
     knownStopped: new Map(),
+    unconfirmedStops: new Set(),
   };
   setState(lrm, 'wait_for_agent_lock');
   return lrm;
@@ -270,6 +278,8 @@ async function updateServiceStatus(lrm: Lrm): Promise<boolean> {
 
 async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
   const { env } = lrm;
+  // After acting as fenced: no new lease while a service may still run from the old one.
+  if (!(await confirmHardStops(lrm))) return false;
   const start = env.getTime();
   for (let tries = 1; ; tries++) {
     if (await env.getHaAgentLock()) {
@@ -278,7 +288,9 @@ async function getProtectedAgentLock(lrm: Lrm): Promise<boolean> {
       if (lrm.watchdog !== undefined) {
         await env.watchdogUpdate(lrm.watchdog);
       } else {
+        // A lease too old to arm on counts as no lock: a later round renews it.
         lrm.watchdog = await env.watchdogOpen();
+        if (lrm.watchdog === undefined) return false;
       }
       lrm.protectedSids = nodeServices(lrm.serviceStatus, env.nodename).local;
       return true;
@@ -299,39 +311,90 @@ function protectionLapsed(lrm: Lrm): boolean {
  * What the reset would have done. The agent lock's lease ran out, or the
  * watchdog would have fired, while this LRM held it (a paused process, a
  * node without a watchdog): the master may have fenced this node and
- * started its services elsewhere. So every service that may run here is
- * stopped at once, hard, and the LRM starts over in wait_for_agent_lock,
- * which takes the lock anew only for services the master still assigns here.
+ * started its services elsewhere. So running workers are aborted (a reset
+ * kills them too), every service that may run here is stopped at once,
+ * hard, and the LRM starts over in wait_for_agent_lock, which takes the lock
+ * anew only for services the master still assigns here.
  */
 async function actAsFenced(lrm: Lrm): Promise<void> {
   const { env } = lrm;
-  const sids = [...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local])].sort();
+  // Started and not finished (a finished one waits to be reaped with its result).
+  const running = [...lrm.workers.values()].filter((worker) => worker.started !== undefined && worker.outcome === undefined);
+  const sids = [
+    ...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local, ...running.map((w) => w.sid)]),
+  ].sort();
   env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
-  // Queued commands were meant for the lapsed lease; running ones cannot be called back.
-  for (const [sid, worker] of lrm.workers) if (!worker.started) lrm.workers.delete(sid);
-  await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
-  // Safe: nothing runs here any more.
-  await giveUpWatchdog(lrm);
+  // First the workers, so that none goes on acting (a `start` in flight)
+  // while or after its service is hard stopped.
+  if (running.length > 0) {
+    env.log('crit', `aborting ${running.length} running worker(s): ${running.map((w) => w.sid).sort().join(', ')}`);
+    await env.abortWorkerCommands(Promise.all(running.map((w) => w.settled)).then(() => undefined));
+  }
+  // Queued and aborted commands were meant for the lapsed lease: no
+  // results, the master re-issues them. Ones that finished before are reaped as usual.
+  const aborted = new Set(running);
+  for (const [sid, worker] of lrm.workers) if (worker.started === undefined || aborted.has(worker)) lrm.workers.delete(sid);
+  lrm.schedule.finished = lrm.schedule.finished.filter((worker) => !aborted.has(worker));
+  lrm.schedule.running -= running.length;
+  const stopped = await Promise.all(sids.map((sid) => hardStopService(lrm, sid)));
+  for (const [i, sid] of sids.entries()) if (!stopped[i]) lrm.unconfirmedStops.add(sid);
+  if (lrm.unconfirmedStops.size > 0) {
+    env.log('crit', `service(s) ${[...lrm.unconfirmedStops].sort().join(', ')} may still run after the hard stop - not taking the agent lock again until they are confirmed stopped`);
+  }
+  // The reset did not come, but it should have: let go of the watchdog
+  // without disarming it, so a real one still fires.
+  if (lrm.watchdog !== undefined) await env.watchdogAbandon(lrm.watchdog);
+  lrm.watchdog = undefined;
   await env.releaseHaAgentLock();
   lrm.protectedSids = [];
   lrm.activeIdleRounds = 0;
   setState(lrm, 'wait_for_agent_lock');
 }
 
-async function hardStopService(lrm: Lrm, sid: Sid): Promise<void> {
+/**
+ * Hard stops a service until a status check confirms it stopped, at most
+ * HARD_STOP_ATTEMPTS times. Returns whether it is confirmed: a check that
+ * cannot tell (`unknown`) is no confirmation. A service type without a
+ * driver cannot have been started here, so there is nothing to stop.
+ */
+async function hardStopService(lrm: Lrm, sid: Sid): Promise<boolean> {
   const { env } = lrm;
   const { type, name } = splitSid(sid);
   const driver = env.resourceDriver(type);
   if (driver === undefined) {
     env.log('err', `service type '${type}' not implemented`);
-    return;
+    return true;
   }
-  try {
-    await driver.hardStop(name);
-    env.log('info', `service ${sid} hard stopped`);
-  } catch (err) {
-    env.log('err', `hard stop of service ${sid} failed - ${errorText(err)}`);
+  for (let attempt = 1; attempt <= HARD_STOP_ATTEMPTS; attempt++) {
+    let state: RunState = 'unknown';
+    try {
+      state = await driver.hardStop(name);
+    } catch (err) {
+      env.log('err', `hard stop of service ${sid} failed - ${errorText(err)}`);
+    }
+    if (state === 'stopped') {
+      env.log('info', `service ${sid} hard stopped`);
+      return true;
+    }
+    env.log('err', `service ${sid} may still run after hard stop ${attempt} of ${HARD_STOP_ATTEMPTS} (status: ${state})`);
   }
+  return false;
+}
+
+/**
+ * Hard stops again the services an earlier hard stop left unconfirmed;
+ * returns whether none is left. Until then the LRM must not take the agent
+ * lock: a new lease would protect (and a master trust) a node where a
+ * service of the lapsed lease may still run.
+ */
+async function confirmHardStops(lrm: Lrm): Promise<boolean> {
+  if (lrm.unconfirmedStops.size === 0) return true;
+  for (const sid of [...lrm.unconfirmedStops].sort()) {
+    if (await hardStopService(lrm, sid)) lrm.unconfirmedStops.delete(sid);
+  }
+  if (lrm.unconfirmedStops.size === 0) return true;
+  lrm.env.log('crit', `not taking the agent lock: service(s) ${[...lrm.unconfirmedStops].sort().join(', ')} may still run after the hard stop`);
+  return false;
 }
 
 /**
@@ -398,7 +461,8 @@ async function inactiveGuestsRunning(lrm: Lrm, states: ReadonlySet<string> = INA
     if (driver === undefined) continue; // nothing here can have started it
     let runs = true;
     try {
-      runs = await driver.checkRunning(name);
+      // A check that cannot tell counts as running.
+      runs = (await driver.runState(name)) !== 'stopped';
     } catch (err) {
       env.log('err', `unable to check whether service ${sid} runs - ${errorText(err)}`);
     }
@@ -541,8 +605,14 @@ async function runWorkersInBackground(lrm: Lrm, maxWorkers: number): Promise<num
     // Taken before reaping: a worker finishing meanwhile resolves it.
     const woken = schedule.wakeup.promise;
     await reapFinishedWorkers(lrm);
-    while (next < order.length && schedule.running < maxWorkers) startWorker(lrm, order[next++], services);
-    if (schedule.running === 0 || timeUp) break;
+    // Right before each start, not once per round: a worker started on a
+    // lapsed lease would act for a node that may have been fenced.
+    let lapsed = false;
+    while (next < order.length && schedule.running < maxWorkers && !(lapsed = protectionLapsed(lrm))) {
+      startWorker(lrm, order[next++], services);
+    }
+    if (lapsed) env.log('crit', 'agent lock lease lapsed - not starting further workers');
+    if (schedule.running === 0 || timeUp || lapsed) break;
     await Promise.race([woken, deadline]);
   }
   return lrm.workers.size;
@@ -559,7 +629,7 @@ function startWorker(lrm: Lrm, worker: Worker, services: Readonly<Record<Sid, Re
     schedule.wakeup = wakeup();
     finished.wake();
   };
-  void execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params).then(
+  worker.settled = execResourceAgent(lrm, worker.sid, services[worker.sid], worker.state, worker.params).then(
     (code) => finish({ kind: 'exited', code: code & 0xff }),
     (err: unknown) => {
       env.log('err', errorText(err));
@@ -690,15 +760,17 @@ export async function execResourceAgent(
     return EXIT.EWRONG_NODE;
   }
 
-  let running = await driver.checkRunning(name);
+  // Only `running` proves it runs and only `stopped` that it does not; a
+  // check that cannot tell (`unknown`, real nodes only) proves neither.
+  let state = await driver.runState(name);
 
   switch (cmd) {
     case 'started':
-      if (running) return EXIT.SUCCESS;
+      if (state === 'running') return EXIT.SUCCESS;
       env.log('info', `starting service ${sid}`);
       await driver.start(name);
-      running = await driver.checkRunning(name);
-      if (running) {
+      state = await driver.runState(name);
+      if (state === 'running') {
         env.log('info', `service status ${sid} started`);
         return EXIT.SUCCESS;
       }
@@ -707,16 +779,16 @@ export async function execResourceAgent(
 
     case 'request_stop':
     case 'stopped': {
-      if (!running) return EXIT.SUCCESS;
+      if (state === 'stopped') return EXIT.SUCCESS;
       const timeout = params?.timeout;
       env.log('info', timeout !== undefined ? `stopping service ${sid} (timeout=${timeout})` : `stopping service ${sid}`);
       await driver.shutdown(name, timeout);
-      running = await driver.checkRunning(name);
-      if (!running) {
+      state = await driver.runState(name);
+      if (state === 'stopped') {
         env.log('info', `service status ${sid} stopped`);
         return EXIT.SUCCESS;
       }
-      env.log('info', `unable to stop service ${sid} (still running)`);
+      env.log('info', state === 'running' ? `unable to stop service ${sid} (still running)` : `unable to stop service ${sid} (status unknown)`);
       return EXIT.ERROR;
     }
 
@@ -726,7 +798,7 @@ export async function execResourceAgent(
       const target = params?.target;
       if (target === undefined) throw new Error(`${cmd} '${sid}' failed - missing target`);
       if (cd.node === target) return EXIT.SUCCESS; // already there
-      if (cmd === 'request_start_balance' && running) {
+      if (cmd === 'request_start_balance' && state !== 'stopped') {
         env.log('info', `ignoring rebalance-on-start for service ${sid} - already running`);
         return EXIT.IGNORED;
       }
@@ -847,7 +919,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   },
   async active(lrm) {
     const { env } = lrm;
-    const start = env.getTime();
+    const round = env.roundStart();
     let shutdown = false;
     try {
       if (await updateServiceStatus(lrm)) {
@@ -883,7 +955,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + env.timing.lrmRound);
+    await env.sleepUntilRoundEnd(round, env.timing.lrmRound);
     return true;
   },
   async lost_agent_lock(lrm) {
@@ -913,7 +985,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   },
   async maintenance(lrm) {
     const { env } = lrm;
-    const start = env.getTime();
+    const round = env.roundStart();
     // The reference ends the daemon when the status cannot be read here.
     if (!(await updateServiceStatus(lrm))) return false;
 
@@ -928,7 +1000,7 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     if (!exit) await manageResources(lrm);
     await updateLrmStatus(lrm);
     if (exit) return false;
-    await env.sleepUntil(start + Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
+    await env.sleepUntilRoundEnd(round, Math.min(MAINTENANCE_ROUND_SECONDS, env.timing.lrmRound));
     return true;
   },
 };

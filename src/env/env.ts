@@ -87,15 +87,24 @@ export interface FenceNotification {
  * A resource type's operations on this node (vm, ct, ...). Bound to the
  * environment that handed it out, so it logs and sleeps through it.
  */
+/**
+ * What a status check found. `unknown`: it could not tell (the check failed,
+ * timed out, answered with a code it does not document, its agent was not
+ * reachable). The resource may run; it is never taken for `stopped`.
+ */
+export type RunState = 'running' | 'stopped' | 'unknown';
+
 export interface ResourceDriver {
-  checkRunning(name: string): Promise<boolean>;
+  runState(name: string): Promise<RunState>;
   start(name: string): Promise<void>;
   shutdown(name: string, timeout?: string): Promise<void>;
   /**
    * Stops the resource at once, without a graceful shutdown: what a node
    * reset would do to it. Used by an LRM that finds itself fenced.
+   * Resolves to what a status check found afterwards (run at once, as the
+   * stop): only `stopped` confirms it.
    */
-  hardStop(name: string): Promise<void>;
+  hardStop(name: string): Promise<RunState>;
   /** Moves the resource to `target`; resolves true when it left this node. */
   migrate(name: string, target: NodeName, online: boolean): Promise<boolean>;
   /** Removes the first of `locks` found on the resource; returns it. */
@@ -118,6 +127,9 @@ export interface CoreTiming {
   readonly fenceDelay: number;
 }
 
+/** When a round started, from HaEnv.roundStart (opaque to the core). */
+export type RoundMark = number & { readonly __roundMark: unique symbol };
+
 /** An opaque watchdog client handle. */
 export type WatchdogHandle = string;
 
@@ -136,7 +148,14 @@ export interface HaEnv {
   log(level: LogLevel, msg: string): void;
   sendNotification(notification: FenceNotification): void;
   sleep(seconds: number): Promise<void>;
-  sleepUntil(time: number): Promise<void>;
+  /**
+   * Marks the start of a round, for sleepUntilRoundEnd. Opaque: the
+   * simulator's is its time, a real node's its monotonic clock, so a
+   * stepped wall clock neither stretches nor skips a round.
+   */
+  roundStart(): RoundMark;
+  /** Sleeps until `seconds` after `start` (no sleep if that has passed). */
+  sleepUntilRoundEnd(start: RoundMark, seconds: number): Promise<void>;
   loopStartHook(): void;
   loopEndHook(): void;
 
@@ -170,9 +189,22 @@ export interface HaEnv {
   clusterStateUpdate(): Promise<boolean>;
   isNodeShutdown(): Promise<{ shutdown: boolean; reboot: boolean }>;
 
-  watchdogOpen(): Promise<WatchdogHandle>;
+  /**
+   * Arms the watchdog for the lock just taken. Undefined when that lock's
+   * lease is already too close to expiry to be fed (a slow renewal): armed
+   * now, the watchdog could fire only after the lease ran out. The caller
+   * counts the lock as not taken and tries again (a new renewal, a new lease).
+   */
+  watchdogOpen(): Promise<WatchdogHandle | undefined>;
   watchdogUpdate(handle: WatchdogHandle): Promise<void>;
+  /** Disarms the watchdog (a magic close): only when nothing here needs fencing protection any more. */
   watchdogClose(handle: WatchdogHandle): Promise<void>;
+  /**
+   * Lets go of the watchdog without disarming it, as a daemon whose lease
+   * lapsed must: it should have been reset, so a real watchdog still fires
+   * (watchdog-mux stops feeding its device). The handle is invalid after.
+   */
+  watchdogAbandon(handle: WatchdogHandle): Promise<void>;
   /**
    * Whether the lease of the lock this daemon's watchdog protects (the LRM's
    * own agent lock, the CRM's manager lock) has run out since its last
@@ -185,6 +217,15 @@ export interface HaEnv {
 
   /** 0 runs resource commands inline, one after another (the simulator). */
   getMaxWorkers(): number;
+  /**
+   * Aborts every resource command of the LRM's workers, queued or running
+   * (process group: SIGTERM, then SIGKILL after a short grace; not the hard
+   * stops, which run apart), and refuses their further commands — each
+   * reports aborted at once — until `settled` (the aborted workers have
+   * finished) resolves; resolves then. For an LRM acting as fenced. The
+   * simulator runs its workers inline: none runs when it acts as fenced.
+   */
+  abortWorkerCommands(settled: Promise<void>): Promise<void>;
   resourceDriver(type: string): ResourceDriver | undefined;
 
   getDatacenterSettings(): Promise<DatacenterSettings>;

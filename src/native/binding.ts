@@ -26,6 +26,7 @@ export interface NativeCommandOutcome {
   /** Signal number; the wrapper turns it into a name. */
   signal: number | null;
   timedOut: boolean;
+  aborted: boolean;
   durationMs: number;
   stdout: string;
   stderr: string;
@@ -84,6 +85,10 @@ export interface NativeBinding {
   poolRun(pool: NativePoolHandle, spec: NativeCommandSpec): Promise<NativeCommandOutcome>;
   poolActiveCount(pool: NativePoolHandle): number;
   poolQueuedCount(pool: NativePoolHandle): number;
+  /** Whether a queued or running command `uid` was aborted; graceMs: SIGTERM to SIGKILL (default 1000). */
+  poolAbort(pool: NativePoolHandle, uid: string, graceMs?: number): boolean;
+  /** How many queued and running commands were aborted. */
+  poolAbortAll(pool: NativePoolHandle, graceMs?: number): number;
   poolClose(pool: NativePoolHandle): void;
 
   readonly defaultMuxSocketPath: string;
@@ -96,7 +101,7 @@ export interface NativeBinding {
 }
 
 /** The interface version this TypeScript expects (crates/ha-native/src/info.rs). */
-export const EXPECTED_ABI_VERSION = 2;
+export const EXPECTED_ABI_VERSION = 3;
 
 const FUNCTIONS = [
   'monotonicNowMs',
@@ -109,6 +114,8 @@ const FUNCTIONS = [
   'poolRun',
   'poolActiveCount',
   'poolQueuedCount',
+  'poolAbort',
+  'poolAbortAll',
   'poolClose',
   'muxConnect',
   'muxUpdate',

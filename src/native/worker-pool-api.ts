@@ -8,6 +8,8 @@ import type { Implementation, NativeLoadResult } from './loader.js';
 /** datacenter.cfg's `max_workers` default. */
 export const DEFAULT_MAX_WORKERS = 4;
 export const DEFAULT_KILL_GRACE_MS = 5000;
+/** Time between SIGTERM and SIGKILL when a command is aborted: short, an abort is urgent. */
+export const DEFAULT_ABORT_GRACE_MS = 1000;
 /** Bytes kept (the tail) of each of stdout and stderr. */
 export const DEFAULT_CAPTURE_LIMIT = 64 * 1024;
 
@@ -32,9 +34,14 @@ export interface CommandResult {
   readonly uid: string;
   /** Set when the command exited by itself. */
   readonly exitCode: number | null;
-  /** Set when a signal ended it (after a timeout: SIGTERM, or SIGKILL if it ignored that). */
+  /** Set when a signal ended it (after a timeout or an abort: SIGTERM, or SIGKILL if it ignored that). */
   readonly signal: SignalName | null;
   readonly timedOut: boolean;
+  /**
+   * Set when abort()/abortAll() ended it; a command aborted while queued
+   * never ran (exitCode and signal null).
+   */
+  readonly aborted: boolean;
   readonly durationMs: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -52,6 +59,16 @@ export interface WorkerPool {
    * started (ERR_POOL_CANCELLED).
    */
   run(request: CommandRequest): Promise<CommandResult>;
+  /**
+   * Aborts the command `uid`: a queued one is dropped (its promise resolves
+   * aborted, without having run); a running one's process group gets
+   * SIGTERM, then SIGKILL after `graceMs` (default DEFAULT_ABORT_GRACE_MS),
+   * and its promise resolves aborted with the signal that ended it. Returns
+   * false when no such command is queued or running. The pool goes on.
+   */
+  abort(uid: string, graceMs?: number): boolean;
+  /** Aborts every queued and running command, as abort() each; returns how many. */
+  abortAll(graceMs?: number): number;
   /** Commands running now. */
   readonly activeCount: number;
   readonly queuedCount: number;
@@ -93,6 +110,13 @@ export function signalName(signal: number | null): SignalName | null {
 
 function isWholeMs(v: unknown): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Checks an abort's grace period, the same way in both pools. */
+export function checkGrace(graceMs: number | undefined): number {
+  if (graceMs === undefined) return DEFAULT_ABORT_GRACE_MS;
+  if (!isWholeMs(graceMs)) throw new RangeError(`graceMs must be a whole number >= 0, got ${String(graceMs)}`);
+  return graceMs;
 }
 
 /** Why a request is unacceptable, or undefined. Shared so both pools refuse the same requests. */

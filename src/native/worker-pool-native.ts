@@ -1,7 +1,7 @@
 // The addon's worker pool behind the WorkerPool interface.
 
 import type { NativeBinding, NativeCommandOutcome } from './binding.js';
-import { invalidRequest, poolError, signalName, type CommandRequest, type CommandResult, type WorkerPool } from './worker-pool-api.js';
+import { checkGrace, invalidRequest, poolError, signalName, type CommandRequest, type CommandResult, type WorkerPool } from './worker-pool-api.js';
 
 function result(outcome: NativeCommandOutcome): CommandResult {
   return { ...outcome, signal: signalName(outcome.signal) };
@@ -24,6 +24,12 @@ export function nativeWorkerPool(binding: NativeBinding, maxWorkers: number): Wo
       inFlight.add(settled);
       void settled.then(() => inFlight.delete(settled));
       return done;
+    },
+    abort(uid, graceMs) {
+      return binding.poolAbort(handle, uid, checkGrace(graceMs));
+    },
+    abortAll(graceMs) {
+      return binding.poolAbortAll(handle, checkGrace(graceMs));
     },
     get activeCount() {
       return binding.poolActiveCount(handle);

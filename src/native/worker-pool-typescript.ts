@@ -1,12 +1,13 @@
 // The worker pool in TypeScript, for machines without the addon. Same
 // interface and behaviour as the native one: each command in a process group
-// of its own, SIGTERM to the group on timeout, SIGKILL after the grace
-// period. One difference it cannot avoid: Node reaps a child before it
+// of its own, SIGTERM to the group on timeout or abort, SIGKILL after the
+// grace period. One difference it cannot avoid: Node reaps a child before it
 // reports the exit, so a timeout racing the exit could, in theory, signal a
 // recycled process group; the native pool signals only unreaped children.
 
 import { spawn } from 'node:child_process';
 import {
+  checkGrace,
   DEFAULT_CAPTURE_LIMIT,
   DEFAULT_KILL_GRACE_MS,
   invalidRequest,
@@ -58,7 +59,18 @@ function tail(limit: number): { add(chunk: Buffer): void; text(): string } {
   };
 }
 
-function execute(request: CommandRequest): Promise<CommandResult> {
+/** Ends a running command early; set by execute() once the command is spawned. */
+interface Abortable {
+  /** Whether it was still running (and is now being ended). */
+  abort(graceMs: number): boolean;
+}
+
+/** The result of a command aborted before it started. */
+function dropped(uid: string): CommandResult {
+  return { uid, exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, stdout: '', stderr: '', spawnError: null };
+}
+
+function execute(request: CommandRequest, control: { current?: Abortable }): Promise<CommandResult> {
   const started = performance.now();
   const limit = request.captureLimit ?? DEFAULT_CAPTURE_LIMIT;
   const output = limit > 0 ? 'pipe' : 'ignore';
@@ -66,6 +78,7 @@ function execute(request: CommandRequest): Promise<CommandResult> {
     const stdout = tail(limit);
     const stderr = tail(limit);
     let timedOut = false;
+    let aborted = false;
     let exited = false;
     const timers: (() => void)[] = [];
     const finish = (fields: Pick<CommandResult, 'exitCode' | 'signal' | 'spawnError'>): void => {
@@ -74,6 +87,7 @@ function execute(request: CommandRequest): Promise<CommandResult> {
         uid: request.uid,
         ...fields,
         timedOut,
+        aborted,
         durationMs: performance.now() - started,
         stdout: stdout.text(),
         stderr: stderr.text(),
@@ -103,24 +117,27 @@ function execute(request: CommandRequest): Promise<CommandResult> {
       child.once('close', complete);
       timers.push(setLongTimeout(complete, OUTPUT_DRAIN_WAIT_MS));
     });
-    const signalGroup = (signal: NodeJS.Signals): void => {
-      if (exited || child.pid === undefined) return;
-      timedOut = true;
+    const signalGroup = (signal: NodeJS.Signals, reason: 'timeout' | 'abort'): boolean => {
+      if (exited || child.pid === undefined) return false;
+      if (reason === 'timeout') timedOut = true;
+      else aborted = true;
       try {
         process.kill(-child.pid, signal);
       } catch {
         // The group is already gone.
       }
+      return true;
+    };
+    const terminate = (grace: number, reason: 'timeout' | 'abort'): boolean => {
+      if (!signalGroup(grace > 0 ? 'SIGTERM' : 'SIGKILL', reason)) return false;
+      if (grace > 0) timers.push(setLongTimeout(() => signalGroup('SIGKILL', reason), grace));
+      return true;
     };
     if (request.timeoutMs) {
       const grace = request.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-      timers.push(
-        setLongTimeout(() => {
-          signalGroup(grace > 0 ? 'SIGTERM' : 'SIGKILL');
-          if (grace > 0) timers.push(setLongTimeout(() => signalGroup('SIGKILL'), grace));
-        }, request.timeoutMs),
-      );
+      timers.push(setLongTimeout(() => terminate(grace, 'timeout'), request.timeoutMs));
     }
+    control.current = { abort: (grace) => terminate(grace, 'abort') };
   });
 }
 
@@ -128,19 +145,30 @@ export function typescriptWorkerPool(maxWorkers: number): WorkerPool {
   const queue: Job[] = [];
   const uids = new Set<string>();
   const running = new Set<Promise<void>>();
+  /** Running commands by uid: their abort, once spawned. */
+  const controls = new Map<string, { current?: Abortable }>();
   let closed = false;
 
   const pump = (): void => {
     while (running.size < maxWorkers && queue.length > 0) {
       const job = queue.shift()!;
-      const run = execute(job.request).then((result) => {
+      const control: { current?: Abortable } = {};
+      controls.set(job.request.uid, control);
+      const run = execute(job.request, control).then((result) => {
         running.delete(run);
         uids.delete(job.request.uid);
+        controls.delete(job.request.uid);
         job.resolve(result);
         pump();
       });
       running.add(run);
     }
+  };
+
+  const abortQueued = (at: number): void => {
+    const [job] = queue.splice(at, 1);
+    uids.delete(job.request.uid);
+    job.resolve(dropped(job.request.uid));
   };
 
   return {
@@ -163,6 +191,23 @@ export function typescriptWorkerPool(maxWorkers: number): WorkerPool {
         queue.push({ request, resolve, reject });
         pump();
       });
+    },
+    abort(uid, graceMs) {
+      const grace = checkGrace(graceMs);
+      const at = queue.findIndex((job) => job.request.uid === uid);
+      if (at >= 0) {
+        abortQueued(at);
+        return true;
+      }
+      // execute() spawns synchronously, so a running command always has its abort.
+      return controls.get(uid)?.current?.abort(grace) ?? false;
+    },
+    abortAll(graceMs) {
+      const grace = checkGrace(graceMs);
+      let count = queue.length;
+      while (queue.length > 0) abortQueued(0);
+      for (const control of controls.values()) if (control.current?.abort(grace) === true) count++;
+      return count;
     },
     get activeCount() {
       return running.size;

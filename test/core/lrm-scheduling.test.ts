@@ -14,7 +14,7 @@ import { createLrm, lrmIteration, type Lrm } from '../../src/core/lrm.js';
 import { createWorkerSchedule, recheckSeconds, recordConfirmation, startOrder, type Worker } from '../../src/core/lrm-workers.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LrmStatus, ManagerStatus, ServiceConfig, ServiceStatusEntry, Sid } from '../../src/core/types.js';
-import type { CoreTiming, HaEnv, ResourceDriver } from '../../src/env/env.js';
+import type { CoreTiming, HaEnv, ResourceDriver, RoundMark } from '../../src/env/env.js';
 
 const NODE = 'node1';
 const MAX_WORKERS = 4;
@@ -143,10 +143,10 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     }
   };
   const driver: ResourceDriver = {
-    checkRunning: (name) =>
+    runState: (name) =>
       op(CHECK_MS, () => {
         h.checks++;
-        return running.has(`exec:${name}`);
+        return running.has(`exec:${name}`) ? 'running' : 'stopped';
       }),
     start: (name) =>
       op(START_MS, () => {
@@ -156,7 +156,11 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
         starts.set(sid, (starts.get(sid) ?? 0) + 1);
       }),
     shutdown: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
-    hardStop: (name) => op(START_MS, () => void running.delete(`exec:${name}`)),
+    hardStop: (name) =>
+      op(START_MS, () => {
+        running.delete(`exec:${name}`);
+        return 'stopped';
+      }),
     migrate: async () => false,
     removeLocks: async () => undefined,
   };
@@ -173,7 +177,8 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     log: () => undefined,
     sendNotification: unused('sendNotification'),
     sleep: (seconds) => clock.sleepMs(seconds * 1000),
-    sleepUntil: (time) => clock.sleepMs(time * 1000 - clock.now),
+    roundStart: () => clock.now as RoundMark,
+    sleepUntilRoundEnd: (start, seconds) => clock.sleepMs(start + seconds * 1000 - clock.now),
     loopStartHook: () => undefined,
     loopEndHook: () => undefined,
     readManagerStatus: async () => managerStatus,
@@ -208,8 +213,10 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     watchdogOpen: async () => 'wd',
     watchdogUpdate: async () => undefined,
     watchdogClose: async () => undefined,
+    watchdogAbandon: async () => undefined,
     leaseLapsed: () => false,
     getMaxWorkers: () => MAX_WORKERS,
+    abortWorkerCommands: unused('abortWorkerCommands'),
     resourceDriver: (type) => (type === 'exec' ? driver : undefined),
     getDatacenterSettings: async () => ({ ha: {}, crs: {} }),
     getServiceStats: unused('getServiceStats'),

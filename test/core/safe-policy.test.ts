@@ -77,8 +77,8 @@ function lrmWithStoppedService(policy: Policy) {
   const driver = env.resourceDriver('vm');
   if (driver === undefined) throw new Error('no vm driver');
   const counted = { checks: 0 };
-  const check = driver.checkRunning.bind(driver);
-  driver.checkRunning = async (name) => {
+  const check = driver.runState.bind(driver);
+  driver.runState = async (name) => {
     counted.checks++;
     return check(name);
   };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createCrm, crmIteration } from '../../src/core/crm.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
-import type { LogLevel } from '../../src/env/env.js';
+import type { HaEnv, LogLevel, WatchdogHandle } from '../../src/env/env.js';
 import { createClock, type Clock } from '../../src/env/node/clock.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
@@ -39,6 +39,13 @@ function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): v
 }
 
 /** A watchdog port that answers status queries as watchdog-mux would. */
+/** Arms the watchdog, which must accept. */
+async function arm(env: HaEnv): Promise<WatchdogHandle> {
+  const handle = await env.watchdogOpen();
+  if (handle === undefined) throw new Error('the watchdog refused to arm');
+  return handle;
+}
+
 function muxLikeWatchdog(status: WatchdogMuxStatus): RecordingWatchdog {
   return Object.assign(recordingWatchdog(), { status: () => status });
 }
@@ -160,7 +167,7 @@ describe('node environment', () => {
   it('feeds the watchdog only while the lock lease is safely ahead of expiry', async () => {
     const { env, clock, watchdog, logs } = setup('lrm');
     expect(await env.getHaAgentLock()).toBe(true);
-    const handle = await env.watchdogOpen();
+    const handle = await arm(env);
     await env.watchdogUpdate(handle);
     expect(watchdog.events).toEqual(['open', 'update']);
     // 120 s lease minus a 76 s fence window: feeding stops after 44 s without renewal
@@ -187,7 +194,7 @@ describe('node environment', () => {
   it('times the lease on the monotonic clock: wall-clock steps neither extend nor cut it', async () => {
     const { env, clock, watchdog } = setup('lrm');
     expect(await env.getHaAgentLock()).toBe(true);
-    const handle = await env.watchdogOpen();
+    const handle = await arm(env);
     // A wall clock stepped forward by an hour: 10 s really passed, the lease is fine.
     clock.advance(10);
     clock.stepWall(3600);
@@ -220,9 +227,10 @@ describe('node environment', () => {
     const { env, store, watchdog } = setup('lrm');
     await store.lock('ha_agent_node1_lock', 'node2');
     expect(await env.getHaAgentLock()).toBe(false);
-    const handle = await env.watchdogOpen();
-    await env.watchdogUpdate(handle);
-    expect(watchdog.events).toEqual(['open']);
+    // No lease at all: not armed, and not fed.
+    expect(await env.watchdogOpen()).toBeUndefined();
+    await env.watchdogUpdate('node1:watchdog');
+    expect(watchdog.events).toEqual(['open', 'close clean']);
   });
 
   it('reads a missing lrm_status as mode unknown, and the services with their guests’ nodes', async () => {
@@ -274,11 +282,32 @@ describe('node environment', () => {
     expect(env.getMaxWorkers()).toBe(7);
   });
 
+  it('times rounds on the monotonic clock, to the millisecond', async () => {
+    const { env, clock } = setup('lrm');
+    const start = env.roundStart();
+    clock.advance(0.3);
+    // NTP steps the wall clock back an hour, then forward two: the round still ends 1 s after its start.
+    clock.stepWall(-3600);
+    let before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(start, 1);
+    expect(clock.monotonicMillis() - before).toBe(700);
+    const next = env.roundStart();
+    clock.stepWall(7200);
+    before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(next, 1);
+    expect(clock.monotonicMillis() - before).toBe(1000);
+    // A round that overran does not sleep.
+    clock.advance(2);
+    before = clock.monotonicMillis();
+    await env.sleepUntilRoundEnd(next, 1);
+    expect(clock.monotonicMillis() - before).toBe(0);
+  });
+
   it('tells a lapsed lease: past its lifetime, or no feed within the client timeout', async () => {
     const { env, clock } = setup('lrm');
     expect(env.leaseLapsed()).toBe(false); // nothing held
     expect(await env.getHaAgentLock()).toBe(true);
-    const handle = await env.watchdogOpen();
+    const handle = await arm(env);
     clock.advance(59);
     expect(env.leaseLapsed()).toBe(false);
     // renewed, but not fed for over 60 s: the watchdog would have fired
@@ -297,6 +326,23 @@ describe('node environment', () => {
     // without renewal, the lease itself runs out (fed or not)
     clock.advance(121);
     expect(env.leaseLapsed()).toBe(true);
+  });
+
+  it('refuses to arm on a lease already too old to feed, and arms on a fresh one', async () => {
+    for (const daemon of ['lrm', 'crm'] as const) {
+      const { env, clock, watchdog, logs } = setup(daemon);
+      const lock = daemon === 'lrm' ? () => env.getHaAgentLock() : () => env.getHaManagerLock();
+      expect(await lock()).toBe(true);
+      // A renewal that took 45 s: past the feed deadline (120 s lease minus a 76 s fence window).
+      clock.advance(45);
+      expect(await env.watchdogOpen()).toBeUndefined();
+      // Released cleanly: nothing depended on it.
+      expect(watchdog.events).toEqual(['open', 'close clean']);
+      expect(logs.some((l) => l.includes('not arming the watchdog - the lock lease is already too close to expiry'))).toBe(true);
+      expect(await lock()).toBe(true);
+      expect(await env.watchdogOpen()).toBeDefined();
+      expect(watchdog.armed).toBe(true);
+    }
   });
 
   it('keeps a lapsed master from writing the manager status', async () => {
@@ -319,7 +365,7 @@ describe('node environment', () => {
       const watchdog = muxLikeWatchdog(safe);
       const { env, clock } = setup('lrm', 'node1', { watchdog });
       expect(await env.getHaAgentLock()).toBe(true);
-      const handle = await env.watchdogOpen();
+      const handle = await arm(env);
       clock.advance(29);
       await env.watchdogUpdate(handle);
       clock.advance(29);
@@ -379,7 +425,7 @@ describe('node environment', () => {
     const watchdog = muxLikeWatchdog({ remainingMs: 4_000, timeoutMs: 4_000, feeding: true, tickMs: 100, deviceTimeoutMs: 2_000, device: 'simulated' });
     const { env, clock } = setup('lrm', 'node1', { watchdog, timeScale: 10 });
     expect(await env.getHaAgentLock()).toBe(true);
-    const handle = await env.watchdogOpen();
+    const handle = await arm(env);
     clock.advance(39);
     await env.watchdogUpdate(handle);
     expect(env.leaseLapsed()).toBe(false);

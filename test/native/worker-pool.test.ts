@@ -1,7 +1,7 @@
 // Both worker pools, the addon's and the TypeScript one, against the same
 // expectations: they must be interchangeable.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -53,6 +53,7 @@ describe.each(['native', 'typescript'] as const)('%s worker pool', (implementati
       exitCode: 3,
       signal: null,
       timedOut: false,
+      aborted: false,
       stdout: 'started\n',
       stderr: 'warn\n',
       spawnError: null,
@@ -135,6 +136,58 @@ describe.each(['native', 'typescript'] as const)('%s worker pool', (implementati
     expect((await running).exitCode).toBe(7);
     expect(pool.activeCount).toBe(0);
     await expect(pool.run(sh('late', 'true'))).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
+  });
+
+  it('aborts a running command and what it started: SIGTERM to its group, reported aborted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-pool-'));
+    try {
+      const pidfile = join(dir, 'child.pid');
+      make(1);
+      const run = pool.run(sh('start', `sleep 30 & echo $! > ${pidfile}.tmp; mv ${pidfile}.tmp ${pidfile}; wait`));
+      await until(() => existsSync(pidfile));
+      expect(pool.abort('start', 5000)).toBe(true);
+      const result = await run;
+      expect(result).toMatchObject({ aborted: true, timedOut: false, signal: 'SIGTERM', exitCode: null });
+      const grandchild = readFileSync(pidfile, 'utf8').trim();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(isRunning(grandchild), `process ${grandchild} started by the command survived`).toBe(false);
+      // Ended: nothing left to abort, and the pool goes on.
+      expect(pool.abort('start')).toBe(false);
+      expect((await pool.run(sh('next', 'exit 0'))).aborted).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('kills an aborted command that ignores SIGTERM after the abort grace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-pool-'));
+    try {
+      const ready = join(dir, 'ready');
+      make(1);
+      const run = pool.run(sh('stubborn', `trap '' TERM; touch ${ready}; sleep 5 & wait; sleep 5`));
+      await until(() => existsSync(ready));
+      expect(pool.abort('stubborn', 150)).toBe(true);
+      expect(await run).toMatchObject({ aborted: true, signal: 'SIGKILL' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('aborts a queued command without running it; abortAll ends every command', async () => {
+    make(1);
+    const running = pool.run(sh('running', 'sleep 30'));
+    await until(() => pool.activeCount === 1);
+    const q1 = pool.run(sh('q1', 'exit 7'));
+    const q2 = pool.run(sh('q2', 'exit 7'));
+    expect(pool.abort('q1')).toBe(true);
+    expect(await q1).toMatchObject({ uid: 'q1', aborted: true, exitCode: null, signal: null, timedOut: false });
+    expect(pool.abort('nobody')).toBe(false);
+    expect(() => pool.abort('q2', -1)).toThrow(/graceMs must be a whole number/);
+    expect(pool.abortAll(0)).toBe(2);
+    expect(await q2).toMatchObject({ aborted: true, exitCode: null });
+    expect(await running).toMatchObject({ aborted: true, signal: 'SIGKILL' });
+    expect(pool.queuedCount + pool.activeCount).toBe(0);
+    expect(await pool.run(sh('after', 'exit 0'))).toMatchObject({ exitCode: 0, aborted: false });
   });
 
   // Each command claims one of maxWorkers slot directories with an atomic

@@ -5,8 +5,10 @@
 //!
 //! Every command runs in a process group of its own, so a timeout reaches
 //! whatever the command started as well: SIGTERM to the group, then SIGKILL
-//! after a grace period. Signals are sent only while the command's main
-//! process is unreaped, so its pid and group id cannot have been reused.
+//! after a grace period. An abort ([`WorkerPool::abort`]) ends a command the
+//! same way at once (a queued one never starts); the outcome says which.
+//! Signals are sent only while the command's main process is unreaped, so
+//! its pid and group id cannot have been reused.
 
 use crate::sys;
 use std::cmp::Reverse;
@@ -25,6 +27,9 @@ pub const DEFAULT_MAX_WORKERS: usize = 4;
 /// How much of each of stdout and stderr a result keeps (the tail).
 pub const DEFAULT_CAPTURE_LIMIT: usize = 64 * 1024;
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
+/// Time between SIGTERM and SIGKILL when a command is aborted: short, since
+/// an abort is urgent (an LRM that finds itself fenced).
+pub const DEFAULT_ABORT_GRACE: Duration = Duration::from_secs(1);
 /// How long to wait for output after the command exited: a background
 /// process it left behind may hold the pipes open indefinitely.
 const OUTPUT_DRAIN_WAIT: Duration = Duration::from_millis(200);
@@ -67,6 +72,9 @@ pub struct CommandOutcome {
     /// Set when a signal ended the command (after a timeout: SIGTERM or SIGKILL).
     pub signal: Option<i32>,
     pub timed_out: bool,
+    /// Set when [`WorkerPool::abort`] ended it, or dropped it before it started
+    /// (then neither exit code nor signal is set).
+    pub aborted: bool,
     pub duration: Duration,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
@@ -126,21 +134,32 @@ struct Job {
 struct PoolState {
     queue: VecDeque<Job>,
     uids: HashSet<String>,
+    /// Commands taken from the queue and not yet reported, by uid.
+    running: HashMap<String, Arc<Watch>>,
     active: usize,
     closed: bool,
 }
 
-/// A running command the timer may signal. `finished` is set, under this
-/// lock, before the process is reaped.
+/// A command taken from the queue, which the timer or an abort may signal.
+/// `pgid` is set, under this lock, when it is spawned (not at all once it
+/// was aborted before); `finished` before the process is reaped.
 struct Watch {
-    pgid: u32,
     status: Mutex<WatchStatus>,
 }
 
 #[derive(Default)]
 struct WatchStatus {
+    pgid: Option<u32>,
     finished: bool,
     timed_out: bool,
+    aborted: bool,
+}
+
+/// Why a command is signalled.
+#[derive(Clone, Copy)]
+enum Reason {
+    Timeout,
+    Abort,
 }
 
 #[derive(Clone, Copy)]
@@ -152,7 +171,7 @@ enum Stage {
 #[derive(Default)]
 struct TimerState {
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
-    entries: HashMap<u64, (Arc<Watch>, Stage)>,
+    entries: HashMap<u64, (Arc<Watch>, Stage, Reason)>,
     next_seq: u64,
     closed: bool,
     /// Worker threads still running: one may yet schedule a deadline, so
@@ -186,6 +205,7 @@ impl WorkerPool {
             state: Mutex::new(PoolState {
                 queue: VecDeque::new(),
                 uids: HashSet::new(),
+                running: HashMap::new(),
                 active: 0,
                 closed: false,
             }),
@@ -242,6 +262,68 @@ impl WorkerPool {
         lock(&self.shared.state).queue.len()
     }
 
+    /// Aborts the command `uid`: a queued one is dropped and reported aborted
+    /// without having run; a running one's process group gets SIGTERM, then
+    /// SIGKILL after `grace`, and is reported aborted with the signal that
+    /// ended it. Returns false when no such command is queued or running
+    /// (unknown, or already exited).
+    pub fn abort(&self, uid: &str, grace: Duration) -> bool {
+        let mut state = lock(&self.shared.state);
+        if let Some(at) = state.queue.iter().position(|job| job.spec.uid == uid) {
+            let job = state.queue.remove(at).expect("position is in the queue");
+            state.uids.remove(uid);
+            drop(state);
+            (job.done)(Ok(dropped(&job.spec.uid)));
+            return true;
+        }
+        let Some(watch) = state.running.get(uid).cloned() else {
+            return false;
+        };
+        drop(state);
+        self.abort_running(watch, grace)
+    }
+
+    /// Aborts every queued and running command, as [`WorkerPool::abort`]
+    /// does each; returns how many it aborted.
+    pub fn abort_all(&self, grace: Duration) -> usize {
+        let (queued, running): (Vec<Job>, Vec<Arc<Watch>>) = {
+            let mut state = lock(&self.shared.state);
+            let jobs: Vec<Job> = state.queue.drain(..).collect();
+            for job in &jobs {
+                state.uids.remove(&job.spec.uid);
+            }
+            (jobs, state.running.values().cloned().collect())
+        };
+        let mut count = queued.len();
+        for job in queued {
+            (job.done)(Ok(dropped(&job.spec.uid)));
+        }
+        for watch in running {
+            if self.abort_running(watch, grace) {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    fn abort_running(&self, watch: Arc<Watch>, grace: Duration) -> bool {
+        match fire(&watch, Stage::Terminate { grace }, Reason::Abort) {
+            Fired::Finished => false,
+            Fired::Signalled(None) => true,
+            Fired::Signalled(Some(grace)) => {
+                schedule(
+                    &mut lock(&self.shared.timer),
+                    Instant::now() + grace,
+                    watch,
+                    Stage::Kill,
+                    Reason::Abort,
+                );
+                self.shared.timer_wake.notify_one();
+                true
+            }
+        }
+    }
+
     /// Accepts no more commands and cancels the queued ones; running
     /// commands finish (or time out) and report as usual.
     pub fn close(&self) {
@@ -271,12 +353,18 @@ impl Drop for WorkerPool {
 
 fn worker_loop(shared: &Shared) {
     loop {
-        let job = {
+        let (job, watch) = {
             let mut state = lock(&shared.state);
             loop {
                 if let Some(job) = state.queue.pop_front() {
                     state.active += 1;
-                    break job;
+                    // Registered with the pop, under the same lock: an abort
+                    // finds the command queued or here, never neither.
+                    let watch = Arc::new(Watch {
+                        status: Mutex::new(WatchStatus::default()),
+                    });
+                    state.running.insert(job.spec.uid.clone(), watch.clone());
+                    break (job, watch);
                 }
                 if state.closed {
                     drop(state);
@@ -287,11 +375,12 @@ fn worker_loop(shared: &Shared) {
                 state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let outcome = execute(&job.spec, shared);
+        let outcome = execute(&job.spec, &watch, shared);
         {
             let mut state = lock(&shared.state);
             state.active -= 1;
             state.uids.remove(&job.spec.uid);
+            state.running.remove(&job.spec.uid);
         }
         (job.done)(Ok(outcome));
     }
@@ -304,11 +393,11 @@ fn timer_loop(shared: &Shared) {
         match timer.deadlines.peek().copied() {
             Some(Reverse((at, seq))) if at <= now => {
                 timer.deadlines.pop();
-                let Some((watch, stage)) = timer.entries.remove(&seq) else {
+                let Some((watch, stage, reason)) = timer.entries.remove(&seq) else {
                     continue;
                 };
-                if let Some(grace) = fire(&watch, stage) {
-                    schedule(&mut timer, now + grace, watch, Stage::Kill);
+                if let Fired::Signalled(Some(grace)) = fire(&watch, stage, reason) {
+                    schedule(&mut timer, now + grace, watch, Stage::Kill, reason);
                 }
             }
             Some(Reverse((at, _))) => {
@@ -329,28 +418,57 @@ fn timer_loop(shared: &Shared) {
     }
 }
 
-/// Signals a command that reached a deadline, unless it has already exited.
-/// Returns the grace period after which SIGKILL should follow.
-fn fire(watch: &Watch, stage: Stage) -> Option<Duration> {
+enum Fired {
+    /// It had exited already: nothing was done.
+    Finished,
+    /// Marked (and signalled, once spawned); SIGKILL should follow after this grace.
+    Signalled(Option<Duration>),
+}
+
+/// Signals a command that reached a deadline or is aborted, unless it has
+/// already exited. One aborted before it was spawned is only marked: it
+/// will not be spawned.
+fn fire(watch: &Watch, stage: Stage, reason: Reason) -> Fired {
     let mut status = lock(&watch.status);
     if status.finished {
-        return None;
+        return Fired::Finished;
     }
-    status.timed_out = true;
+    match reason {
+        Reason::Timeout => status.timed_out = true,
+        Reason::Abort => status.aborted = true,
+    }
+    let Some(pgid) = status.pgid else {
+        return Fired::Signalled(None);
+    };
     let (signal, follow_up) = match stage {
         Stage::Terminate { grace } if !grace.is_zero() => (sys::SIGTERM, Some(grace)),
         _ => (sys::SIGKILL, None),
     };
     // ESRCH is possible if the whole group is already gone; nothing to do then.
-    let _ = sys::kill_process_group(watch.pgid, signal);
-    follow_up
+    let _ = sys::kill_process_group(pgid, signal);
+    Fired::Signalled(follow_up)
 }
 
-fn schedule(timer: &mut TimerState, at: Instant, watch: Arc<Watch>, stage: Stage) {
+fn schedule(timer: &mut TimerState, at: Instant, watch: Arc<Watch>, stage: Stage, reason: Reason) {
     let seq = timer.next_seq;
     timer.next_seq += 1;
     timer.deadlines.push(Reverse((at, seq)));
-    timer.entries.insert(seq, (watch, stage));
+    timer.entries.insert(seq, (watch, stage, reason));
+}
+
+/// The outcome of a command aborted before it started.
+fn dropped(uid: &str) -> CommandOutcome {
+    CommandOutcome {
+        uid: uid.to_string(),
+        exit_code: None,
+        signal: None,
+        timed_out: false,
+        aborted: true,
+        duration: Duration::ZERO,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        spawn_error: None,
+    }
 }
 
 /// Reads a pipe to its end, keeping the last `limit` bytes.
@@ -378,13 +496,14 @@ fn read_tail(mut pipe: impl Read + Send + 'static, limit: usize) -> mpsc::Receiv
     rx
 }
 
-fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
+fn execute(spec: &CommandSpec, watch: &Arc<Watch>, shared: &Shared) -> CommandOutcome {
     let started = Instant::now();
     let mut outcome = CommandOutcome {
         uid: spec.uid.clone(),
         exit_code: None,
         signal: None,
         timed_out: false,
+        aborted: false,
         duration: Duration::ZERO,
         stdout: Vec::new(),
         stderr: Vec::new(),
@@ -408,7 +527,18 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
     if let Some(cwd) = &spec.cwd {
         command.current_dir(cwd);
     }
-    let mut child = match command.spawn() {
+    // Spawned under the watch's lock: an abort either comes first (and the
+    // command never runs) or finds its process group.
+    let mut status = lock(&watch.status);
+    if status.aborted {
+        return dropped(&spec.uid);
+    }
+    let spawned = command.spawn();
+    if let Ok(child) = &spawned {
+        status.pgid = Some(child.id());
+    }
+    drop(status);
+    let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
             let place = spec
@@ -429,10 +559,6 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
         .stderr
         .take()
         .map(|p| read_tail(p, spec.capture_limit));
-    let watch = Arc::new(Watch {
-        pgid: child.id(),
-        status: Mutex::new(WatchStatus::default()),
-    });
     if let Some(timeout) = spec.timeout {
         schedule(
             &mut lock(&shared.timer),
@@ -441,15 +567,16 @@ fn execute(spec: &CommandSpec, shared: &Shared) -> CommandOutcome {
             Stage::Terminate {
                 grace: spec.kill_grace,
             },
+            Reason::Timeout,
         );
         shared.timer_wake.notify_one();
     }
 
     let waited = sys::wait_exited_without_reaping(child.id());
-    outcome.timed_out = {
+    (outcome.timed_out, outcome.aborted) = {
         let mut status = lock(&watch.status);
         status.finished = true;
-        status.timed_out
+        (status.timed_out, status.aborted)
     };
     if let Err(e) = waited {
         // Not expected for our own child; wait() below still reaps it.
@@ -688,6 +815,120 @@ mod tests {
         let out = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
         assert!(out.timed_out);
         assert_eq!(out.signal, Some(sys::SIGKILL));
+    }
+
+    fn submit(pool: &WorkerPool, spec: CommandSpec) -> mpsc::Receiver<CommandOutcome> {
+        let (tx, rx) = mpsc::channel();
+        pool.submit(spec, Box::new(move |r| tx.send(r.unwrap()).unwrap()))
+            .unwrap();
+        rx
+    }
+
+    fn wait_running(pool: &WorkerPool, n: usize) {
+        while pool.active_count() < n {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn not_running(pid: &str) -> bool {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        state.is_empty()
+            || state
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+    }
+
+    #[test]
+    fn abort_terminates_a_running_command_and_its_process_group() {
+        let dir = std::env::temp_dir().join(format!("ha-pool-abort-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pidfile = dir.join("child.pid");
+        let pool = WorkerPool::new(1).unwrap();
+        let rx = submit(
+            &pool,
+            sh(
+                "a",
+                &format!(
+                    "sleep 30 & echo $! > {}.tmp; mv {0}.tmp {0}; wait",
+                    pidfile.display()
+                ),
+            ),
+        );
+        while !pidfile.exists() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(pool.abort("a", Duration::from_secs(5)));
+        let out = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            (out.aborted, out.timed_out, out.exit_code, out.signal),
+            (true, false, None, Some(sys::SIGTERM))
+        );
+        let grandchild = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .to_string();
+        thread::sleep(Duration::from_millis(100));
+        assert!(not_running(&grandchild), "{grandchild} survived the abort");
+        // Gone: nothing left to abort under that uid.
+        assert!(!pool.abort("a", Duration::ZERO));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn abort_kills_a_command_ignoring_sigterm_after_the_grace() {
+        let ready = std::env::temp_dir().join(format!("ha-pool-abort-k-{}", std::process::id()));
+        let pool = WorkerPool::new(1).unwrap();
+        let rx = submit(
+            &pool,
+            sh(
+                "k",
+                &format!(
+                    "trap '' TERM; touch {}; sleep 5 & wait; sleep 5",
+                    ready.display()
+                ),
+            ),
+        );
+        while !ready.exists() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(pool.abort("k", Duration::from_millis(200)));
+        let out = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!((out.aborted, out.signal), (true, Some(sys::SIGKILL)));
+        std::fs::remove_file(&ready).unwrap();
+    }
+
+    #[test]
+    fn abort_drops_a_queued_command_and_abort_all_ends_everything() {
+        let pool = WorkerPool::new(1).unwrap();
+        let running = submit(&pool, sh("run", "sleep 30"));
+        wait_running(&pool, 1);
+        let queued = submit(&pool, sh("q1", "exit 7"));
+        let queued2 = submit(&pool, sh("q2", "exit 7"));
+        assert!(pool.abort("q1", Duration::ZERO));
+        let out = queued.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            (out.uid.as_str(), out.aborted, out.exit_code, out.signal),
+            ("q1", true, None, None)
+        );
+        assert!(!pool.abort("nobody", Duration::ZERO));
+        assert_eq!(pool.abort_all(Duration::ZERO), 2);
+        let out = queued2.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!((out.aborted, out.exit_code), (true, None));
+        let out = running.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!((out.aborted, out.signal), (true, Some(sys::SIGKILL)));
+        // The pool goes on: an abort is not a close.
+        assert_eq!(run_one(&pool, sh("after", "exit 0")).exit_code, Some(0));
+    }
+
+    #[test]
+    fn a_command_exiting_on_its_own_is_not_marked_aborted() {
+        let pool = WorkerPool::new(1).unwrap();
+        let out = run_one(&pool, sh("ok", "exit 0"));
+        assert!(!out.aborted);
+        assert!(!pool.abort("ok", Duration::ZERO));
     }
 
     /// Each command claims one of `max` slot directories with an atomic

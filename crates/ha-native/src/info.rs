@@ -4,7 +4,7 @@ use ha_napi::{Args, Env, Exports, Result, Value};
 
 /// Bumped whenever an exported function changes shape, so the loader can
 /// refuse a stale build instead of failing on a call later.
-pub const ABI_VERSION: f64 = 2.0;
+pub const ABI_VERSION: f64 = 3.0;
 
 pub fn register(exports: &Exports) -> Result<()> {
     let env = exports.env();

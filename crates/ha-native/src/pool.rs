@@ -2,7 +2,8 @@
 
 use ha_napi::{Args, Completer, Env, Error, Exports, Result, Value};
 use ha_native_core::pool::{
-    CommandOutcome, CommandSpec, SubmitError, WorkerPool, DEFAULT_CAPTURE_LIMIT, DEFAULT_KILL_GRACE,
+    CommandOutcome, CommandSpec, SubmitError, WorkerPool, DEFAULT_ABORT_GRACE,
+    DEFAULT_CAPTURE_LIMIT, DEFAULT_KILL_GRACE,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +13,8 @@ pub fn register(exports: &Exports) -> Result<()> {
     exports.function("poolRun", run)?;
     exports.function("poolActiveCount", active_count)?;
     exports.function("poolQueuedCount", queued_count)?;
+    exports.function("poolAbort", abort)?;
+    exports.function("poolAbortAll", abort_all)?;
     exports.function("poolClose", close)
 }
 
@@ -90,6 +93,7 @@ fn outcome_value(env: Env, o: CommandOutcome) -> Result<Value> {
         env.nullable(o.signal, |s| env.number(s as f64))?,
     )?;
     env.set(result, "timedOut", env.boolean(o.timed_out)?)?;
+    env.set(result, "aborted", env.boolean(o.aborted)?)?;
     env.set(
         result,
         "durationMs",
@@ -159,6 +163,27 @@ fn active_count<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
 
 fn queued_count<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
     env.number(pool(env, args)?.queued_count() as f64)
+}
+
+/// The grace before SIGKILL of an abort: `graceMs` when given, else the default.
+fn abort_grace<'e>(env: Env<'e>, v: Value<'e>) -> Result<Duration> {
+    if env.is_nullish(v)? {
+        return Ok(DEFAULT_ABORT_GRACE);
+    }
+    millis(env, v, "graceMs")
+}
+
+fn abort<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
+    let pool = pool(env, args)?;
+    let uid = env.to_string(args.get(1), "uid")?;
+    let grace = abort_grace(env, args.get(2))?;
+    env.boolean(pool.abort(&uid, grace))
+}
+
+fn abort_all<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {
+    let pool = pool(env, args)?;
+    let grace = abort_grace(env, args.get(1))?;
+    env.number(pool.abort_all(grace) as f64)
 }
 
 fn close<'e>(env: Env<'e>, args: &Args<'e>) -> Result<Value<'e>> {

@@ -143,6 +143,8 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
       return innerPool.queuedCount;
     },
     close: () => innerPool.close(),
+    abort: (uid, graceMs) => innerPool.abort(uid, graceMs),
+    abortAll: (graceMs) => innerPool.abortAll(graceMs),
     async run(request) {
       const submitted = performance.now();
       const result = await innerPool.run(request);
@@ -190,7 +192,7 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
     wrapEnv(env) {
       return Object.assign(Object.create(env) as typeof env, {
         sleep: timedSleep(env.sleep.bind(env)),
-        sleepUntil: timedSleep(env.sleepUntil.bind(env)),
+        sleepUntilRoundEnd: timedSleep(env.sleepUntilRoundEnd.bind(env)),
       });
     },
     async crmIteration(crm, run) {

@@ -11,11 +11,12 @@ import { errorText } from '../../core/errors.js';
 import { createLrm, lrmIteration, requestLrmShutdown } from '../../core/lrm.js';
 import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { TimingProfile } from '../../config/timing-profiles.js';
+import { DEFAULT_PROFILE } from '../timing.js';
 import type { NodeName, Sid } from '../../core/types.js';
 import { createWorkerPool, type WorkerPool } from '../../native/worker-pool.js';
 import type { Clock } from './clock.js';
 import { daemonMetricsHook } from './daemon-metrics.js';
-import { execDriver, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
+import { execDriver, migrateTimeoutMs, pveGuestDriver, type CommandOutcome, type DriverContext, type NodeResourceDriver } from './drivers.js';
 import { createNodeEnv, type DaemonLog, type NodeEnv } from './env.js';
 import { agentLock, MANAGER_LOCK, nodeStatsPath, nodeVersionPath } from './layout.js';
 import { measureHost, writeNodeFigures, type GuestFigures } from './node-figures.js';
@@ -84,11 +85,16 @@ export function systemdShutdownState(): Promise<{ shutdown: boolean; reboot: boo
   });
 }
 
-/** Runs driver commands in the pool; they learn the node they act for from HA_MANAGER_NODE. */
-function commandRunner(pool: WorkerPool, node: NodeName, kind: string): DriverContext['run'] {
+/**
+ * Runs driver commands in the pool; they learn the node they act for from
+ * HA_MANAGER_NODE. While `refused` says so, a command is not run: it reports
+ * aborted at once.
+ */
+function commandRunner(pool: WorkerPool, node: NodeName, kind: string, refused: () => boolean = () => false): DriverContext['run'] {
   let counter = 0;
   return async (command, args, timeoutMs): Promise<CommandOutcome> => {
     counter++;
+    if (refused()) return { exitCode: null, signal: null, timedOut: false, aborted: true, stdout: '', stderr: '', spawnError: null };
     try {
       const result = await pool.run({
         uid: `${node}-${kind}-${counter}`,
@@ -101,13 +107,46 @@ function commandRunner(pool: WorkerPool, node: NodeName, kind: string): DriverCo
         exitCode: result.exitCode,
         signal: result.signal,
         timedOut: result.timedOut,
+        aborted: result.aborted,
         stdout: result.stdout,
         stderr: result.stderr,
         spawnError: result.spawnError,
       };
     } catch (err) {
-      return { exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', spawnError: errorText(err) };
+      return { exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: errorText(err) };
     }
+  };
+}
+
+export interface WorkerCommandRunners {
+  /** The workers' commands, queued in `pool`. */
+  run: DriverContext['run'];
+  /** Hard stops, in `urgentPool`: never queued behind, nor aborted with, the workers' commands. */
+  runNow: DriverContext['run'];
+  /** HaEnv.abortWorkerCommands over `pool`. */
+  abortWorkerCommands(settled: Promise<void>): Promise<void>;
+}
+
+/**
+ * The LRM's command runners. An abort ends every command of `pool` (its
+ * process group: SIGTERM, then SIGKILL after the pool's abort grace) and
+ * refuses new ones until the aborted workers have settled: a worker whose
+ * `status` was aborted must not go on to `start`.
+ */
+export function workerCommandRunners(pool: WorkerPool, urgentPool: WorkerPool, node: NodeName): WorkerCommandRunners {
+  let aborting = 0;
+  return {
+    run: commandRunner(pool, node, 'cmd', () => aborting > 0),
+    runNow: commandRunner(urgentPool, node, 'now'),
+    async abortWorkerCommands(settled) {
+      aborting++;
+      try {
+        pool.abortAll();
+        await settled;
+      } finally {
+        aborting--;
+      }
+    },
   };
 }
 
@@ -161,7 +200,8 @@ async function publishFigures(
     for (const sid of stalest.slice(0, FIGURES_PROBES_PER_PUBLICATION)) {
       const cd = services[sid];
       const driver = drivers[cd.type];
-      const running = await driver.checkRunning(cd.name);
+      // A status that cannot tell counts as running: the figures must not hide a guest.
+      const running = (await driver.runState(cd.name)) !== 'stopped';
       const usage = running ? await driver.usage?.(cd.name) : undefined;
       probed.set(sid, { figures: { running, ...(usage !== undefined ? { usage } : {}) }, probedAt: clock.millis() });
     }
@@ -183,11 +223,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const fence = { lock: daemon === 'crm' ? MANAGER_LOCK : agentLock(node), holder: node };
   // Only an LRM stops services; its hard stops do not queue behind its commands.
   const urgentPool = daemon === 'lrm' ? createWorkerPool({ maxWorkers: URGENT_WORKERS, implementation: options.pool.implementation }) : options.pool;
+  const runners = workerCommandRunners(metrics.pool, urgentPool, node);
   const ctx: DriverContext = {
     node,
     store,
-    run: commandRunner(metrics.pool, node, 'cmd'),
-    runNow: commandRunner(urgentPool, node, 'now'),
+    run: runners.run,
+    runNow: runners.runNow,
+    migrateTimeoutMs: migrateTimeoutMs(options.profile ?? DEFAULT_PROFILE, options.timeScale ?? 1),
     log,
     writeOptions: { fence },
   };
@@ -204,6 +246,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     drivers,
     scoringKernel: options.scoringKernel,
     isNodeShutdown: options.isNodeShutdown ?? systemdShutdownState,
+    abortWorkerCommands: (settled) => runners.abortWorkerCommands(settled),
   });
 
   // A shutdown request is applied between iterations, never in the middle
@@ -246,8 +289,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await requestLrmShutdown(lrm);
       }
       if (halted || !(await metrics.lrmIteration(lrm, () => lrmIteration(lrm))) || halted) break;
-      if (publishing === undefined && clock.seconds() - lastPublished >= FIGURES_INTERVAL) {
-        lastPublished = clock.seconds();
+      // On the monotonic clock: a stepped wall clock must not stop (or rush) publishing.
+      if (publishing === undefined && clock.monotonicMillis() - lastPublished >= FIGURES_INTERVAL * 1000) {
+        lastPublished = clock.monotonicMillis();
         publishing = publishFigures(env, store, clock, drivers, probed)
           .catch((err: unknown) => log('warning', `publishing node figures failed - ${errorText(err)}`))
           .finally(() => {

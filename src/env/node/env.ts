@@ -35,6 +35,7 @@ import type {
   HaEnv,
   LogLevel,
   NodeUsageStats,
+  RoundMark,
   ServiceConfigChange,
   ServiceConfigSnapshot,
   ServiceUsage,
@@ -77,6 +78,8 @@ export interface NodeEnvOptions {
   profile?: TimingProfile;
   /** The cluster's time scale (default 1); a real watchdog refuses to arm on a scaled clock. */
   timeScale?: number;
+  /** HaEnv.abortWorkerCommands: the daemon's, over its worker pool (workerCommandRunners); without it, only waits. */
+  abortWorkerCommands?: (settled: Promise<void>) => Promise<void>;
 }
 
 export interface NodeEnv extends HaEnv {
@@ -262,9 +265,13 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       options.notify?.(notification);
     },
     sleep: (seconds) => clock.sleep(seconds),
-    async sleepUntil(time) {
-      const left = time - clock.seconds();
-      if (left > 0) await clock.sleep(left);
+    // Rounds run on the monotonic clock (scaled like the cluster's), to the
+    // millisecond: a stepped wall clock must not stretch or skip one, and a
+    // 1 s round must not be rounded to whole wall-clock seconds.
+    roundStart: () => clock.monotonicMillis() as RoundMark,
+    async sleepUntilRoundEnd(start, seconds) {
+      const leftMs = start + seconds * 1000 - clock.monotonicMillis();
+      if (leftMs > 0) await clock.sleep(leftMs / 1000);
     },
     loopStartHook() {
       loopStart = clock.seconds();
@@ -414,6 +421,13 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
         windowMs = fenceWindowMs(check.window);
         clientTimeoutMs = check.window.clientTimeoutMs;
       }
+      if (lease === undefined || !safeToFeed(lease, clock.monotonicMillis(), windowMs)) {
+        // Armed now, the watchdog could fire only after the lease ran out.
+        // Nothing depended on this connection yet: release it cleanly.
+        watchdog.close(true);
+        log('err', 'not arming the watchdog - the lock lease is already too close to expiry, trying again with a new lease');
+        return undefined;
+      }
       lastFeedAt = clock.monotonicMillis();
       log('info', 'watchdog active');
       return `${source}:watchdog`;
@@ -444,8 +458,16 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       lastFeedAt = undefined;
       log('info', 'watchdog closed (disabled)');
     },
+    async watchdogAbandon() {
+      // No magic close: this node should have been reset, so a real mux stops feeding and the device fires.
+      watchdog.close(false);
+      lease = undefined;
+      lastFeedAt = undefined;
+      log('crit', 'watchdog closed without disarming it - a real watchdog resets this node');
+    },
 
     getMaxWorkers: () => maxWorkers,
+    abortWorkerCommands: options.abortWorkerCommands ?? ((settled) => settled),
     resourceDriver: (type) => (Object.hasOwn(options.drivers, type) ? options.drivers[type] : undefined),
 
     async getDatacenterSettings(): Promise<DatacenterSettings> {

@@ -12,6 +12,7 @@ import type {
   HaEnv,
   LogLevel,
   ResourceDriver,
+  RoundMark,
   ServiceConfigChange,
   ServiceConfigSnapshot,
 } from '../env.js';
@@ -92,7 +93,9 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
     async sleep(seconds) {
       loopDelay += seconds;
     },
-    async sleepUntil(time) {
+    roundStart: () => env.getTime() as RoundMark,
+    async sleepUntilRoundEnd(start, seconds) {
+      const time = start + seconds;
       const now = curTime + loopDelay;
       if (now >= time) return;
       loopDelay += time - now;
@@ -210,6 +213,10 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       hw.watchdogClose(handle);
       if (handle === watchdogHandle) watchdogHandle = undefined;
     },
+    async watchdogAbandon(handle) {
+      // Left open and never fed again: it fires at its expiry, resetting the node.
+      if (handle === watchdogHandle) watchdogHandle = undefined;
+    },
     endProcess() {
       renewedAt = undefined;
       watchdogHandle = undefined;
@@ -221,6 +228,8 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
 
     // No forking in the simulator: commands run inline, one after another.
     getMaxWorkers: () => 0,
+    // Workers run inline here: none is running to abort.
+    abortWorkerCommands: (settled) => settled,
     resourceDriver(type) {
       if (!drivers.has(type)) drivers.set(type, simResourceDriver(hw, env, type));
       return drivers.get(type);

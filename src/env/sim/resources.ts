@@ -42,8 +42,8 @@ function baseDriver(hw: SimHardware, env: HaEnv, type: string, self: () => Resou
   const sidOf = (name: string): string => `${type}:${name}`;
 
   return {
-    async checkRunning(name) {
-      return hw.isRunning(node, sidOf(name));
+    async runState(name) {
+      return hw.isRunning(node, sidOf(name)) ? 'running' : 'stopped';
     },
     async start(name) {
       const sid = sidOf(name);
@@ -68,6 +68,7 @@ function baseDriver(hw: SimHardware, env: HaEnv, type: string, self: () => Resou
     async hardStop(name) {
       // As a power cut: no lock check, no delay, whatever the guest is.
       hw.setRunning(node, sidOf(name), false);
+      return 'stopped';
     },
     async migrate(name, target, online) {
       const sid = sidOf(name);
@@ -79,7 +80,7 @@ function baseDriver(hw: SimHardware, env: HaEnv, type: string, self: () => Resou
         return false;
       }
       // A relocation stops the service first; a live migration just takes time.
-      if (!online && (await self().checkRunning(name))) {
+      if (!online && (await self().runState(name)) === 'running') {
         env.log('info', `stopping service ${sid} (relocate)`);
         await self().shutdown(name);
         env.log('info', `service status ${sid} stopped`);

@@ -373,7 +373,7 @@ fn read_client(id: ClientId, mut stream: UnixStream, shared: Arc<Shared>) {
             return;
         }
         if n == 0 {
-            let events = inner.mux.disconnect(id);
+            let events = inner.mux.disconnect(id, Instant::now());
             inner.streams.remove(&id);
             shared.report(&inner, &events);
             return;

@@ -217,15 +217,46 @@ impl MuxState {
         Ok((id, MuxEvent::ClientAdded { id, pid }))
     }
 
+    /// A client silent for the client timeout or longer has expired, even
+    /// if the tick has not noticed yet: feeding stops for good, whatever it
+    /// sends next. Its next message (an update, a magic close) or its
+    /// disconnect can arrive before the tick; without this check such a
+    /// message would revive a client the node should be reset for.
+    /// Returns whether it had expired, and the event if this stopped feeding.
+    fn expire_if_silent(&mut self, id: ClientId, now: Instant) -> (bool, Option<MuxEvent>) {
+        let Some(client) = self.clients.get(&id) else {
+            return (false, None);
+        };
+        let silent_for = now.saturating_duration_since(client.last_update);
+        if silent_for < self.settings.client_timeout {
+            return (false, None);
+        }
+        if self.stopped.is_some() {
+            return (true, None);
+        }
+        let reason = StopReason::Expired {
+            id,
+            pid: client.pid,
+            silent_for,
+        };
+        self.stopped = Some(reason.clone());
+        (true, Some(MuxEvent::FeedingStopped(reason)))
+    }
+
     /// Applies bytes a client wrote. Every byte but a status query is an
     /// update; the magic close stays armed only while 'V' is the last of
-    /// them. Returns how many status queries to answer.
+    /// them. Returns how many status queries to answer. A client that had
+    /// already expired is not revived: feeding stops (see expire_if_silent).
     pub fn receive(
         &mut self,
         id: ClientId,
         bytes: &[u8],
         now: Instant,
     ) -> (usize, Option<MuxEvent>) {
+        if let (true, event) = self.expire_if_silent(id, now) {
+            let queries = bytes.iter().filter(|&&b| b == STATUS_QUERY).count();
+            return (queries, event);
+        }
         let Some(client) = self.clients.get_mut(&id) else {
             return (0, None);
         };
@@ -253,12 +284,17 @@ impl MuxState {
         (queries, event)
     }
 
-    pub fn disconnect(&mut self, id: ClientId) -> Vec<MuxEvent> {
+    /// A client's connection ended. A magic close releases it, unless it had
+    /// expired before (see expire_if_silent): then feeding stops.
+    pub fn disconnect(&mut self, id: ClientId, now: Instant) -> Vec<MuxEvent> {
+        let (expired, event) = self.expire_if_silent(id, now);
+        let mut events: Vec<MuxEvent> = event.into_iter().collect();
         let Some(client) = self.clients.remove(&id) else {
-            return vec![];
+            return events;
         };
-        let mut events = Vec::new();
-        if client.magic_close {
+        if expired {
+            // No clean release, whatever it sent last.
+        } else if client.magic_close {
             events.push(MuxEvent::ClientReleased {
                 id,
                 pid: client.pid,
@@ -430,7 +466,7 @@ mod tests {
         let (b, _) = s.connect(Some(2), t0).unwrap();
         s.receive(a, b"\0V", t0);
         assert_eq!(
-            s.disconnect(a),
+            s.disconnect(a, t0),
             vec![MuxEvent::ClientReleased {
                 id: a,
                 pid: Some(1)
@@ -439,7 +475,7 @@ mod tests {
         assert!(s.tick(t0).0);
 
         s.receive(b, b"V\0", t0);
-        let events = s.disconnect(b);
+        let events = s.disconnect(b, t0);
         assert!(matches!(
             events[0],
             MuxEvent::FeedingStopped(StopReason::DisconnectedWithoutMagicClose { .. })
@@ -450,6 +486,74 @@ mod tests {
             s.needs_watchdog(),
             "a pending reset must keep the watchdog armed"
         );
+    }
+
+    #[test]
+    fn an_update_after_silent_expiry_stops_feeding_before_the_tick_notices() {
+        let mut s = state(1000, 100);
+        let t0 = Instant::now();
+        let (id, _) = s.connect(Some(5), t0).unwrap();
+        assert!(s.tick(ms(t0, 900)).0);
+        // Silent for 1.2 s; its update arrives before the next tick.
+        let (_, event) = s.receive(id, b"\0", ms(t0, 1200));
+        assert!(matches!(
+            event,
+            Some(MuxEvent::FeedingStopped(StopReason::Expired {
+                pid: Some(5),
+                ..
+            }))
+        ));
+        assert!(!s.tick(ms(t0, 1201)).0, "a late update must not revive it");
+        assert_eq!(s.status(id, ms(t0, 1201)).map(|st| st.feeding), Some(false));
+    }
+
+    #[test]
+    fn a_magic_close_after_silent_expiry_does_not_release_cleanly() {
+        let mut s = state(1000, 100);
+        let t0 = Instant::now();
+        let (id, _) = s.connect(Some(6), t0).unwrap();
+        assert!(s.tick(ms(t0, 900)).0);
+        s.receive(id, b"V", ms(t0, 1500));
+        let events = s.disconnect(id, ms(t0, 1500));
+        assert!(!events.contains(&MuxEvent::ClientReleased { id, pid: Some(6) }));
+        assert!(!s.tick(ms(t0, 1501)).0);
+        assert!(
+            s.needs_watchdog(),
+            "the pending reset keeps the watchdog armed"
+        );
+    }
+
+    #[test]
+    fn a_disconnect_after_silent_expiry_stops_feeding_as_expired() {
+        let mut s = state(1000, 100);
+        let t0 = Instant::now();
+        let (a, _) = s.connect(Some(1), t0).unwrap();
+        s.receive(a, b"\0V", ms(t0, 100));
+        let events = s.disconnect(a, ms(t0, 1100));
+        assert!(matches!(
+            events[0],
+            MuxEvent::FeedingStopped(StopReason::Expired { pid: Some(1), .. })
+        ));
+        assert!(!s.tick(ms(t0, 1101)).0);
+    }
+
+    #[test]
+    fn a_magic_close_in_time_still_releases() {
+        let mut s = state(1000, 100);
+        let t0 = Instant::now();
+        let (a, _) = s.connect(Some(1), t0).unwrap();
+        s.receive(a, b"V", ms(t0, 999));
+        assert_eq!(
+            s.disconnect(a, ms(t0, 1500)),
+            vec![
+                MuxEvent::ClientReleased {
+                    id: a,
+                    pid: Some(1)
+                },
+                MuxEvent::AllClientsClosed
+            ]
+        );
+        assert!(s.tick(ms(t0, 1500)).0);
     }
 
     #[test]
@@ -482,7 +586,7 @@ mod tests {
             Some(ConnectRefused::TooManyClients(3))
         );
         s.tick(ms(t0, 2000));
-        s.disconnect(1);
+        s.disconnect(1, ms(t0, 2000));
         assert_eq!(
             s.connect(None, ms(t0, 2000)).err(),
             Some(ConnectRefused::FeedingStopped)
