@@ -462,6 +462,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       // No magic close: this node should have been reset, so a real mux stops feeding and the device fires.
       watchdog.close(false);
       lease = undefined;
+      leaseBroken = false;
       lastFeedAt = undefined;
       log('crit', 'watchdog closed without disarming it - a real watchdog resets this node');
     },
