@@ -90,10 +90,10 @@ describe('a CRM taking the manager lock slowly', () => {
     await store.write('ha/resources.cfg', 'exec: web\n\tstate stopped\n');
     await store.write('nodes/node1/ha-resources/exec:web', '');
     await store.write('ha/manager_status', managerStatus(clock.seconds(), false));
-    const lock = store.lock.bind(store);
+    const acquireLock = store.acquireLock.bind(store);
     let slow = true;
-    store.lock = async (name, holder) => {
-      const got = await lock(name, holder);
+    store.acquireLock = async (name, holder) => {
+      const got = await acquireLock(name, holder);
       // 45 s: past the feed deadline of a 120 s lease with a 76 s fence window.
       if (slow) clock.advance(45);
       slow = false;

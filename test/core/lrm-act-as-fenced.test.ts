@@ -160,10 +160,10 @@ describe('LRM arming on a slow lock renewal', () => {
     const { clock, store, watchdog, lrm } = await setup();
     clock.advance(130);
     // The renewal after acting as fenced takes 45 s: its lease is past the feed deadline when it returns.
-    const lock = store.lock.bind(store);
+    const acquireLock = store.acquireLock.bind(store);
     let slow = true;
-    store.lock = async (name, holder) => {
-      const got = await lock(name, holder);
+    store.acquireLock = async (name, holder) => {
+      const got = await acquireLock(name, holder);
       if (slow) clock.advance(45);
       slow = false;
       return got;
