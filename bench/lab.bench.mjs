@@ -17,6 +17,9 @@
 //   HA_BENCH_LAB_STORES     stores of the failover campaign (default "dir,etcd")
 //   HA_BENCH_LAB_RESETS     node resets per failover campaign (default 20); it runs kill
 //                           faults at real time, seed after seed, until it has them
+//   HA_BENCH_LAB_JOBS       runs at once (default 1). Labs are independent (own PID namespaces,
+//                           ports and directories); on a machine with few cores, parallel fast-
+//                           profile runs compete for the CPU and their timings show it
 //
 // At real time the default profile's dir and etcd campaigns take about 17
 // hours together, fast's about 3; HA_BENCH_LAB_SCALE=10 shortens the
@@ -48,6 +51,7 @@ const campaigns = list(env.HA_BENCH_LAB_CAMPAIGNS ?? 'dir,etcd,failover');
 const profiles = list(env.HA_BENCH_LAB_PROFILES ?? 'default,fast').map((name) => timingProfile(name));
 const failoverStores = list(env.HA_BENCH_LAB_STORES ?? 'dir,etcd');
 const wantedResets = Number(env.HA_BENCH_LAB_RESETS ?? 20);
+const jobs = Math.max(1, Number(env.HA_BENCH_LAB_JOBS ?? 1));
 
 const CAMPAIGNS = {
   dir: ['--nodes', '3', '--store', 'dir', '--faults', 'kill,pause,restart-lrm,master'],
@@ -136,16 +140,24 @@ for (const campaign of campaigns) {
       for (const store of failoverStores) {
         const runs = [];
         let resets = 0;
-        for (let seed = 1; resets < wantedResets; seed++) {
-          const started = Date.now();
-          const args = ['--nodes', '3', '--store', store, '--faults', 'kill', '--profile', profile.name, '--time-scale', '1', '--seed', String(seed)];
-          const run = { seed, ...(await labRun(args)) };
-          runs.push(run);
-          appendFileSync(`${results}lab-failover-${store}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
-          resets += run.verdict?.resets?.length ?? 0;
-          console.log(`failover ${store} ${profile.name} seed ${seed}: exit ${run.code}, ${resets}/${wantedResets} resets, ${Math.round((Date.now() - started) / 1000)} s`);
-          if (run.verdict === undefined) break; // the lab itself cannot run: more seeds would not help
+        let broken = false;
+        for (let first = 1; resets < wantedResets && !broken; first += jobs) {
+          // A batch of `jobs` seeds at once; stop after the batch that reaches the count.
+          const batch = Array.from({ length: jobs }, (_, i) => first + i);
+          await Promise.all(
+            batch.map(async (seed) => {
+              const started = Date.now();
+              const args = ['--nodes', '3', '--store', store, '--faults', 'kill', '--profile', profile.name, '--time-scale', '1', '--seed', String(seed)];
+              const run = { seed, ...(await labRun(args)) };
+              runs.push(run);
+              appendFileSync(`${results}lab-failover-${store}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
+              resets += run.verdict?.resets?.length ?? 0;
+              console.log(`failover ${store} ${profile.name} seed ${seed}: exit ${run.code}, ${resets}/${wantedResets} resets, ${Math.round((Date.now() - started) / 1000)} s`);
+              if (run.verdict === undefined) broken = true; // the lab itself cannot run: more seeds would not help
+            }),
+          );
         }
+        runs.sort((a, b) => a.seed - b.seed);
         report(`failover on ${store} at real time, profile ${profile.name}`, profile, runs);
       }
       continue;
@@ -153,13 +165,18 @@ for (const campaign of campaigns) {
     const args = [...CAMPAIGNS[campaign], '--profile', profile.name];
     const duration = durationS(profile);
     const runs = [];
-    for (let seed = 1; seed <= seeds; seed++) {
-      const started = Date.now();
-      const run = { seed, ...(await labRun([...args, '--time-scale', String(scale), '--duration', String(duration), '--seed', String(seed)])) };
-      runs.push(run);
-      appendFileSync(`${results}lab-${campaign}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
-      console.log(`${campaign} ${profile.name} seed ${seed}: ${run.code === 0 ? 'pass' : `FAIL (${why(run)})`}, ${Math.round((Date.now() - started) / 1000)} s`);
-    }
+    const pending = Array.from({ length: seeds }, (_, i) => i + 1);
+    const worker = async () => {
+      for (let seed = pending.shift(); seed !== undefined; seed = pending.shift()) {
+        const started = Date.now();
+        const run = { seed, ...(await labRun([...args, '--time-scale', String(scale), '--duration', String(duration), '--seed', String(seed)])) };
+        runs.push(run);
+        appendFileSync(`${results}lab-${campaign}-${profile.name}.jsonl`, `${JSON.stringify(run.verdict ?? { seed, code: run.code, stderr: run.stderr })}\n`);
+        console.log(`${campaign} ${profile.name} seed ${seed}: ${run.code === 0 ? 'pass' : `FAIL (${why(run)})`}, ${Math.round((Date.now() - started) / 1000)} s`);
+      }
+    };
+    await Promise.all(Array.from({ length: jobs }, worker));
+    runs.sort((a, b) => a.seed - b.seed);
     report(`${campaign} (${args.join(' ')}, time scale ${scale}, duration ${duration} s)`, profile, runs);
   }
 }
