@@ -13,6 +13,7 @@
 
 import type { HaEnv, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
+import { newWorkWake } from './round-wake.js';
 import {
   createWorkerSchedule,
   recheckSeconds,
@@ -842,7 +843,11 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   async wait_for_agent_lock(lrm) {
     if (lrm.shutdownRequest) return false;
     await updateLrmStatus(lrm);
-    await lrm.env.sleep(lrm.env.timing.lockRetry);
+    const { env } = lrm;
+    // Safe policy: an idle node given a recovered service takes its lock for it now.
+    const wake = newWorkWake(env, () => lrm.serviceStatus);
+    if (wake === undefined) await env.sleep(env.timing.lockRetry);
+    else await env.pauseUntil(env.getTime() + env.timing.lockRetry, wake);
     return true;
   },
   async active(lrm) {
@@ -883,7 +888,8 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntil(start + env.timing.lrmRound);
+    // Safe policy: work the master assigns meanwhile (a recovered service) starts now, not next round.
+    await env.pauseUntil(start + env.timing.lrmRound, newWorkWake(env, () => lrm.serviceStatus));
     return true;
   },
   async lost_agent_lock(lrm) {

@@ -174,6 +174,8 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     sendNotification: unused('sendNotification'),
     sleep: (seconds) => clock.sleepMs(seconds * 1000),
     sleepUntil: (time) => clock.sleepMs(time * 1000 - clock.now),
+    // Never wakes early: these figures are about the rounds themselves.
+    pauseUntil: (time) => clock.sleepMs(time * 1000 - clock.now),
     loopStartHook: () => undefined,
     loopEndHook: () => undefined,
     readManagerStatus: async () => managerStatus,

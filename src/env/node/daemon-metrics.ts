@@ -191,6 +191,7 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
       return Object.assign(Object.create(env) as typeof env, {
         sleep: timedSleep(env.sleep.bind(env)),
         sleepUntil: timedSleep(env.sleepUntil.bind(env)),
+        pauseUntil: timedSleep(env.pauseUntil.bind(env)),
       });
     },
     async crmIteration(crm, run) {

@@ -34,6 +34,7 @@ import type {
   FenceNotification,
   HaEnv,
   LogLevel,
+  NodeMembership,
   NodeUsageStats,
   ServiceConfigChange,
   ServiceConfigSnapshot,
@@ -54,6 +55,12 @@ const DEFAULT_EXEC_USAGE = { maxcpu: 1, maxmem: 256 * MIB } as const;
 /** Warn when one loop iteration takes longer (seconds), as the reference does. */
 const SLOW_LOOP_SECONDS = 30;
 const DEFAULT_MAX_WORKERS = 4;
+/**
+ * Seconds (the cluster's) between two looks for work that ends a round's
+ * pause early (pauseUntil): a pause lasts at least this long, so waking
+ * early cannot turn into a busy loop.
+ */
+const WAKE_POLL_SECONDS = 1;
 /** Bytes of randomness per uid, and uids drawn per refill (a master issues one per service and round). */
 const UID_BYTES = 16;
 const UIDS_PER_REFILL = 256;
@@ -122,6 +129,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const source = `${node}/${daemon}`;
 
   let loopStart = 0;
+  let lastManagerStatus: { text: string; status: Readonly<ManagerStatus> } | undefined;
   let serviceConfigCache: ServiceConfigSnapshot | undefined;
   let locationsCache: Map<Sid, NodeName> | undefined;
   let maxWorkers = DEFAULT_MAX_WORKERS;
@@ -266,6 +274,23 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       const left = time - clock.seconds();
       if (left > 0) await clock.sleep(left);
     },
+    async pauseUntil(time, wake) {
+      if (wake === undefined) return env.sleepUntil(time);
+      // The same end as sleepUntil's, in milliseconds so the looks can be finer.
+      const endMs = clock.millis() + (time - clock.seconds()) * 1000;
+      for (;;) {
+        const leftMs = endMs - clock.millis();
+        if (leftMs <= 0) return;
+        await clock.sleep(Math.min(WAKE_POLL_SECONDS, leftMs / 1000));
+        if (endMs - clock.millis() <= 0) return;
+        try {
+          if (await wake()) return;
+        } catch {
+          // A failed look changes nothing: the round comes as planned and
+          // reports what is wrong (a store outage would repeat it every look).
+        }
+      }
+    },
     loopStartHook() {
       loopStart = clock.seconds();
       invalidate();
@@ -278,7 +303,12 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     async readManagerStatus(): Promise<Readonly<ManagerStatus>> {
       const text = await store.read(PATHS.managerStatus);
       if (text === undefined || text.trim() === '') return deepFreeze({});
-      return deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
+      // An LRM looks every second while it waits (pauseUntil); the master
+      // writes once a round. Unchanged text: the same frozen status.
+      if (text === lastManagerStatus?.text) return lastManagerStatus.status;
+      const status = deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
+      lastManagerStatus = { text, status };
+      return status;
     },
     async writeManagerStatus(status) {
       // A master paused past its lease may have been replaced: its view is stale.
@@ -377,8 +407,17 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     async getNodeInfo(): Promise<ClusterMembership> {
       const membership = await store.membership();
+      const nodes: Record<NodeName, NodeMembership> = {};
+      for (const [member, { online, lastHeartbeatMs }] of Object.entries(membership.nodes)) {
+        // The store counted the member online until its latest beat was a
+        // heartbeat timeout old; the stamps are on the cluster's clock, as
+        // getTime() is.
+        nodes[member] =
+          lastHeartbeatMs === undefined ? { online } : { online, lastOnline: Math.floor((lastHeartbeatMs + profile.heartbeatTimeoutMs) / 1000) };
+      }
       // The local node always counts as up, as in the reference.
-      return { nodes: { ...membership.nodes, [node]: { online: true } }, quorate: membership.quorate };
+      nodes[node] = { online: true };
+      return { nodes, quorate: membership.quorate };
     },
     async clusterStateUpdate() {
       try {

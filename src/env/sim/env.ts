@@ -97,6 +97,9 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       if (now >= time) return;
       loopDelay += time - now;
     },
+    // The simulated clock moves one second per iteration, never within one,
+    // so nothing can wake a pause early: the reference's round timing.
+    pauseUntil: (time) => env.sleepUntil(time),
     loopStartHook() {
       loopDelay = 0;
       if (hw.time < curTime) throw new SimError('strange start time', 'TestEnv.pm line 94');
@@ -189,6 +192,8 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       return quorate();
     },
     async getNodeInfo(): Promise<ClusterMembership> {
+      // No heartbeat stamps (lastOnline): a new master starts a node's fence
+      // delay at its first round, as the reference's does, under either policy.
       return hw.membership();
     },
     async clusterStateUpdate() {
