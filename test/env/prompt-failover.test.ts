@@ -136,7 +136,7 @@ async function status(store: MemoryStore): Promise<ManagerStatus> {
 
 describe('failover under the safe policy, through the node environment', () => {
   it('a new master fences a node whose last heartbeat is older than the heartbeat timeout plus the fence delay in its first round', async () => {
-    // The lock has expired (L + 1 s), the heartbeat went stale H + F + 1 s ago.
+    // The lock has expired (renewed L + 1 s ago); the heartbeat is H + F + 1 s old, stale for F + 1 s.
     const { crm, store, logs } = await takeover(H + F + 1, L + 1);
     await crmIteration(crm);
     expect(crm.status.state).toBe('master');
@@ -149,7 +149,7 @@ describe('failover under the safe policy, through the node environment', () => {
 
   it('still waits out the fence delay from the last moment the node counted online', async () => {
     // Stale for 10 s only: a short outage, not yet a fence.
-    const { crm, store, logs, clock, startS } = await takeover(H + 10, L + 1);
+    const { crm, store, logs, startS } = await takeover(H + 10, L + 1);
     await crmIteration(crm);
     expect(crm.status.state).toBe('master');
     expect((await status(store)).service_status?.['exec:web']?.state).toBe('started');
@@ -159,7 +159,6 @@ describe('failover under the safe policy, through the node environment', () => {
     expect(fencedAt).toBeDefined();
     expect((fencedAt ?? 0) - startS).toBeGreaterThanOrEqual(F - 10);
     expect((fencedAt ?? 0) - startS).toBeLessThanOrEqual(F - 10 + R_C);
-    expect(clock.millis() / 1000 - startS).toBeLessThan(F + R_C);
   });
 
   it("a master waiting for a failed node's agent lock takes it within about a second of its expiry, not at its next round", async () => {
