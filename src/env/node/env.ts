@@ -27,7 +27,7 @@ import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import { fenceWindowMs, type TimingProfile } from '../../config/timing-profiles.js';
 import { safeToFeed, type Lease } from '../../native/lease.js';
-import { checkArming, coreTiming, DEFAULT_PROFILE } from '../timing.js';
+import { checkArming, coreTiming, DEFAULT_PROFILE, WAKE_LOOK_MS } from '../timing.js';
 import type {
   ClusterMembership,
   ClusterServiceStats,
@@ -60,7 +60,7 @@ const DEFAULT_MAX_WORKERS = 4;
  * pause early (pauseUntil): a pause lasts at least this long, so waking
  * early cannot turn into a busy loop.
  */
-const WAKE_POLL_SECONDS = 1;
+const WAKE_POLL_SECONDS = WAKE_LOOK_MS / 1000;
 /** Bytes of randomness per uid, and uids drawn per refill (a master issues one per service and round). */
 const UID_BYTES = 16;
 const UIDS_PER_REFILL = 256;
