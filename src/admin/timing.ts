@@ -60,7 +60,8 @@ export interface TimingReport {
   'master-failover': number;
 }
 
-export function timingReport(config: TimingConfig, source: TimingSource): TimingReport {
+/** `heartbeatStamps`: whether the store keeps them (not pmxcfs; see worstMasterFailoverMs). */
+export function timingReport(config: TimingConfig, source: TimingSource, heartbeatStamps = true): TimingReport {
   const profile = timingProfile(config.profile);
   const window = fenceWindowMs(profile);
   return {
@@ -76,7 +77,7 @@ export function timingReport(config: TimingConfig, source: TimingSource): Timing
     'outage-without-reset': outageWithoutResetMs(profile),
     'outage-without-fence': outageWithoutFenceMs(profile),
     failover: worstFailoverMs(profile),
-    'master-failover': worstMasterFailoverMs(profile),
+    'master-failover': worstMasterFailoverMs(profile, heartbeatStamps),
   };
 }
 
@@ -88,7 +89,12 @@ export async function readTiming(ctx: AdminContext, params: Infer<ParamsOf<'timi
   } catch (err) {
     throw new AdminError('failed', `cannot read the cluster's timing: ${errorText(err)} (name a profile to describe one anyway)`);
   }
-  return timingReport(config, PATHS.timing);
+  return timingReport(config, PATHS.timing, keepsHeartbeatStamps(ctx));
+}
+
+/** pmxcfs keeps no heartbeat stamps: corosync knows who is up, not since when. */
+function keepsHeartbeatStamps(ctx: AdminContext): boolean {
+  return (ctx.store as { mode?: string }).mode !== 'pmxcfs';
 }
 
 /** The file's timing; a file that cannot be read is replaced, from the default timing. */
@@ -147,5 +153,5 @@ export async function updateTiming(ctx: AdminContext, params: Infer<ParamsOf<'ti
     written = config;
     return writeTimingConfig(config);
   });
-  return timingReport(written, PATHS.timing);
+  return timingReport(written, PATHS.timing, keepsHeartbeatStamps(ctx));
 }

@@ -126,9 +126,14 @@ function positiveNumber(value: string): number {
  * ends the daemon here, naming the numbers; the same check runs again
  * whenever the watchdog is armed.
  */
-function checkTimingAtStart(options: DaemonCliOptions, timing: ClusterTiming, log: (level: LogLevel, msg: string) => void): void {
+function checkTimingAtStart(
+  options: DaemonCliOptions,
+  timing: ClusterTiming,
+  log: (level: LogLevel, msg: string) => void,
+  heartbeatStamps: boolean,
+): void {
   const { profile, config } = timing;
-  const failover = `worst failover ${formatDuration(worstFailoverMs(profile))} (master's node ${formatDuration(worstMasterFailoverMs(profile))})`;
+  const failover = `worst failover ${formatDuration(worstFailoverMs(profile))} (master's node ${formatDuration(worstMasterFailoverMs(profile, heartbeatStamps))})`;
   if (!options.watchdog) {
     log('info', `timing: profile '${profile.name}', ${describeInequality(profile, profile).text} (no watchdog to measure), ${failover}`);
     return;
@@ -188,7 +193,8 @@ export async function runDaemonCli(daemon: 'crm' | 'lrm', argv: readonly string[
   });
   const { clock, profile } = timing;
   try {
-    checkTimingAtStart(options, timing, log);
+    // pmxcfs keeps no heartbeat stamps (see worstMasterFailoverMs).
+    checkTimingAtStart(options, timing, log, (store as { mode?: string }).mode !== 'pmxcfs');
   } catch (err) {
     await store.close();
     throw err;

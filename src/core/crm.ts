@@ -16,6 +16,7 @@ import { errorText } from './errors.js';
 import { isFullyDisarmed, manage } from './manager/round.js';
 import { createManager, type Manager } from './manager/state.js';
 import { isEmptyRecord } from './records.js';
+import { fenceLockWake } from './round-wake.js';
 import { countFencedServices } from './service-counts.js';
 import { CRM_STATES, type CrmState, type ManagerStatus } from './types.js';
 
@@ -296,7 +297,8 @@ const WORK: Readonly<Record<CrmState, Work>> = {
       env.log('err', `got unexpected error - ${errorText(err)}`);
     }
     if (shutdown) return false;
-    await env.sleepUntilRoundEnd(start, env.timing.crmRound);
+    // Safe policy: a node waiting for its agent lock to expire is fenced once it does, not a round later.
+    await env.sleepUntilRoundEnd(start, env.timing.crmRound, fenceLockWake(env, manager.ns));
     return true;
   },
 };

@@ -13,6 +13,7 @@
 
 import type { HaEnv, RunState, WatchdogHandle } from '../env/env.js';
 import { errorText } from './errors.js';
+import { newWorkWake } from './round-wake.js';
 import {
   createWorkerSchedule,
   recheckSeconds,
@@ -914,7 +915,11 @@ const WORK: Readonly<Record<LrmState, Work>> = {
   async wait_for_agent_lock(lrm) {
     if (lrm.shutdownRequest) return false;
     await updateLrmStatus(lrm);
-    await lrm.env.sleep(lrm.env.timing.lockRetry);
+    const { env } = lrm;
+    // Safe policy: an idle node given a recovered service takes its lock for it now.
+    const wake = newWorkWake(env, () => lrm.serviceStatus);
+    if (wake === undefined) await env.sleep(env.timing.lockRetry);
+    else await env.sleepUntilRoundEnd(env.roundStart(), env.timing.lockRetry, wake);
     return true;
   },
   async active(lrm) {
@@ -955,7 +960,8 @@ const WORK: Readonly<Record<LrmState, Work>> = {
     }
     await updateLrmStatus(lrm);
     if (shutdown) return false;
-    await env.sleepUntilRoundEnd(round, env.timing.lrmRound);
+    // Safe policy: work the master assigns meanwhile (a recovered service) starts now, not next round.
+    await env.sleepUntilRoundEnd(round, env.timing.lrmRound, newWorkWake(env, () => lrm.serviceStatus));
     return true;
   },
   async lost_agent_lock(lrm) {

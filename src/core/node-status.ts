@@ -5,7 +5,7 @@
 //   online/maintenance --(not in quorate partition)--> unknown --(left member list)--> gone
 //   (a node with services to recover) --> fence --(its agent lock taken)--> unknown
 
-import type { ClusterMembership, HaEnv } from '../env/env.js';
+import type { ClusterMembership, HaEnv, NodeMembership } from '../env/env.js';
 import type { FenceNotification } from '../env/env.js';
 import { NODE_STATES, type ReportedLrmMode, type ManagerStatus, type NodeName, type NodeState } from './types.js';
 
@@ -61,6 +61,27 @@ export function isNodeOfflineDelayed(env: HaEnv, ns: NodeStatus, node: NodeName,
     return false;
   }
   return now - lastOnline >= delay;
+}
+
+/**
+ * A master that has never seen `node` online (a new master, after the old
+ * one's node failed) would start the node's fence delay at its own first
+ * round, and so fence a node that died with the old master a full fence
+ * delay after taking over: L + F instead of L. Under the safe policy it
+ * counts from the last moment the store counted the node online (its
+ * latest heartbeat plus the heartbeat timeout), which is when a master that
+ * had watched all along would have seen it go — never later than now.
+ *
+ * Safety does not rest on this delay: fencing still needs the node's agent
+ * lock, which the master gets only once the node's LRM has stopped renewing
+ * it for the lock lifetime, and by then the node's watchdog has reset it
+ * (docs/RELIABILITY.md, "Timing"). The delay only keeps short outages from
+ * ending in a fence, and counting from the heartbeat keeps that debounce
+ * as long as the watching master's.
+ */
+function seedLastOnline(env: HaEnv, ns: NodeStatus, node: NodeName, member: NodeMembership | undefined): void {
+  if (env.policy !== 'safe' || ns.lastOnline[node] !== undefined || member?.lastOnline === undefined) return;
+  ns.lastOnline[node] = Math.min(member.lastOnline, env.getTime());
 }
 
 /** True when the member list gained or lost a node since the last update. */
@@ -123,6 +144,7 @@ export function updateNodeStatus(
   for (const node of Object.keys(ns.status).sort()) {
     const member = membership.nodes[node];
     if (member?.online) continue;
+    seedLastOnline(env, ns, node, member);
     const state = nodeState(ns, node);
     switch (state) {
       case 'online':

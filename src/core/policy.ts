@@ -26,6 +26,10 @@
 //   from a node nobody fenced (manager/round.ts, manager/services.ts).
 // - manual-move: re-arming does not move a service waiting in fence or
 //   recovery onto the node an admin moved its config to (manager/commands.ts).
+// - failover timing: a new master counts a node's fence delay from the
+//   node's last heartbeat (node-status.ts); a master whose fence waits for
+//   a lock, and an LRM given new work, do not wait for their next round
+//   (round-wake.ts). Timing only: fencing still needs the agent lock.
 
 export const POLICIES = ['reference', 'safe'] as const;
 export type Policy = (typeof POLICIES)[number];

@@ -26,6 +26,16 @@ export type LogLevel = 'crit' | 'err' | 'warning' | 'warn' | 'notice' | 'info' |
 
 export interface NodeMembership {
   online: boolean;
+  /**
+   * The last moment the store counted this node online, on this
+   * environment's clock (getTime() seconds): its latest heartbeat as the
+   * store records it, plus the heartbeat timeout. Undefined where the store
+   * keeps no such record (pmxcfs, whose membership comes from corosync; the
+   * simulator, which so keeps the reference's behaviour). Under the safe
+   * policy a new master counts a node's fence delay from here instead of
+   * from its own first round (node-status.ts).
+   */
+  lastOnline?: number;
 }
 
 export interface ClusterMembership {
@@ -154,8 +164,17 @@ export interface HaEnv {
    * stepped wall clock neither stretches nor skips a round.
    */
   roundStart(): RoundMark;
-  /** Sleeps until `seconds` after `start` (no sleep if that has passed). */
-  sleepUntilRoundEnd(start: RoundMark, seconds: number): Promise<void>;
+  /**
+   * The pause at the end of a daemon round: sleeps until `seconds` after
+   * `start` (no sleep if that has passed), unless `wake` finds work that
+   * should not wait for the next round. An environment that can (the real
+   * daemons) asks `wake` at most about once a second while it waits, and
+   * ends the pause once it resolves true; the simulator, whose clock moves
+   * only between iterations, just sleeps. Only between rounds: ending a
+   * pause early brings the next round, and the lock renewal and watchdog
+   * feed in it, forward; it never delays them.
+   */
+  sleepUntilRoundEnd(start: RoundMark, seconds: number, wake?: () => Promise<boolean>): Promise<void>;
   loopStartHook(): void;
   loopEndHook(): void;
 

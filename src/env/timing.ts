@@ -69,25 +69,37 @@ export function outageWithoutFenceMs(p: TimingProfile): number {
 }
 
 /**
+ * How often, between rounds, a master whose fence waits for a node's agent
+ * lock tries it again, and an LRM looks for newly assigned work (the
+ * daemons' safe policy, HaEnv.sleepUntilRoundEnd): one second of the cluster's time.
+ */
+export const WAKE_LOOK_MS = 1000;
+
+/**
  * Worst failover after the reset of a node that is not the master, from the
  * last moment its service ran to the recovered one being started (plus the
- * service's own start time): the master may take the node's agent lock once
- * its lease ran out and the node is fenced, in its next round, and the
- * target's LRM acts in its next round.
+ * service's own start time), for the real daemons: the master fences the
+ * node once the fence delay has passed and takes its agent lock at its
+ * first look after the lease ran out, recovering the service at once; the
+ * target's LRM starts it at its next look (docs/RELIABILITY.md, "Timing").
  */
 export function worstFailoverMs(p: TimingProfile): number {
   const fenced = p.heartbeatTimeoutMs + p.crmRoundMs + p.fenceDelayMs;
-  return Math.max(p.lockLifetimeMs, fenced) + p.crmRoundMs + p.lrmRoundMs;
+  return Math.max(p.lockLifetimeMs + WAKE_LOOK_MS, fenced) + WAKE_LOOK_MS;
 }
 
 /**
  * The same when the reset node was the master: a slave takes the manager
- * lock once it expired (its attempts are a second apart), and as a new master
- * waits a full fence delay from its first round before fencing.
+ * lock once it expired (its attempts are a second apart) and, as a new
+ * master, counts the fence delay from the node's last heartbeat plus the
+ * heartbeat timeout — where the store keeps heartbeat stamps; on pmxcfs
+ * (`heartbeatStamps` false) it waits a full fence delay from its first
+ * round.
  */
-export function worstMasterFailoverMs(p: TimingProfile): number {
+export function worstMasterFailoverMs(p: TimingProfile, heartbeatStamps = true): number {
   const takeover = Math.max(p.lockLifetimeMs, p.heartbeatTimeoutMs) + 1000;
-  return takeover + p.fenceDelayMs + p.crmRoundMs + p.lrmRoundMs;
+  const due = heartbeatStamps ? p.heartbeatTimeoutMs + p.fenceDelayMs : takeover + p.fenceDelayMs;
+  return Math.max(takeover, due + p.crmRoundMs) + WAKE_LOOK_MS;
 }
 
 /** What a running watchdog-mux reports about itself (its status answer), in its own real time. */

@@ -179,6 +179,7 @@ function harness(count: number, timing: CoreTiming = DEFAULT_TIMING): Harness {
     sleep: (seconds) => clock.sleepMs(seconds * 1000),
     roundStart: () => clock.now as RoundMark,
     sleepUntilRoundEnd: (start, seconds) => clock.sleepMs(start + seconds * 1000 - clock.now),
+    // Never wakes early: these figures are about the rounds themselves.
     loopStartHook: () => undefined,
     loopEndHook: () => undefined,
     readManagerStatus: async () => managerStatus,

@@ -345,26 +345,36 @@ export function storeContract(name: string, features: ContractFeatures, setup: (
       });
 
       if (features.heartbeats) {
-        test('derives members and who is online from heartbeats', async (store, subject) => {
+        test('derives members and who is online from heartbeats, and keeps when each last beat', async (store, subject) => {
           const heartbeatsStale = subject.staleHeartbeats;
           if (heartbeatsStale === undefined) throw new Error('this store should derive membership from heartbeats');
+          const online = async (of: ClusterStore) => {
+            const { nodes, quorate } = await of.membership();
+            return { nodes: Object.fromEntries(Object.entries(nodes).map(([node, { online: up }]) => [node, { online: up }])), quorate };
+          };
           // With heartbeat quorum, nobody at all is no majority.
           expect(await store.membership()).toEqual({ nodes: {}, quorate: !features.quorumFromHeartbeats });
           await store.heartbeat('a');
           await store.heartbeat('b');
           await (subject.peer ?? store).heartbeat('c');
-          expect(await store.membership()).toEqual({
+          expect(await online(store)).toEqual({
             nodes: { a: { online: true }, b: { online: true }, c: { online: true } },
             quorate: true,
           });
+          const firstBeats = (await store.membership()).nodes;
+          for (const node of ['a', 'b', 'c']) expect(firstBeats[node].lastHeartbeatMs).toBeGreaterThan(0);
           await heartbeatsStale();
           await store.heartbeat('a');
-          expect(await store.membership()).toEqual({
+          expect(await online(store)).toEqual({
             nodes: { a: { online: true }, b: { online: false }, c: { online: false } },
             quorate: !features.quorumFromHeartbeats, // one of three
           });
+          // An offline member's latest beat stays known (a new master counts its fence delay from it).
+          const later = (await store.membership()).nodes;
+          expect(later.b.lastHeartbeatMs).toBe(firstBeats.b.lastHeartbeatMs);
+          expect(later.a.lastHeartbeatMs).toBeGreaterThan(firstBeats.a.lastHeartbeatMs ?? Infinity);
           await store.heartbeat('c');
-          expect(await (subject.peer ?? store).membership()).toEqual({
+          expect(await online(subject.peer ?? store)).toEqual({
             nodes: { a: { online: true }, b: { online: false }, c: { online: true } },
             quorate: true,
           });

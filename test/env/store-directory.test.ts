@@ -289,11 +289,13 @@ describe.concurrent('directory store, plain mode', () => {
         await store.heartbeat('a');
         expect(await fs.readFile(join(root, 'nodes/a/ha-heartbeat'), 'utf8')).toBe(`${clock.now()}\n`);
         await fs.mkdir(join(root, 'nodes/b'), { recursive: true }); // a member that never beat
-        expect(await store.membership()).toEqual({ nodes: { a: { online: true }, b: { online: false } }, quorate: false });
+        const beatMs = clock.now();
+        expect(await store.membership()).toEqual({ nodes: { a: { online: true, lastHeartbeatMs: beatMs }, b: { online: false } }, quorate: false });
         clock.advance(DEFAULT_HEARTBEAT_TIMEOUT_MS);
         expect((await store.membership()).nodes.a.online).toBe(true);
         clock.advance(1);
-        expect((await store.membership()).nodes.a.online).toBe(false);
+        // Offline, and when it last beat is still known.
+        expect((await store.membership()).nodes.a).toEqual({ online: false, lastHeartbeatMs: beatMs });
         // A clock that stepped back: a beat far in the future is not trusted.
         await store.heartbeat('a');
         clock.advance(-DEFAULT_HEARTBEAT_TIMEOUT_MS - 10_000);
@@ -307,8 +309,9 @@ describe.concurrent('directory store, plain mode', () => {
       await withStore(
         async (store, _root, clock) => {
           await store.heartbeat('a');
+          const beatMs = clock.now();
           clock.advance(2_500);
-          expect(await store.membership()).toEqual({ nodes: { a: { online: false } }, quorate: false });
+          expect(await store.membership()).toEqual({ nodes: { a: { online: false, lastHeartbeatMs: beatMs } }, quorate: false });
         },
         { heartbeatTimeoutMs: 2_000 },
       );

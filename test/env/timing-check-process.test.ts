@@ -97,7 +97,7 @@ describe('the timing check at daemon start', () => {
     const lrm = c.start('lrm', 'node1', ['--watchdog-socket', socket]);
     const line =
       "timing: profile 'fast', watchdog-mux simulated device (the node is not protected), fence window client 11500ms + tick 250ms + device 2s + margin 1s = 14750ms " +
-      '< lock lifetime 16s (slack 1250ms): safe, worst failover 18s (master\'s node 20s)';
+      '< lock lifetime 16s (slack 1250ms): safe, worst failover 18s (master\'s node 18s)';
     await until('the timing line', () => lrm.output.join('').includes(line), 10_000, c.logs);
     // a few idle rounds later, still once
     await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -153,7 +153,7 @@ describe('web interface in chromium', () => {
     const timing = page.locator('[data-card="timing"]');
     await expect.poll(() => timing.textContent()).toContain('profile default at time-scale 20');
     await expect.poll(() => timing.locator('[data-timing="failover"]').textContent()).toBe(
-      "failover after a node reset: up to 140s (201s if it ran the master), plus the service's start",
+      "failover after a node reset: up to 122s (122s if it ran the master), plus the service's start",
     );
     await shot('status');
   });

@@ -27,13 +27,14 @@ import type { ScoringKernel } from '../../core/scheduling/kernel.js';
 import type { DatacenterSettings, LrmStatus, ManagerStatus, NodeName, ServiceConfig, Sid } from '../../core/types.js';
 import { fenceWindowMs, type TimingProfile } from '../../config/timing-profiles.js';
 import { safeToFeed, type Lease } from '../../native/lease.js';
-import { checkArming, coreTiming, DEFAULT_PROFILE } from '../timing.js';
+import { checkArming, coreTiming, DEFAULT_PROFILE, WAKE_LOOK_MS } from '../timing.js';
 import type {
   ClusterMembership,
   ClusterServiceStats,
   FenceNotification,
   HaEnv,
   LogLevel,
+  NodeMembership,
   NodeUsageStats,
   RoundMark,
   ServiceConfigChange,
@@ -55,6 +56,12 @@ const DEFAULT_EXEC_USAGE = { maxcpu: 1, maxmem: 256 * MIB } as const;
 /** Warn when one loop iteration takes longer (seconds), as the reference does. */
 const SLOW_LOOP_SECONDS = 30;
 const DEFAULT_MAX_WORKERS = 4;
+/**
+ * Seconds (the cluster's) between two looks for work that ends a round's
+ * pause early (sleepUntilRoundEnd): a pause lasts at least this long, so waking
+ * early cannot turn into a busy loop.
+ */
+const WAKE_POLL_SECONDS = WAKE_LOOK_MS / 1000;
 /** Bytes of randomness per uid, and uids drawn per refill (a master issues one per service and round). */
 const UID_BYTES = 16;
 const UIDS_PER_REFILL = 256;
@@ -125,6 +132,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   const source = `${node}/${daemon}`;
 
   let loopStart = 0;
+  let lastManagerStatus: { text: string; status: Readonly<ManagerStatus> } | undefined;
   let serviceConfigCache: ServiceConfigSnapshot | undefined;
   let locationsCache: Map<Sid, NodeName> | undefined;
   let maxWorkers = DEFAULT_MAX_WORKERS;
@@ -269,9 +277,21 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     // millisecond: a stepped wall clock must not stretch or skip one, and a
     // 1 s round must not be rounded to whole wall-clock seconds.
     roundStart: () => clock.monotonicMillis() as RoundMark,
-    async sleepUntilRoundEnd(start, seconds) {
-      const leftMs = start + seconds * 1000 - clock.monotonicMillis();
-      if (leftMs > 0) await clock.sleep(leftMs / 1000);
+    async sleepUntilRoundEnd(start, seconds, wake) {
+      const endMs = start + seconds * 1000;
+      for (;;) {
+        const leftMs = endMs - clock.monotonicMillis();
+        if (leftMs <= 0) return;
+        if (wake === undefined) return clock.sleep(leftMs / 1000);
+        await clock.sleep(Math.min(WAKE_POLL_SECONDS, leftMs / 1000));
+        if (endMs - clock.monotonicMillis() <= 0) return;
+        try {
+          if (await wake()) return;
+        } catch {
+          // A failed look changes nothing: the round comes as planned and
+          // reports what is wrong (a store outage would repeat it every look).
+        }
+      }
     },
     loopStartHook() {
       loopStart = clock.seconds();
@@ -285,7 +305,12 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     async readManagerStatus(): Promise<Readonly<ManagerStatus>> {
       const text = await store.read(PATHS.managerStatus);
       if (text === undefined || text.trim() === '') return deepFreeze({});
-      return deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
+      // An LRM looks every second while it waits (sleepUntilRoundEnd); the master
+      // writes once a round. Unchanged text: the same frozen status.
+      if (text === lastManagerStatus?.text) return lastManagerStatus.status;
+      const status = deepFreeze(parseManagerStatus(text, PATHS.managerStatus));
+      lastManagerStatus = { text, status };
+      return status;
     },
     async writeManagerStatus(status) {
       // A master paused past its lease may have been replaced: its view is stale.
@@ -384,8 +409,17 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     async getNodeInfo(): Promise<ClusterMembership> {
       const membership = await store.membership();
+      const nodes: Record<NodeName, NodeMembership> = {};
+      for (const [member, { online, lastHeartbeatMs }] of Object.entries(membership.nodes)) {
+        // The store counted the member online until its latest beat was a
+        // heartbeat timeout old; the stamps are on the cluster's clock, as
+        // getTime() is.
+        nodes[member] =
+          lastHeartbeatMs === undefined ? { online } : { online, lastOnline: Math.floor((lastHeartbeatMs + profile.heartbeatTimeoutMs) / 1000) };
+      }
       // The local node always counts as up, as in the reference.
-      return { nodes: { ...membership.nodes, [node]: { online: true } }, quorate: membership.quorate };
+      nodes[node] = { online: true };
+      return { nodes, quorate: membership.quorate };
     },
     async clusterStateUpdate() {
       try {

@@ -5,7 +5,8 @@
 // Keys, all below a prefix (default `/ha-manager/`):
 //   <prefix><path>                       a file, e.g. /ha-manager/ha/manager_status
 //   <prefix>.ha-store/lock/<name>        a lock: the holder's name, on a lease
-//   <prefix>.ha-store/members/<node>     a member, registered by its first heartbeat
+//   <prefix>.ha-store/members/<node>     a member, registered by its first heartbeat; holds
+//                                        the stamp of its latest heartbeat (kept after it goes offline)
 //   <prefix>.ha-store/alive/<node>       liveness, on a short lease the heartbeat refreshes
 //   <prefix>.ha-store/applied/<id>/<n>   attempt n of a change went through (see ChangeMarks)
 // No file path may start with `.ha-store`, so the two never meet.
@@ -35,14 +36,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Etcd3, type IKeyValue, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import { writeRunningTiming } from '../../config/timing-config.js';
 import { withEtcdDomainLock } from './etcd-domain-lock.js';
 import { runningTimingPath } from './layout.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
 import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
-import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence } from './store.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence, type StoreMembership } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -73,6 +73,8 @@ export interface EtcdStoreOptions {
   profileName?: string;
   /** Its lock lifetime on the cluster's clock, for that announcement (default: lockTtlSeconds). */
   lockLifetimeMs?: number;
+  /** Wall-clock milliseconds of the cluster's clock, for heartbeat stamps (default Date.now). */
+  clock?: () => number;
 }
 
 export interface EtcdStore extends ClusterStore {
@@ -134,6 +136,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
   const lockTtl = options.lockTtlSeconds ?? DEFAULT_PROFILE.lockLifetimeMs / 1000;
   const aliveTtl = options.aliveTtlSeconds ?? DEFAULT_PROFILE.heartbeatTimeoutMs / 1000;
+  const clock = options.clock ?? Date.now;
   const cluster = createEtcdEndpoints({
     endpoints,
     prefix,
@@ -447,14 +450,22 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     // Members are whoever registered; online whoever's liveness key still
     // lives. Reading both needs a quorum (reads are linearizable), so a read
     // that succeeds is the proof of quorum.
-    async membership(): Promise<ClusterMembership> {
+    async membership(): Promise<StoreMembership> {
       try {
         return await call('membership', async ({ kv }) => {
-          const members = await kv.getAll().prefix(MEMBERS).keys();
+          const members = await kv.getAll().prefix(MEMBERS).strings();
           const alive = new Set((await kv.getAll().prefix(ALIVE).keys()).map((key) => key.slice(ALIVE.length)));
-          knownMembers = members.map((key) => key.slice(MEMBERS.length)).sort();
+          knownMembers = Object.keys(members)
+            .map((key) => key.slice(MEMBERS.length))
+            .sort();
           return {
-            nodes: Object.fromEntries(knownMembers.map((node) => [node, { online: alive.has(node) }])),
+            nodes: Object.fromEntries(
+              knownMembers.map((node) => {
+                // A member registered by an older version holds its name, not a stamp.
+                const beat = Number(members[MEMBERS + node]);
+                return [node, { online: alive.has(node), ...(Number.isFinite(beat) && beat > 0 ? { lastHeartbeatMs: beat } : {}) }];
+              }),
+            ),
             quorate: true,
           };
         });
@@ -469,12 +480,14 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
         const known = aliveLeases.get(node);
         const leaseId = known !== undefined && (await keepLeaseAlive(client, known)) ? known : await grantLease(client, aliveTtl);
         aliveLeases.set(node, leaseId);
-        const beat = kv.put(ALIVE + node).value(String(Date.now())).lease(leaseId);
-        await kv
-          .if(MEMBERS + node, 'Create', '==', 0)
-          .then(kv.put(MEMBERS + node).value(node), beat)
-          .else(beat)
-          .commit();
+        const stamp = String(clock());
+        // The liveness key goes with its lease; the member key keeps the
+        // stamp of the latest beat, so a new master knows when a node that
+        // is already offline was last alive.
+        // Both in one transaction (whichever branch runs), as before.
+        const beat = kv.put(ALIVE + node).value(stamp).lease(leaseId);
+        const member = kv.put(MEMBERS + node).value(stamp);
+        await kv.if(MEMBERS + node, 'Create', '==', 0).then(member, beat).else(member, beat).commit();
       });
       if (options.profileName !== undefined && !announced.has(node)) {
         const running = writeRunningTiming({ profile: options.profileName, lockLifetimeMs: options.lockLifetimeMs ?? lockTtl * 1000 });

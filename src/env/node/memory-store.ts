@@ -2,7 +2,6 @@
 // single process. Membership is whatever the owner sets.
 
 import type { NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import {
   DOMAIN_LOCK_TIMEOUT_MS,
@@ -13,6 +12,7 @@ import {
   type DomainFiles,
   type LockHolder,
   type LockOutcome,
+  type StoreMembership,
   type WriteOptions,
 } from './store.js';
 import { domainFilePath, domainOf, lockName } from './store-paths.js';
@@ -27,8 +27,8 @@ export interface MemoryStoreOptions {
 }
 
 export interface MemoryStore extends ClusterStore {
-  /** Sets who is online and whether the partition is quorate. */
-  setMembership(membership: ClusterMembership): void;
+  /** Sets who is online (and when each was last heard from) and whether the partition is quorate. */
+  setMembership(membership: StoreMembership): void;
 }
 
 function normalise(path: string): string {
@@ -51,7 +51,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const clock = options.clock ?? Date.now;
   const files = new Map<string, string>();
   const locks = new Map<string, { holder: NodeName; renewedAt: number }>();
-  let membership: ClusterMembership = {
+  let membership: StoreMembership = {
     nodes: Object.fromEntries((options.nodes ?? []).map((node) => [node, { online: true }])),
     quorate: true,
   };

@@ -11,8 +11,8 @@ import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../env.js';
 import { errnoCode } from './store-files.js';
+import type { StoreMember, StoreMembership } from './store.js';
 import { holderName } from './store-paths.js';
 
 export function heartbeatPath(node: NodeName): string {
@@ -32,7 +32,7 @@ export async function readHeartbeatMembership(
   root: string,
   nowMs: number,
   timeoutMs: number,
-): Promise<ClusterMembership> {
+): Promise<StoreMembership> {
   let entries: Dirent[];
   try {
     entries = await fs.readdir(join(root, 'nodes'), { withFileTypes: true });
@@ -40,13 +40,14 @@ export async function readHeartbeatMembership(
     if (errnoCode(err) === 'ENOENT') return { nodes: {}, quorate: false };
     throw new Error(`cannot read the members of '${join(root, 'nodes')}' - ${err instanceof Error ? err.message : String(err)}`);
   }
-  const nodes: Record<NodeName, { online: boolean }> = {};
+  const nodes: Record<NodeName, StoreMember> = {};
   let online = 0;
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const text = await fs.readFile(join(root, 'nodes', entry.name, 'ha-heartbeat'), 'utf8').catch(() => undefined);
-    const up = text !== undefined && heartbeatFresh(Number(text.trim()), nowMs, timeoutMs);
-    nodes[entry.name] = { online: up };
+    const beat = text === undefined ? Number.NaN : Number(text.trim());
+    const up = heartbeatFresh(beat, nowMs, timeoutMs);
+    nodes[entry.name] = Number.isFinite(beat) ? { online: up, lastHeartbeatMs: beat } : { online: up };
     if (up) online++;
   }
   const members = Object.keys(nodes).length;

@@ -17,10 +17,9 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../env.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import { errnoCode } from './store-files.js';
-import type { LockOutcome } from './store.js';
+import type { LockOutcome, StoreMembership } from './store.js';
 import { filePath, holderName, lockName } from './store-paths.js';
 
 export const CFS_LOCK_DIR = 'priv/lock';
@@ -202,7 +201,8 @@ export async function withCfsLock<T>(
 }
 
 /** Membership as the reference's get_node_info sees it on pmxcfs. */
-export async function readCfsMembership(root: string, localNode: NodeName | undefined): Promise<ClusterMembership> {
+export async function readCfsMembership(root: string, localNode: NodeName | undefined): Promise<StoreMembership> {
+  // corosync tells who is up, not when a node was last heard from: no heartbeat stamps.
   const nodes: Record<NodeName, { online: boolean }> = {};
   let local = localNode;
   try {

@@ -7,7 +7,23 @@
 // Paths are relative and '/'-separated (`ha/manager_status`); see layout.ts.
 
 import type { NodeName } from '../../core/types.js';
-import type { ClusterMembership } from '../env.js';
+
+/** A member as the store sees it. */
+export interface StoreMember {
+  online: boolean;
+  /**
+   * Wall-clock milliseconds (the store's clock: the cluster's, as the
+   * heartbeats are stamped) of the latest heartbeat the store keeps from
+   * the node, online or not; undefined where it keeps none (pmxcfs).
+   */
+  lastHeartbeatMs?: number;
+}
+
+/** Every cluster member, online or not, and whether this partition is quorate. */
+export interface StoreMembership {
+  nodes: Readonly<Record<NodeName, StoreMember>>;
+  quorate: boolean;
+}
 
 /**
  * A change made only while `holder` still holds `lock` — with the same
@@ -179,7 +195,7 @@ export interface ClusterStore {
   withDomainLock<T>(domain: string, holder: LockHolder, body: (files: DomainFiles) => Promise<T>, options?: DomainLockOptions): Promise<T>;
 
   /** Every cluster member, online or not, and whether this partition is quorate. */
-  membership(): Promise<ClusterMembership>;
+  membership(): Promise<StoreMembership>;
   /** Announces `node` alive, for stores that derive membership from heartbeats. */
   heartbeat(node: NodeName): Promise<void>;
   /** Refreshes cached cluster state; false when it could not be brought up to date. */

@@ -94,6 +94,9 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       loopDelay += seconds;
     },
     roundStart: () => env.getTime() as RoundMark,
+    // The simulated clock moves one second per iteration, never within one,
+    // so nothing can wake a pause early (`wake` is not asked): the
+    // reference's round timing.
     async sleepUntilRoundEnd(start, seconds) {
       const time = start + seconds;
       const now = curTime + loopDelay;
@@ -192,6 +195,8 @@ export function createSimEnv(hw: SimHardware, nodename: NodeName, daemon: 'crm' 
       return quorate();
     },
     async getNodeInfo(): Promise<ClusterMembership> {
+      // No heartbeat stamps (lastOnline): a new master starts a node's fence
+      // delay at its first round, as the reference's does, under either policy.
       return hw.membership();
     },
     async clusterStateUpdate() {
