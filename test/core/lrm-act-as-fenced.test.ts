@@ -11,29 +11,11 @@ import { createLrm, execResourceAgent, lrmIteration } from '../../src/core/lrm.j
 import { EXIT } from '../../src/core/types.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { LogLevel, RunState } from '../../src/env/env.js';
-import type { Clock } from '../../src/env/node/clock.js';
 import type { NodeResourceDriver } from '../../src/env/node/drivers.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 import { recordingWatchdog } from '../../src/env/node/watchdog.js';
-
-function manualClock(): Clock & { advance(seconds: number): void } {
-  let now = 1_000_000;
-  let mono = 5_000;
-  return {
-    millis: () => now,
-    seconds: () => Math.floor(now / 1000),
-    monotonicMillis: () => mono,
-    sleep: async (seconds) => {
-      now += seconds * 1000;
-      mono += seconds * 1000;
-    },
-    advance(seconds) {
-      now += seconds * 1000;
-      mono += seconds * 1000;
-    },
-  };
-}
+import { manualClock } from '../env/manual-clock.js';
 
 interface SetupOptions {
   name: string;

@@ -7,36 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { createCrm, crmIteration } from '../../src/core/crm.js';
 import { typescriptScoringKernel } from '../../src/core/scheduling/kernel.js';
 import type { HaEnv, LogLevel, WatchdogHandle } from '../../src/env/env.js';
-import { createClock, type Clock } from '../../src/env/node/clock.js';
+import { createClock } from '../../src/env/node/clock.js';
 import { createNodeEnv } from '../../src/env/node/env.js';
 import { createMemoryStore } from '../../src/env/node/memory-store.js';
 import { recordingWatchdog, type RecordingWatchdog, type WatchdogPort } from '../../src/env/node/watchdog.js';
 import type { WatchdogMuxStatus } from '../../src/native/watchdog.js';
-
-/**
- * A clock the test moves. `advance` moves real time (wall and monotonic
- * alike); `stepWall` steps only the wall clock, as NTP or an admin would.
- */
-function manualClock(startMs = 1_000_000): Clock & { advance(seconds: number): void; stepWall(seconds: number): void } {
-  let now = startMs;
-  let mono = 5_000;
-  return {
-    millis: () => now,
-    seconds: () => Math.floor(now / 1000),
-    monotonicMillis: () => mono,
-    sleep: async (seconds) => {
-      now += seconds * 1000;
-      mono += seconds * 1000;
-    },
-    advance(seconds) {
-      now += seconds * 1000;
-      mono += seconds * 1000;
-    },
-    stepWall(seconds) {
-      now += seconds * 1000;
-    },
-  };
-}
+import { manualClock } from './manual-clock.js';
 
 /** A watchdog port that answers status queries as watchdog-mux would. */
 /** Arms the watchdog, which must accept. */
