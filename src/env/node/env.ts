@@ -165,6 +165,14 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
 
   const log: DaemonLog = (level, msg) => options.log(level, msg);
 
+  /** Closes the watchdog; protection ends here: whatever the lock does next is a new lease. */
+  const endProtection = (magicClose: boolean): void => {
+    watchdog.close(magicClose);
+    lease = undefined;
+    leaseBroken = false;
+    lastFeedAt = undefined;
+  };
+
   // Stale writers: every write of the master is conditioned on its holding
   // the manager lock, and the LRM's status on its agent lock while it has it
   // (while waiting for it, it writes without, as the reference does). A
@@ -485,19 +493,12 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     leaseLapsed,
     async watchdogClose() {
-      watchdog.close(true);
-      // Protection ends here: whatever the lock does next is a new lease.
-      lease = undefined;
-      leaseBroken = false;
-      lastFeedAt = undefined;
+      endProtection(true);
       log('info', 'watchdog closed (disabled)');
     },
     async watchdogAbandon() {
       // No magic close: this node should have been reset, so a real mux stops feeding and the device fires.
-      watchdog.close(false);
-      lease = undefined;
-      leaseBroken = false;
-      lastFeedAt = undefined;
+      endProtection(false);
       log('crit', 'watchdog closed without disarming it - a real watchdog resets this node');
     },
 
