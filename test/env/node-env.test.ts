@@ -417,4 +417,119 @@ describe('node environment', () => {
     clock.advance(37);
     expect(env.leaseLapsed()).toBe(true);
   });
+  describe('a store that does not answer', () => {
+    /** The memory store behind a switch: while `silent`, lock calls get no answer (`unknown`, or an error) and membership reads fail. */
+    function silencing(store: ReturnType<typeof createMemoryStore>, mode: 'unknown' | 'throw') {
+      const state = { silent: false };
+      return {
+        state,
+        store: new Proxy(store, {
+          get(target, prop, receiver) {
+            if (state.silent && prop === 'acquireLock') {
+              return async () => {
+                if (mode === 'throw') throw new Error('no answer within 1000 ms');
+                return 'unknown';
+              };
+            }
+            // As the etcd store reports a read it could not make: nobody online, no quorum.
+            if (state.silent && prop === 'membership') return async () => ({ nodes: { node1: { online: false }, node2: { online: false }, node3: { online: false } }, quorate: false });
+            return Reflect.get(target, prop, receiver) as unknown;
+          },
+        }),
+      };
+    }
+
+    function silentSetup(daemon: 'crm' | 'lrm', mode: 'unknown' | 'throw') {
+      const clock = manualClock();
+      const memory = createMemoryStore({ clock: clock.millis, nodes: ['node1', 'node2', 'node3'] });
+      const { store, state } = silencing(memory, mode);
+      const logs: string[] = [];
+      const env = createNodeEnv({
+        node: 'node1',
+        daemon,
+        store,
+        clock,
+        log: (level: LogLevel, msg: string) => logs.push(`${level}: ${msg}`),
+        watchdog: recordingWatchdog(),
+        drivers: {},
+        scoringKernel: typescriptScoringKernel,
+        isNodeShutdown: async () => ({ shutdown: false, reboot: false }),
+      });
+      return { env, store: memory, clock, state, logs };
+    }
+
+    for (const mode of ['unknown', 'throw'] as const) {
+      it(`keeps a held lock for what is left of its lease, and not a moment longer (${mode})`, async () => {
+        const { env, clock, state, logs } = silentSetup('crm', mode);
+        expect(await env.getHaManagerLock()).toBe(true);
+        clock.advance(60);
+        expect(await env.getHaManagerLock()).toBe(true); // renewed at 60
+        state.silent = true;
+        clock.advance(100);
+        // No answer: still held, on the lease of the renewal at 60 (20 s left).
+        expect(await env.getHaManagerLock()).toBe(true);
+        expect(env.leaseLapsed()).toBe(false);
+        expect(logs.at(-1)).toMatch(/^warning: could not renew lock 'ha_manager_lock'.* - still held for the 20000 ms left of its lease$/);
+        expect(logs.some((l) => l.startsWith('err'))).toBe(false);
+        clock.advance(20);
+        expect(await env.getHaManagerLock()).toBe(false);
+        expect(env.leaseLapsed()).toBe(true);
+        expect(logs.at(-1)).toMatch(/^err: lost lock 'ha_manager_lock/);
+        await expect(env.writeManagerStatus({ master_node: 'node1' })).rejects.toThrow(/^lock lost:/);
+      });
+    }
+
+    it('with the watchdog armed, lets go before the mux would declare the daemon dead, so a master can close it cleanly', async () => {
+      const { env, clock, state, logs } = silentSetup('crm', 'unknown');
+      expect(await env.getHaManagerLock()).toBe(true);
+      const handle = await arm(env); // fed now (t = 0); default profile: client timeout 60 s, margin 5 s
+      state.silent = true;
+      clock.advance(10);
+      expect(await env.getHaManagerLock()).toBe(true);
+      expect(logs.at(-1)).toMatch(/still held for the 45000 ms left of its lease$/); // 0 + 60 - 5 - 10
+      await env.watchdogUpdate(handle); // safe until 44 s after the renewal: fed at 10
+      clock.advance(46);
+      expect(await env.getHaManagerLock()).toBe(true); // 10 + 60 - 5 - 56 = 9 s left, the lease 64 s
+      clock.advance(10);
+      expect(await env.getHaManagerLock()).toBe(false); // the lease has 54 s, but the mux only 4 s: let go now
+      expect(env.leaseLapsed()).toBe(false);
+      expect(logs.at(-1)).toMatch(/^err: lost lock 'ha_manager_lock/);
+    });
+
+    it('does not count a lock it did not hold as taken when the store does not answer', async () => {
+      const { env, state } = silentSetup('crm', 'unknown');
+      state.silent = true;
+      expect(await env.getHaAgentLock('node2')).toBe(false);
+      expect(await env.getHaManagerLock()).toBe(false);
+    });
+
+    it('keeps a master in its state through calls that get no answer, and fences nobody on a membership it could not read', async () => {
+      const { env, store, clock, state, logs } = silentSetup('crm', 'unknown');
+      await store.write('ha/resources.cfg', 'vm: 100\n\tstate started\n');
+      await store.write('nodes/node2/qemu-server/100.conf', '');
+      await store.write('ha/manager_status', '{}');
+      const crm = await createCrm(env);
+      for (let i = 0; i < 10 && crm.status.state !== 'master'; i++) await crmIteration(crm);
+      expect(crm.status.state).toBe('master');
+      await crmIteration(crm);
+      const before = JSON.parse((await store.read('ha/manager_status')) ?? '{}') as { node_status?: Record<string, string> };
+      expect(before.node_status).toEqual({ node1: 'online', node2: 'online', node3: 'online' });
+      state.silent = true;
+      // Five rounds of 10 s (each iteration sleeps out its round): 50 s without an answer.
+      for (let i = 0; i < 5; i++) {
+        await crmIteration(crm);
+        expect(crm.status.state).toBe('master');
+      }
+      const after = JSON.parse((await store.read('ha/manager_status')) ?? '{}') as { node_status?: Record<string, string>; service_status?: Record<string, { state: string }> };
+      expect(after.node_status).toEqual({ node1: 'online', node2: 'online', node3: 'online' });
+      expect(after.service_status?.['vm:100']?.state).not.toBe('fence');
+      expect(logs.some((l) => /state changed from 'online' => 'unknown'/.test(l))).toBe(false);
+      expect(logs).toContain('err: got unexpected error - cluster membership unknown - memory reports no quorum');
+      // The store back: renewed, same lease, rounds go on.
+      state.silent = false;
+      await crmIteration(crm);
+      expect(crm.status.state).toBe('master');
+      expect(env.leaseLapsed()).toBe(false);
+    });
+  });
 });

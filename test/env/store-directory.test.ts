@@ -236,6 +236,8 @@ describe.concurrent('directory store, plain mode', () => {
           const started = Date.now();
           expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
           expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+          // The store could not look: not a refusal, the holder's own lease decides (env.ts).
+          expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('unknown');
           expect(existsSync(live)).toBe(true);
           // The HA files share the HA config lock (the domain guard); other files have a guard each.
           const domainGuard = join(root, '.ha-store/guards', 'domain-ha');

@@ -22,6 +22,8 @@ describe.concurrent('etcd store in an outage', () => {
     await cluster.stop();
     const started = Date.now();
     expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
+    // Not a refusal: the store cannot tell, so the holder's own lease decides (env.ts).
+    expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('unknown');
     expect(await store.refresh()).toBe(false);
     expect(await store.membership()).toEqual({ nodes: { a: { online: false } }, quorate: false });
     await expect(store.read('ha/manager_status')).rejects.toThrow(new RegExp(`etcd ${cluster.urls[0]}: read 'ha/manager_status' failed`));
@@ -42,6 +44,7 @@ describe.concurrent('etcd store in an outage', () => {
       const health = await fetch(`${survivor.clientUrl}/version`);
       expect(health.ok).toBe(true); // the survivor is up and answering
       expect(await store.lock('ha_manager_lock', 'a')).toBe(false);
+      expect(await store.acquireLock('ha_manager_lock', 'a')).toBe('unknown');
       expect((await store.membership()).quorate).toBe(false);
       expect(await store.refresh()).toBe(false);
       await store.close();

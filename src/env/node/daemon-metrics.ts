@@ -83,6 +83,8 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
   };
   /** From the store's own answer: a renewal, a new grant (after a loss, when this daemon held it), or a refusal. */
   const lockOutcome = (name: string, outcome: LockOutcome): void => {
+    // No answer: nothing changed that the store could tell; the daemon's lease decides.
+    if (outcome === 'unknown') return;
     if (outcome === 'renewed') metrics.locks.renewed++;
     else if (outcome === 'granted') metrics.locks.acquired++;
     if (outcome !== 'renewed' && held.has(name)) metrics.locks.lost++;
@@ -112,7 +114,7 @@ export function daemonMetricsHook(options: DaemonMetricsOptions): DaemonMetricsH
             lockOutcome(name, outcome);
             return outcome;
           } catch (err) {
-            lockOutcome(name, 'refused');
+            lockOutcome(name, 'unknown');
             throw err;
           }
         };

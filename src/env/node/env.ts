@@ -47,7 +47,7 @@ import { guestStaticStats } from './guest-config.js';
 import { agentLock, guestConfigPath, lrmStatusPath, MANAGER_LOCK, nodeStatsPath, nodeVersionPath, PATHS } from './layout.js';
 import { parseNodeFigures, type NodeFigures } from './node-figures.js';
 import { NODE_RESOURCE_TYPES } from './resource-types.js';
-import type { ClusterStore, LockOutcome, WriteOptions } from './store.js';
+import { lockGranted, type ClusterStore, type LockOutcome, type WriteOptions } from './store.js';
 import { muxSettingsOf, type WatchdogPort } from './watchdog.js';
 
 const MIB = 1024 ** 2;
@@ -129,6 +129,8 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   /** Replaced by the running mux's own once it is armed. */
   let windowMs = fenceWindowMs(profile);
   let clientTimeoutMs = profile.clientTimeoutMs;
+  /** Scheduling slack kept before the mux would declare this daemon dead (the window's margin). */
+  let marginMs = profile.marginMs;
   const source = `${node}/${daemon}`;
 
   let loopStart = 0;
@@ -164,6 +166,21 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   };
 
   const log: DaemonLog = (level, msg) => options.log(level, msg);
+
+  /**
+   * How much longer the protected lock counts as held without an answer from
+   * the store: until its lease, counted from the last renewal that answered,
+   * runs out — and, with the watchdog armed, not until the mux would declare
+   * this daemon dead (its feeds stop once the lease is too short to feed):
+   * a master that then lets go closes its watchdog cleanly in time, as on
+   * any lost lock, instead of resetting its node.
+   */
+  const unconfirmedHoldMs = (now: number): number => {
+    if (lease === undefined || leaseBroken) return 0;
+    const leaseLeft = lease.renewedAtMs + lease.lifetimeMs - now;
+    if (!watchdog.armed || lastFeedAt === undefined) return leaseLeft;
+    return Math.min(leaseLeft, lastFeedAt + clientTimeoutMs - marginMs - now);
+  };
 
   /** Closes the watchdog; protection ends here: whatever the lock does next is a new lease. */
   const endProtection = (magicClose: boolean): void => {
@@ -224,15 +241,29 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
   /** Takes or renews a lock, logging when it is gained or lost (as the reference does). */
   const takeLock = async (name: string, protectsWatchdog: boolean): Promise<boolean> => {
     const requestedAt = clock.monotonicMillis();
-    let outcome: LockOutcome = 'refused';
+    let outcome: LockOutcome = 'unknown';
     let problem = '';
     try {
       outcome = await store.acquireLock(name, node);
     } catch (err) {
       problem = errorText(err);
     }
-    const got = outcome !== 'refused';
     const had = heldLocks.get(name) ?? false;
+    if (outcome === 'unknown') {
+      // The store did not answer (an etcd election, a member down, a guard
+      // not granted in time): the lock is as it was. A holder of the lock
+      // its watchdog protects keeps it for what is left of its lease, counted
+      // from the last renewal that did answer; leaseLapsed and safeToFeed
+      // end it there. Any other lock (the master's hold on a fenced node's)
+      // needs an answer.
+      const leftMs = protectsWatchdog ? unconfirmedHoldMs(requestedAt) : 0;
+      const keep = had && leftMs > 0;
+      heldLocks.set(name, keep);
+      if (keep) log('warning', `could not renew lock '${name}'${problem ? ` - ${problem}` : ''} - still held for the ${leftMs} ms left of its lease`);
+      else if (had) log('err', `lost lock '${name}${problem ? ` - ${problem}` : ' - the store did not answer'}`);
+      return keep;
+    }
+    const got = lockGranted(outcome);
     // Held, renewed, and the store says it is a new grant: lost in between.
     const broken = had && outcome === 'granted';
     heldLocks.set(name, got);
@@ -417,6 +448,11 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
     },
     async getNodeInfo(): Promise<ClusterMembership> {
       const membership = await store.membership();
+      // Without quorum the store's view of the others is no view: an etcd
+      // store that could not be read in time reports every node offline,
+      // and a master that believed it would fence them all. No round then;
+      // the next one sees the quorum lost or the store back.
+      if (!membership.quorate) throw new Error(`cluster membership unknown - ${store.description} reports no quorum`);
       const nodes: Record<NodeName, NodeMembership> = {};
       for (const [member, { online, lastHeartbeatMs }] of Object.entries(membership.nodes)) {
         // The store counted the member online until its latest beat was a
@@ -462,6 +498,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
         }
         windowMs = fenceWindowMs(check.window);
         clientTimeoutMs = check.window.clientTimeoutMs;
+        marginMs = check.window.marginMs;
       }
       if (lease === undefined || !safeToFeed(lease, clock.monotonicMillis(), windowMs)) {
         // Armed now, the watchdog could fire only after the lease ran out.

@@ -42,7 +42,7 @@ import { withEtcdDomainLock } from './etcd-domain-lock.js';
 import { runningTimingPath } from './layout.js';
 import { createEtcdEndpoints } from './etcd-endpoints.js';
 import { dropLease, grantLease, keepLeaseAlive } from './etcd-leases.js';
-import { DOMAIN_LOCK_TIMEOUT_MS, LockLostError, type ClusterStore, type LockOutcome, type StoreFence, type StoreMembership } from './store.js';
+import { DOMAIN_LOCK_TIMEOUT_MS, lockGranted, LockLostError, type ClusterStore, type LockOutcome, type StoreFence, type StoreMembership } from './store.js';
 import { RESERVED_SEGMENT, dirPath, filePath, holderName, lockName } from './store-paths.js';
 
 export const DEFAULT_ETCD_PREFIX = '/ha-manager/';
@@ -378,7 +378,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     // applied makes the retry's renewal succeed again, a take that was
     // applied makes the retry renew it.
     async lock(name, holder) {
-      return (await store.acquireLock(name, holder)) !== 'refused';
+      return lockGranted(await store.acquireLock(name, holder));
     },
 
     // `renewed` only when the lease this store held was refreshed and the
@@ -401,7 +401,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           // An attempt that answered too late: the call has moved on (or ended), and
           // what it remembers is another attempt's or a later call's. A key it put
           // meanwhile stays on its lease until the next renewal moves it back.
-          if (!current()) return 'refused';
+          if (!current()) return 'unknown';
           if (now !== undefined) {
             heldLocks.set(id, { leaseId, token: now.create_revision });
             // The key moved off an expired lease, or off a lost reply's: the old one holds nothing.
@@ -415,7 +415,9 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
           return 'refused';
         });
       } catch {
-        return 'refused';
+        // No answer (a member down, an election, the call's budget spent):
+        // the lock may still be this holder's, or someone else's.
+        return 'unknown';
       }
     },
 

@@ -5,6 +5,7 @@ import type { NodeName } from '../../core/types.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import {
   DOMAIN_LOCK_TIMEOUT_MS,
+  lockGranted,
   LockLostError,
   LockTimeoutError,
   domainLockTitle,
@@ -180,7 +181,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return domain === undefined ? apply() : inDomain(domain, UPDATE_HOLDER, DOMAIN_LOCK_TIMEOUT_MS, apply);
     },
     async lock(name, holder) {
-      return acquireLock(name, holder) !== 'refused';
+      return lockGranted(acquireLock(name, holder));
     },
     async acquireLock(name, holder) {
       return acquireLock(name, holder);

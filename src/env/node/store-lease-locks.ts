@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
-import { LockLostError, type LockOutcome, type StoreFence } from './store.js';
+import { lockGranted, LockLostError, type LockOutcome, type StoreFence } from './store.js';
 import { errnoCode, writeAtomically } from './store-files.js';
 import { withGuard } from './store-guard.js';
 import { RESERVED_SEGMENT, holderName, lockName } from './store-paths.js';
@@ -153,14 +153,14 @@ export function createLeaseLocks(root: string, options: LeaseLocksOptions): Leas
         return renewed ? 'renewed' : 'granted';
       });
     } catch {
-      return 'refused'; // never true without certainty
+      return 'unknown'; // no access in time: never true without certainty, never refused without it either
     }
   };
 
   return {
     acquireLock,
     async lock(name, holder) {
-      return (await acquireLock(name, holder)) !== 'refused';
+      return lockGranted(await acquireLock(name, holder));
     },
 
     async unlock(name, holder) {

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { NodeName } from '../../core/types.js';
 import { DEFAULT_PROFILE } from '../timing.js';
 import { errnoCode } from './store-files.js';
-import type { LockOutcome, StoreMembership } from './store.js';
+import { lockGranted, type LockOutcome, type StoreMembership } from './store.js';
 import { filePath, holderName, lockName } from './store-paths.js';
 
 export const CFS_LOCK_DIR = 'priv/lock';
@@ -113,7 +113,7 @@ export function createCfsLocks(root: string, clock: () => number, cfs: CfsLockFs
   return {
     acquireLock,
     async lock(name, holder) {
-      return (await acquireLock(name, holder)) !== 'refused';
+      return lockGranted(await acquireLock(name, holder));
     },
 
     async unlock(name, holder) {

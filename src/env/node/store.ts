@@ -124,9 +124,17 @@ export interface DomainLockOptions {
  * holder's own lease: a holder that renews and gets `granted` lost the lock
  * in between (another node may have held it meanwhile), and must act as if
  * its lease had lapsed, never as if it had held the lock throughout.
- * `refused`: someone else holds it, or the store cannot tell.
+ * `refused`: someone else holds it. `unknown`: the store could not tell (no
+ * answer in time, a member down, a guard not granted): nothing is known of
+ * the lock, so a holder counts its lease from its last renewal, as if this
+ * attempt had never been made, and nobody else may count it as free.
  */
-export type LockOutcome = 'renewed' | 'granted' | 'refused';
+export type LockOutcome = 'renewed' | 'granted' | 'refused' | 'unknown';
+
+/** Whether the outcome gives the lock to the caller: never without certainty. */
+export function lockGranted(outcome: LockOutcome): boolean {
+  return outcome === 'renewed' || outcome === 'granted';
+}
 
 export interface ClusterStore {
   /** For logs and errors, e.g. `directory /etc/pve` or `etcd http://127.0.0.1:2379 (prefix /ha)`. */
@@ -175,7 +183,7 @@ export interface ClusterStore {
   lock(name: string, holder: NodeName): Promise<boolean>;
   /**
    * `lock`, telling a renewal of an unbroken hold from a new grant (see
-   * LockOutcome). `lock(...)` is `(await acquireLock(...)) !== 'refused'`.
+   * LockOutcome). `lock(...)` is `lockGranted(await acquireLock(...))`.
    */
   acquireLock(name: string, holder: NodeName): Promise<LockOutcome>;
   /** Releases the lock if `holder` has it; false otherwise. */
