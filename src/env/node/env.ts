@@ -259,7 +259,7 @@ export function createNodeEnv(options: NodeEnvOptions): NodeEnv {
       const leftMs = protectsWatchdog ? unconfirmedHoldMs(requestedAt) : 0;
       const keep = had && leftMs > 0;
       heldLocks.set(name, keep);
-      if (keep) log('warning', `could not renew lock '${name}'${problem ? ` - ${problem}` : ''} - still held for the ${leftMs} ms left of its lease`);
+      if (keep) log('warning', `could not renew lock '${name}'${problem ? ` - ${problem}` : ''} - still held for the ${Math.round(leftMs)} ms left of its lease`);
       else if (had) log('err', `lost lock '${name}${problem ? ` - ${problem}` : ' - the store did not answer'}`);
       return keep;
     }
