@@ -5,9 +5,13 @@
 // is about to be fenced: the watchdog resets it. An LRM that finds its lease
 // already lapsed (or its watchdog overdue) acts as that reset would: it hard
 // stops every service that may run here and starts over without the lock.
+// Under the safe policy an LRM asked to be fenced while it holds its lock
+// does the same at once and, with every stop confirmed, hands its lock over
+// instead of waiting for the reset (onFenceRequest).
 //
 //   wait_for_agent_lock --(services, quorate, lock)--> active
 //   active --(fence requested / lock lost)--> lost_agent_lock --(lock back)--> active
+//   active --(fence requested, safe: all stopped, lock released)--> wait_for_agent_lock
 //   active --(maintenance mode)--> maintenance --(mode cleared, lock)--> active
 //   active --(idle for long / disarmed)--> wait_for_agent_lock
 
@@ -312,27 +316,52 @@ function protectionLapsed(lrm: Lrm): boolean {
  * What the reset would have done. The agent lock's lease ran out, or the
  * watchdog would have fired, while this LRM held it (a paused process, a
  * node without a watchdog): the master may have fenced this node and
- * started its services elsewhere. So running workers are aborted (a reset
- * kills them too), every service that may run here is stopped at once,
- * hard, and the LRM starts over in wait_for_agent_lock, which takes the lock
- * anew only for services the master still assigns here.
+ * started its services elsewhere. So every service that may run here is
+ * stopped at once, hard (stopAllLocal), the watchdog is let go of without
+ * disarming it, and the LRM starts over in wait_for_agent_lock, which takes
+ * the lock anew only for services the master still assigns here.
  */
 async function actAsFenced(lrm: Lrm): Promise<void> {
   const { env } = lrm;
-  // Started and not finished (a finished one waits to be reaped with its result).
-  const running = [...lrm.workers.values()].filter((worker) => worker.started !== undefined && worker.outcome === undefined);
+  await stopAllLocal(lrm, 'agent lock lease lapsed, or the watchdog would have fired - acting as fenced');
+  // The reset did not come, but it should have: let go of the watchdog
+  // without disarming it, so a real one still fires.
+  if (lrm.watchdog !== undefined) await env.watchdogAbandon(lrm.watchdog);
+  lrm.watchdog = undefined;
+  await env.releaseHaAgentLock();
+  lrm.protectedSids = [];
+  lrm.activeIdleRounds = 0;
+  setState(lrm, 'wait_for_agent_lock');
+}
+
+/** Workers started and not finished (a finished one waits to be reaped with its result). */
+function runningWorkers(lrm: Lrm): Worker[] {
+  return [...lrm.workers.values()].filter((worker) => worker.started !== undefined && worker.outcome === undefined);
+}
+
+/**
+ * What a reset does to this node's services, done by the LRM itself: aborts
+ * the running workers and hard stops every service that may run here (those
+ * protected by the last lease, those assigned here now, those a worker was
+ * acting on). Queued and aborted commands get no result: the master
+ * re-issues them. Services whose stop is not confirmed are added to
+ * unconfirmedStops, which keeps the LRM from taking its lock again; returns
+ * whether every stop is confirmed and no worker runs.
+ */
+async function stopAllLocal(lrm: Lrm, why: string): Promise<boolean> {
+  const { env } = lrm;
+  const running = runningWorkers(lrm);
   const sids = [
     ...new Set([...lrm.protectedSids, ...nodeServices(lrm.serviceStatus, env.nodename).local, ...running.map((w) => w.sid)]),
   ].sort();
-  env.log('crit', `agent lock lease lapsed, or the watchdog would have fired - acting as fenced: hard stopping ${sids.length} service(s)`);
+  env.log('crit', `${why}: hard stopping ${sids.length} service(s)`);
   // First the workers, so that none goes on acting (a `start` in flight)
   // while or after its service is hard stopped.
   if (running.length > 0) {
     env.log('crit', `aborting ${running.length} running worker(s): ${running.map((w) => w.sid).sort().join(', ')}`);
     await env.abortWorkerCommands(Promise.all(running.map((w) => w.settled)).then(() => undefined));
   }
-  // Queued and aborted commands were meant for the lapsed lease: no
-  // results, the master re-issues them. Ones that finished before are reaped as usual.
+  // Ones that finished before the abort are reaped as usual.
   const aborted = new Set(running);
   for (const [sid, worker] of lrm.workers) if (worker.started === undefined || aborted.has(worker)) lrm.workers.delete(sid);
   lrm.schedule.finished = lrm.schedule.finished.filter((worker) => !aborted.has(worker));
@@ -342,13 +371,54 @@ async function actAsFenced(lrm: Lrm): Promise<void> {
   if (lrm.unconfirmedStops.size > 0) {
     env.log('crit', `service(s) ${[...lrm.unconfirmedStops].sort().join(', ')} may still run after the hard stop - not taking the agent lock again until they are confirmed stopped`);
   }
-  // The reset did not come, but it should have: let go of the watchdog
-  // without disarming it, so a real one still fires.
-  if (lrm.watchdog !== undefined) await env.watchdogAbandon(lrm.watchdog);
-  lrm.watchdog = undefined;
-  await env.releaseHaAgentLock();
+  return lrm.unconfirmedStops.size === 0 && runningWorkers(lrm).length === 0;
+}
+
+/**
+ * The master asks for this node to be fenced (`line` is the reference's log
+ * line for it) while the LRM holds its agent lock and watchdog. The
+ * reference stops renewing the lock: the master gets it once the lease runs
+ * out, and meanwhile the watchdog resets the node, even when nothing runs
+ * here (a node rebooted and rejoined just before the master gave up on it).
+ *
+ * Safe policy: the LRM hands the node over at once instead. It does what the
+ * reset would do (stopAllLocal); only if every service is then confirmed
+ * stopped and no worker runs does it release the lock, so the master's next
+ * attempt takes it and recovers the services, and close the watchdog: with
+ * nothing running and the lock given up, a reset would protect nothing. If
+ * any stop is unconfirmed, that service may still run, so the reference's
+ * way stands: the lock is left to run out and the watchdog to fire.
+ */
+async function onFenceRequest(lrm: Lrm, line: string): Promise<void> {
+  const { env } = lrm;
+  env.log('err', line);
+  if (env.policy === 'reference' || !(await stopAllLocal(lrm, 'node needs to be fenced - handing it over to the master'))) {
+    if (env.policy !== 'reference') {
+      env.log('crit', `leaving the agent lock to run out and the watchdog armed: service(s) ${[...lrm.unconfirmedStops].sort().join(', ')} may still run`);
+    }
+    // No renewal from here on (lost_agent_lock takes no lock while the
+    // fence request stands): the lease runs out, the watchdog fires.
+    setState(lrm, 'lost_agent_lock');
+    return;
+  }
+  try {
+    await env.releaseHaAgentLock();
+  } catch (err) {
+    // Nothing runs here either way: the master takes the lock once its lease runs out.
+    env.log('err', `unable to release agent lock - ${errorText(err)}`);
+  }
+  // Safe: every service confirmed stopped, no worker running, lock given up.
+  await giveUpWatchdog(lrm);
   lrm.protectedSids = [];
   lrm.activeIdleRounds = 0;
+  env.log('crit', 'every service here is confirmed stopped and no worker runs - released the agent lock and closed the watchdog, so the master fences this node at once, without a reset');
+  // wait_for_agent_lock, not lost_agent_lock: the LRM now has neither lock
+  // nor watchdog, which is what wait_for_agent_lock stands for (as after a
+  // reset, or acting as fenced), and it writes its status, so the master
+  // sees it. lost_agent_lock assumes a watchdog about to fire (its shutdown
+  // handling waits for it) and writes no status. Both take no lock while the
+  // fence request stands; once it is gone, this one takes the lock again
+  // when the master assigns services here, as a rebooted node's LRM would.
   setState(lrm, 'wait_for_agent_lock');
 }
 
@@ -853,8 +923,7 @@ const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
   async active(lrm, fenceRequested) {
     const { env } = lrm;
     if (fenceRequested) {
-      env.log('err', 'node needs to be fenced - releasing agent_lock');
-      setState(lrm, 'lost_agent_lock');
+      await onFenceRequest(lrm, 'node needs to be fenced - releasing agent_lock');
     } else if (!(await getProtectedAgentLock(lrm))) {
       setState(lrm, 'lost_agent_lock');
     } else if (isMaintenanceRequested(lrm)) {
@@ -885,8 +954,7 @@ const TRANSITIONS: Readonly<Record<LrmState, Transition>> = {
   async maintenance(lrm, fenceRequested) {
     const { env } = lrm;
     if (fenceRequested) {
-      env.log('err', 'node needs to be fenced during maintenance mode - releasing agent_lock');
-      setState(lrm, 'lost_agent_lock');
+      await onFenceRequest(lrm, 'node needs to be fenced during maintenance mode - releasing agent_lock');
     } else if (lrm.mode === 'disarm' && activeServiceCount(lrm) === 0 && (await runWorkers(lrm)) === 0) {
       env.log('info', 'HA disarm requested during maintenance, releasing agent lock and watchdog');
       // Safe: no active service and no running worker.

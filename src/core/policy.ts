@@ -30,6 +30,10 @@
 //   node's last heartbeat (node-status.ts); a master whose fence waits for
 //   a lock, and an LRM given new work, do not wait for their next round
 //   (round-wake.ts). Timing only: fencing still needs the agent lock.
+// - fence-handover: an LRM holding its lock that is asked to be fenced hard
+//   stops its services and, once every stop is confirmed, releases its lock
+//   and closes its watchdog, so the master fences at once and no reset
+//   comes; otherwise it waits for the reset as the reference does (lrm.ts).
 
 export const POLICIES = ['reference', 'safe'] as const;
 export type Policy = (typeof POLICIES)[number];
