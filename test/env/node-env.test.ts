@@ -504,7 +504,7 @@ describe('node environment', () => {
     });
 
     it('keeps a master in its state through calls that get no answer, and fences nobody on a membership it could not read', async () => {
-      const { env, store, clock, state, logs } = silentSetup('crm', 'unknown');
+      const { env, store, state, logs } = silentSetup('crm', 'unknown');
       await store.write('ha/resources.cfg', 'vm: 100\n\tstate started\n');
       await store.write('nodes/node2/qemu-server/100.conf', '');
       await store.write('ha/manager_status', '{}');
