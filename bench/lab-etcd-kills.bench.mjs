@@ -7,8 +7,9 @@
 // fence requests, and the master's rounds that failed.
 //
 // HA_BENCH_LAB=1 (root, etcd, a built tree); HA_BENCH_ETCD_KILL_CYCLES
-// (default 10, about 45 s each); HA_BENCH_ETCD_KILL_KEEP=1 keeps the run
-// directory. Exits 1 on a reset.
+// (default 10, about 45 s each); HA_BENCH_ETCD_KILL_PROFILE (default fast);
+// HA_BENCH_ETCD_KILL_KEEP=1 keeps the run directory. Exits 1 on a reset, a
+// lost lock or a fence request.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ if (process.env.HA_BENCH_LAB !== '1') {
 }
 
 const cycles = Number(process.env.HA_BENCH_ETCD_KILL_CYCLES ?? 10);
+const profile = timingProfile(process.env.HA_BENCH_ETCD_KILL_PROFILE ?? 'fast');
 const runDir = mkdtempSync(join(tmpdir(), 'ha-etcd-kills-'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let labError;
@@ -31,7 +33,7 @@ const cluster = await startLabCluster({
   services: 6,
   scriptsDir: undefined,
   timeScale: 1,
-  profile: timingProfile('fast'),
+  profile,
   watchdog: true,
   seed: 1,
   runDir,
@@ -41,7 +43,8 @@ const cluster = await startLabCluster({
 
 let kills = 0;
 try {
-  await sleep(40_000); // every service started, every lock taken
+  // Every service started, every lock taken (a new master waits out a lock lifetime at most).
+  await sleep(Math.max(40_000, 2 * profile.lockLifetimeMs + 10_000));
   for (let i = 0; i < cycles && labError === undefined; i++) {
     await cluster.inject({ atS: 0, kind: 'etcd-member', member: i % 3, holdS: 5 });
     await sleep(10_000);
@@ -83,6 +86,7 @@ function masterFailedRounds() {
 }
 
 const figures = {
+  profile: profile.name,
   cycles,
   etcdKills: kills,
   nodeResets: cluster.resets.length,
@@ -93,7 +97,7 @@ const figures = {
 };
 console.log(JSON.stringify(figures));
 console.log(
-  `${kills} etcd kills (a member, then the leader, ${cycles} times): ${figures.nodeResets} node resets, ${figures.lostLocks} locks lost, ` +
+  `${profile.name} profile, ${kills} etcd kills (a member, then the leader, ${cycles} times): ${figures.nodeResets} node resets, ${figures.lostLocks} locks lost, ` +
     `${figures.fenceRequests} fence requests, ${figures.renewalsKeptWithoutAnswer} renewals kept without an answer, ` +
     `${figures.masterFailedRounds} master rounds failed (${(figures.masterFailedRounds / Math.max(1, kills)).toFixed(2)} per kill)`,
 );
